@@ -1,0 +1,122 @@
+/**
+ * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection,
+ * so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and every gateway instance on the
+ * same Redis sees every publication. The only module that imports `redis`.
+ *
+ * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
+ * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
+ * `'error'` listener, so both clients get one before they connect.
+ *
+ * @module
+ */
+
+import { createClient, type RedisClientType } from "redis";
+import type { Broker, BrokerListener, BrokerState } from "./broker.ts";
+
+/** Options of {@link RedisBroker}. */
+export interface RedisBrokerOptions {
+  /** Channel of a region is `channelPrefix + region`. */
+  readonly channelPrefix: string;
+  /** Regions to subscribe to. */
+  readonly regions: readonly string[];
+  /** Longest wait between two reconnect attempts, in milliseconds. @default 1000 */
+  readonly maxReconnectDelayMs?: number;
+}
+
+/** Milliseconds before reconnect attempt `retries` (0-based): doubling from 50, capped, jittered. */
+export function reconnectDelay(retries: number, maxDelayMs: number): number {
+  const ceiling = Math.min(50 * 2 ** Math.min(retries, 16), maxDelayMs);
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+/** A {@link Broker} over Redis Pub/Sub. */
+export class RedisBroker implements Broker {
+  readonly kind = "redis";
+  readonly #subscriber: RedisClientType;
+  readonly #commands: RedisClientType;
+  /** Channel name by region. */
+  readonly #channels: ReadonlyMap<string, string>;
+  #listener: BrokerListener | undefined;
+  #state: BrokerState = "connecting";
+  #lastError: string | undefined;
+
+  /** Creates a broker for the server at `url`; nothing connects before {@link start}. */
+  constructor(url: string, options: RedisBrokerOptions) {
+    const maxDelayMs = options.maxReconnectDelayMs ?? 1000;
+    const clientOptions = {
+      url,
+      socket: {
+        reconnectStrategy: (retries: number) => reconnectDelay(retries, maxDelayMs),
+        connectTimeout: 2000,
+      },
+    };
+    this.#subscriber = createClient({ ...clientOptions, name: "tvs-realtime-sub" });
+    this.#commands = createClient({ ...clientOptions, name: "tvs-realtime-cmd" });
+    this.#channels = new Map(
+      options.regions.map((region) => [region, options.channelPrefix + region]),
+    );
+  }
+
+  /** Current state: `ready` when both connections are up and every channel is subscribed. */
+  get state(): BrokerState {
+    return this.#state;
+  }
+
+  /** Connects both clients in the background and subscribes; reconnects on its own after that. */
+  start(listener: BrokerListener): void {
+    if (this.#listener !== undefined) throw new Error("Broker already started");
+    this.#listener = listener;
+    for (const client of [this.#subscriber, this.#commands]) {
+      client.on("error", (error: Error) => {
+        this.#lastError = error.message;
+        this.#refreshState();
+      });
+      client.on("ready", () => this.#refreshState());
+      client.on("end", () => this.#refreshState());
+      client.on("reconnecting", () => this.#refreshState());
+      // With a reconnect strategy, connect() settles only once connected, or rejects when the
+      // client is closed first: nothing to do then.
+      client.connect().catch(() => this.#refreshState());
+    }
+    // Queued until connected; node-redis resubscribes after every reconnect before "ready".
+    // One listener per channel carries its region, so no channel name is decoded per message;
+    // buffer mode hands over the producer's bytes, so invalid UTF-8 is caught, not replaced.
+    for (const [region, channel] of this.#channels) {
+      this.#subscriber.subscribe(
+        channel,
+        (message: Uint8Array) => listener.publication(region, message),
+        true,
+      ).catch(() => this.#refreshState());
+    }
+  }
+
+  /** `PUBLISH <prefix><region> <payload>`; resolves to the number of subscribers reached. */
+  publish(region: string, payload: string): Promise<number> {
+    const channel = this.#channels.get(region);
+    if (channel === undefined) {
+      return Promise.reject(new RangeError(`Unknown region: ${region}`));
+    }
+    return this.#commands.publish(channel, payload);
+  }
+
+  /** Closes both connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#listener?.stateChange("closed");
+    await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
+  }
+
+  #refreshState(): void {
+    if (this.#state === "closed") return;
+    let next: BrokerState;
+    if (this.#subscriber.isReady && this.#commands.isReady) next = "ready";
+    // A failed first attempt is an outage too: report it once, as retrying.
+    else if (this.#state === "connecting" && this.#lastError === undefined) next = "connecting";
+    else next = "reconnecting";
+    if (next === this.#state) return;
+    this.#state = next;
+    this.#listener?.stateChange(next, next === "ready" ? undefined : this.#lastError);
+    if (next === "ready") this.#lastError = undefined;
+  }
+}

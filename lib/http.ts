@@ -1,0 +1,126 @@
+/**
+ * HTTP routes of the gateway: the WebSocket upgrade, the page and its assets, `POST /publish`,
+ * health, readiness and metrics. Expected failures are JSON answers with a precise status;
+ * unexpected ones are logged with context and answered 500, never fatal.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+import type { Gateway } from "./gateway.ts";
+import { checkRegions, type RefusedHandshake } from "./handshake.ts";
+import { errorFields, type Logger } from "./log.ts";
+import { handlePublish } from "./publish_endpoint.ts";
+import { json, jsonError } from "./responses.ts";
+import { ASSETS, serveAsset } from "./static_assets.ts";
+
+/** What the routes need. */
+export interface HttpContext {
+  readonly config: Config;
+  readonly gateway: Gateway;
+  readonly logger: Logger;
+}
+
+/** A `Deno.serve` handler. */
+export type Handler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Promise<Response>;
+
+/** Largest `POST /publish` body, in bytes. */
+const MAX_PUBLISH_BYTES = 16384;
+
+function refuse(verdict: RefusedHandshake): Response {
+  return jsonError(verdict.refusal.status, verdict.refusal.error, verdict.message, verdict.extra);
+}
+
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+function upgrade(request: Request, remoteAddress: string, context: HttpContext): Response {
+  const verdict = checkRegions(new URL(request.url).searchParams, context.config);
+  if (!verdict.ok) return refuse(verdict);
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  context.gateway.accept(socket, { regions: verdict.regions, remoteAddress });
+  return response;
+}
+
+/** `GET /ws` without an upgrade: the same checks, so a client can learn why it was refused. */
+function probe(request: Request, context: HttpContext): Response {
+  const verdict = checkRegions(new URL(request.url).searchParams, context.config);
+  if (!verdict.ok) return refuse(verdict);
+  return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
+}
+
+function ready(context: HttpContext): Response {
+  const state = context.gateway.broker.state;
+  if (state === "ready") return json(200, { status: "ready" });
+  return json(503, { status: "not_ready", reason: `broker_${state}` });
+}
+
+async function metrics(context: HttpContext): Promise<Response> {
+  const body = await context.gateway.metrics.render();
+  return new Response(body, {
+    headers: { "content-type": context.gateway.metrics.registry.contentType },
+  });
+}
+
+async function route(
+  request: Request,
+  remoteAddress: string,
+  context: HttpContext,
+): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  const isRead = request.method === "GET" || request.method === "HEAD";
+  if ((pathname === "/" || pathname === "/ws") && isRead && isUpgrade(request)) {
+    return upgrade(request, remoteAddress, context);
+  }
+  if (pathname === "/publish") {
+    if (request.method !== "POST") return methodNotAllowed("POST");
+    return await handlePublish(request, remoteAddress, {
+      gateway: context.gateway,
+      options: {
+        token: context.config.publishToken,
+        regions: context.config.regions,
+        maxBytes: MAX_PUBLISH_BYTES,
+      },
+    });
+  }
+  const asset = ASSETS.get(pathname);
+  const known = asset !== undefined ||
+    ["/ws", "/healthz", "/readyz", "/metrics"].includes(pathname);
+  if (!known) return jsonError(404, "not_found", `No route for ${pathname}`);
+  if (!isRead) return methodNotAllowed("GET, HEAD");
+  if (asset !== undefined) return serveAsset(request, asset);
+  switch (pathname) {
+    case "/ws":
+      return probe(request, context);
+    case "/healthz":
+      return json(200, { status: "ok" });
+    case "/readyz":
+      return ready(context);
+    default:
+      return await metrics(context);
+  }
+}
+
+function methodNotAllowed(allow: string): Response {
+  return jsonError(405, "method_not_allowed", `Allowed: ${allow}`, {}, { allow });
+}
+
+/** Builds the request handler of one gateway. */
+export function createHandler(context: HttpContext): Handler {
+  return async (request, info) => {
+    try {
+      return await route(request, info.remoteAddr.hostname, context);
+    } catch (error) {
+      context.logger.error("request failed", {
+        method: request.method,
+        path: new URL(request.url).pathname,
+        ...errorFields(error),
+      });
+      return jsonError(500, "internal_error", "Internal error");
+    }
+  };
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { ConfigError, describeConfig, loadConfig, mask } from "../lib/config.ts";
+
+const fromEnv = (env: Record<string, string>, overrides?: Record<string, string>) =>
+  loadConfig({ env: (name) => env[name], ...(overrides ? { overrides } : {}) });
+
+Deno.test("config defaults run the embedded broker on 0.0.0.0:8765 for the eight regions", () => {
+  const config = fromEnv({});
+  assert.equal(config.port, 8765);
+  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.redisUrl, null);
+  assert.deepEqual(config.regions, ["AE", "FI", "CZ", "DK", "BE", "GB", "CH", "US"]);
+  assert.equal(config.defaultRegion, "US");
+  assert.equal(config.channelPrefix, "tvs:");
+  assert.equal(config.publishToken, null);
+  assert.equal(config.logLevel, "info");
+});
+
+Deno.test("config reads regions case-insensitively and flags override the environment", () => {
+  const config = fromEnv({ REGIONS: " ae, fi ", DEFAULT_REGION: "fi", PORT: "1" }, {
+    PORT: "9000",
+  });
+  assert.deepEqual(config.regions, ["AE", "FI"]);
+  assert.equal(config.defaultRegion, "FI");
+  assert.equal(config.port, 9000);
+});
+
+Deno.test("a bad value is one error naming the variable and what is allowed", () => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ PORT: "http" }, "PORT", /integer from 0 to 65535, got "http"/],
+    [{ PORT: "70000" }, "PORT", /integer from 0 to 65535/],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL", /redis:\/\/ or rediss:\/\//],
+    [{ REGIONS: "AE,,A!" }, "REGIONS", /Invalid region code "A!"/],
+    [{ REGIONS: "AE,AE" }, "REGIONS", /repeat/],
+    [{ DEFAULT_REGION: "ZZ" }, "DEFAULT_REGION", /not one of REGIONS/],
+    [{ DEFAULT_REGION: "AE,FI" }, "DEFAULT_REGION", /one region code/],
+    [{ CHANNEL_PREFIX: "tvs *" }, "CHANNEL_PREFIX", /glob/],
+    [{ PUBLISH_TOKEN: "short" }, "PUBLISH_TOKEN", /at least 16/],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /one of debug, info, warn, error/],
+  ];
+  for (const [env, variable, message] of cases) {
+    assert.throws(() => fromEnv(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, new RegExp(`^${variable}: `));
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("an empty REDIS_URL or PUBLISH_TOKEN means unset", () => {
+  const config = fromEnv({ REDIS_URL: "", PUBLISH_TOKEN: "" });
+  assert.equal(config.redisUrl, null);
+  assert.equal(config.publishToken, null);
+});
+
+Deno.test("the described configuration masks secrets", () => {
+  const config = fromEnv({
+    REDIS_URL: "redis://user:hunter2hunter2@cache.internal:6380/0",
+    PUBLISH_TOKEN: "0123456789abcdef0123",
+  });
+  const lines = describeConfig(config);
+  assert.ok(lines.includes("REDIS_URL=redis://user:***@cache.internal:6380/0"), lines.join("\n"));
+  assert.ok(lines.includes("PUBLISH_TOKEN=***"));
+  assert.ok(lines.includes("REGIONS=AE,FI,CZ,DK,BE,GB,CH,US"));
+  assert.ok(!lines.join("\n").includes("hunter2"));
+  assert.equal(mask("not a url"), "***");
+});

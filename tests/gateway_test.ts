@@ -1,0 +1,266 @@
+import assert from "node:assert/strict";
+import { metricValue, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { RedisServer } from "./support/redis_server.ts";
+import { delay, waitFor } from "./support/wait.ts";
+import { TestClient } from "./support/ws_client.ts";
+
+/** A gateway on a fresh Redis, torn down after `fn` whatever happens. */
+async function withRedisGateway(
+  fn: (gateway: TestGateway, redis: RedisServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const redis = await RedisServer.start();
+  const gateway = await startTestGateway({ REDIS_URL: redis.url, ...env });
+  try {
+    await waitFor(() => ready(gateway), { what: "gateway ready" });
+    await fn(gateway, redis);
+  } finally {
+    await gateway.close();
+    await redis.stop();
+  }
+}
+
+async function ready(gateway: TestGateway): Promise<boolean> {
+  const response = await fetch(`${gateway.http}/readyz`);
+  await response.body?.cancel();
+  return response.status === 200;
+}
+
+const trending = (region: string, title: string) =>
+  JSON.stringify({
+    event: "new_trending",
+    region,
+    video_id: "vid_" + region,
+    title,
+    thumbnail: "https://i.ytimg.com/vi/x/hq.jpg",
+    channel: "TVS",
+    rtl: region === "AE",
+    ts: 1732800000,
+  });
+
+Deno.test("an AE publish reaches both AE clients exactly once and no FI client", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const ae1 = await TestClient.connect(`${gateway.ws}/?region=AE`);
+    const ae2 = await TestClient.connect(`${gateway.ws}/ws?region=AE`);
+    const fi = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    try {
+      assert.equal(await redis.publish("tvs:AE", trending("AE", "مقطع رائج")), 1);
+      await ae1.waitForFrames(1);
+      await ae2.waitForFrames(1);
+      await delay(200);
+      assert.equal(ae1.frames.length, 1);
+      assert.equal(ae2.frames.length, 1);
+      assert.equal(fi.frames.length, 0);
+    } finally {
+      await Promise.all([ae1.close(), ae2.close(), fi.close()]);
+    }
+  });
+});
+
+Deno.test("region names are case-insensitive and several can be joined", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const lower = await TestClient.connect(`${gateway.ws}/?region=ae`);
+    const both = await TestClient.connect(`${gateway.ws}/?region=fi,Gb`);
+    try {
+      await redis.publish("tvs:AE", trending("AE", "a"));
+      await redis.publish("tvs:GB", trending("GB", "b"));
+      await redis.publish("tvs:FI", trending("FI", "c"));
+      await lower.waitForFrames(1);
+      await both.waitForFrames(2);
+      await delay(100);
+      assert.deepEqual(lower.messages.map((m) => m.title), ["a"]);
+      assert.deepEqual(both.messages.map((m) => m.title), ["b", "c"]);
+    } finally {
+      await Promise.all([lower.close(), both.close()]);
+    }
+  });
+});
+
+Deno.test("a client naming no region gets DEFAULT_REGION", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/`);
+    try {
+      await redis.publish("tvs:DK", trending("DK", "not mine"));
+      await redis.publish("tvs:US", trending("US", "mine"));
+      await client.waitForFrames(1);
+      assert.equal(client.messages[0]?.title, "mine");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("an unknown or malformed region is refused with 400 listing the valid regions", async () => {
+  await withRedisGateway(async (gateway) => {
+    for (
+      const query of ["region=ZZ", "region=AE,ZZ", "region=%00%FF", `region=${"A".repeat(300)}`]
+    ) {
+      const response = await fetch(`${gateway.http}/?${query}`, {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-version": "13",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+      });
+      const body = await response.json();
+      assert.equal(response.status, 400, query);
+      assert.equal(body.error, "unknown_region");
+      assert.deepEqual(body.regions, ["AE", "FI", "CZ", "DK", "BE", "GB", "CH", "US"]);
+    }
+    await assert.rejects(TestClient.connect(`${gateway.ws}/?region=ZZ`));
+  });
+});
+
+Deno.test("Unicode arrives exactly as published and unescaped, with or without \\/", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const titles = {
+      AE: "هدف رائع في الدقيقة 90 🔥",
+      CZ: "Příliš žluťoučký kůň úpěl ďábelské ódy",
+      FI: "Äänekoski: yö järven rannalla",
+      DK: "Rødgrød med fløde på Ærø",
+      GB: "Family 👨‍👩‍👧‍👦 reunion",
+    };
+    const client = await TestClient.connect(`${gateway.ws}/?region=AE,CZ,FI,DK,GB`);
+    try {
+      for (const [region, title] of Object.entries(titles)) {
+        // The PHP publisher without JSON_UNESCAPED_SLASHES escapes "/" as "\/".
+        const escaped = trending(region, title).replaceAll("/", "\\/");
+        await redis.publish(`tvs:${region}`, escaped);
+      }
+      // Fully escaped (json_encode without flags): \uXXXX for every non-ASCII character.
+      const asciiOnly = trending("CZ", titles.CZ).replace(
+        /[\u0080-\uffff]/g,
+        (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"),
+      );
+      await redis.publish("tvs:CZ", asciiOnly);
+      await client.waitForFrames(6);
+      const [ae, cz, fi, dk, gb, czEscaped] = client.frames;
+      for (
+        const [frame, title] of [
+          [ae, titles.AE],
+          [cz, titles.CZ],
+          [fi, titles.FI],
+          [dk, titles.DK],
+          [gb, titles.GB],
+          [czEscaped, titles.CZ],
+        ]
+      ) {
+        assert.ok(frame?.includes(`"title":"${title}"`), `raw frame carries the title: ${frame}`);
+        assert.ok(!frame?.includes("\\u"), "no \\u escapes on the wire");
+        assert.ok(
+          frame?.includes('"thumbnail":"https://i.ytimg.com/vi/x/hq.jpg"'),
+          "slashes unescaped",
+        );
+      }
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("bad publishes are dropped, counted and logged once each, and the next good one goes out", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+    try {
+      const bad: [string, string | Uint8Array][] = [
+        ["empty", ""],
+        ["invalid_json", "{not json"],
+        ["not_object", "[1,2]"],
+        ["not_object", '"just a string"'],
+        ["invalid_utf8", new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0xc3, 0x28, 0x7d])],
+        ["missing_event", '{"title":"no event"}'],
+        ["missing_event", '{"event":42}'],
+      ];
+      for (const [, payload] of bad) await redis.publish("tvs:AE", payload);
+      await redis.publish("tvs:AE", trending("AE", "good"));
+      await client.waitForFrames(1);
+      await delay(100);
+      assert.deepEqual(client.messages.map((m) => m.title), ["good"]);
+      const metrics = await gateway.metricsText();
+      for (const reason of new Set(bad.map(([reason]) => reason))) {
+        const expected = bad.filter(([r]) => r === reason).length;
+        assert.equal(
+          metricValue(metrics, `tvs_messages_rejected_total{reason="${reason}"}`),
+          expected,
+          reason,
+        );
+      }
+      const rejectionLines = gateway.logs.filter((line) => line.msg === "publication rejected");
+      assert.equal(rejectionLines.length, new Set(bad.map(([reason]) => reason)).size);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("a flood of bad publishes writes one log line, not one per message", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    for (let i = 0; i < 200; i++) await redis.publish("tvs:AE", "garbage");
+    await waitFor(
+      async () =>
+        metricValue(
+          await gateway.metricsText(),
+          'tvs_messages_rejected_total{reason="invalid_json"}',
+        ) === 200,
+      { what: "200 rejections" },
+    );
+    assert.equal(gateway.logs.filter((line) => line.msg === "publication rejected").length, 1);
+  });
+});
+
+Deno.test("after Redis is killed and restarted the same clients receive again within 2 s", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/?region=CZ`);
+    try {
+      await redis.publish("tvs:CZ", trending("CZ", "before"));
+      await client.waitForFrames(1);
+      await redis.kill();
+      await waitFor(async () => !(await ready(gateway)), { what: "not ready" });
+      const restartedAt = performance.now();
+      await redis.restart();
+      // Publish until the gateway is subscribed again: the first copy that arrives measures it.
+      await waitFor(async () => {
+        await redis.publish("tvs:CZ", trending("CZ", "after"));
+        return client.frames.length > 1;
+      }, { timeoutMs: 2000, intervalMs: 50, what: "delivery after restart" });
+      const resumedMs = performance.now() - restartedAt;
+      console.log(`delivery resumed ${resumedMs.toFixed(0)} ms after Redis accepted connections`);
+      assert.ok(resumedMs < 2000, `resumed after ${resumedMs} ms`);
+      assert.equal(client.messages[1]?.title, "after");
+      const metrics = await gateway.metricsText();
+      assert.equal(metricValue(metrics, "tvs_broker_reconnects_total"), 1);
+      assert.equal(metricValue(metrics, 'tvs_broker_connected{broker="redis"}'), 1);
+      const warnings = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
+      assert.equal(warnings.length, 1, "one line per state change, not per retry");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("with Redis down at start the gateway listens, is not ready, and logs the outage once", async () => {
+  const redis = await RedisServer.start();
+  await redis.kill();
+  const gateway = await startTestGateway({ REDIS_URL: redis.url });
+  try {
+    const health = await fetch(`${gateway.http}/healthz`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    const readiness = await fetch(`${gateway.http}/readyz`);
+    assert.equal(readiness.status, 503);
+    assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
+    await delay(1500);
+    await redis.restart();
+    await waitFor(() => ready(gateway), { timeoutMs: 2000, what: "ready once Redis is up" });
+    const client = await TestClient.connect(`${gateway.ws}/?region=GB`);
+    await redis.publish("tvs:GB", trending("GB", "hello"));
+    await client.waitForFrames(1);
+    await client.close();
+    const outageLines = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
+    assert.equal(outageLines.length, 1);
+  } finally {
+    await gateway.close();
+    await redis.stop();
+  }
+});

@@ -1,0 +1,50 @@
+/**
+ * Gateways for tests: in this process on a free port, with their log lines captured.
+ *
+ * @module
+ */
+
+import { loadConfig } from "../../lib/config.ts";
+import { Logger } from "../../lib/log.ts";
+import { type RunningGateway, startGateway } from "../../lib/server.ts";
+
+/** An in-process gateway with its captured logs. */
+export interface TestGateway extends RunningGateway {
+  /** `http://127.0.0.1:<port>`. */
+  readonly http: string;
+  /** `ws://127.0.0.1:<port>`. */
+  readonly ws: string;
+  /** Every log line, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Body of `GET /metrics`. */
+  metricsText(): Promise<string>;
+}
+
+/** Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({
+    env: (name) => ({ HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "debug", ...env })[name],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const logger = new Logger(config.logLevel, (line) => logs.push(JSON.parse(line)));
+  const running = await startGateway(config, logger);
+  const http = `http://127.0.0.1:${running.port}`;
+  return {
+    ...running,
+    close: () => running.close(),
+    http,
+    ws: `ws://127.0.0.1:${running.port}`,
+    logs,
+    async metricsText() {
+      return await (await fetch(`${http}/metrics`)).text();
+    },
+  };
+}
+
+/** The value of the sample `name{labels}` in a Prometheus text body, or 0 when absent. */
+export function metricValue(text: string, sample: string): number {
+  for (const line of text.split("\n")) {
+    if (line.startsWith(sample + " ")) return Number(line.slice(sample.length + 1));
+  }
+  return 0;
+}

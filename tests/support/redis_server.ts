@@ -1,0 +1,96 @@
+/**
+ * A real `redis-server` for tests, on a free loopback port, that a test can kill and restart on
+ * the same port. Commands go over raw RESP, so a test can publish any bytes, invalid UTF-8
+ * included.
+ *
+ * @module
+ */
+
+import { freePort, waitFor } from "./wait.ts";
+
+const encoder = new TextEncoder();
+
+/** A running (or stopped) test Redis. */
+export class RedisServer {
+  readonly port: number;
+  #process: Deno.ChildProcess | undefined;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
+
+  /** Starts a server on a free port, without persistence. */
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    await server.restart();
+    return server;
+  }
+
+  /** `redis://127.0.0.1:<port>`. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server again on the same port and waits until it answers. */
+  async restart(): Promise<void> {
+    if (this.#process !== undefined) throw new Error("Redis is already running");
+    this.#process = new Deno.Command("redis-server", {
+      args: [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--protected-mode",
+        "no",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitFor(async () => (await this.command("PING").catch(() => "")) === "+PONG", {
+      timeoutMs: 5000,
+      what: `redis-server on port ${this.port}`,
+    });
+  }
+
+  /** Kills the server at once (SIGKILL), as a crash would, and waits for the process to end. */
+  async kill(): Promise<void> {
+    const process = this.#process;
+    if (process === undefined) return;
+    this.#process = undefined;
+    process.kill("SIGKILL");
+    await process.status;
+  }
+
+  /** Sends one command and returns the first line of the raw RESP reply. */
+  async command(...args: (string | Uint8Array)[]): Promise<string> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+    try {
+      const parts: Uint8Array[] = [encoder.encode(`*${args.length}\r\n`)];
+      for (const arg of args) {
+        const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
+        parts.push(encoder.encode(`$${bytes.byteLength}\r\n`), bytes, encoder.encode("\r\n"));
+      }
+      for (const part of parts) await conn.write(part);
+      const buffer = new Uint8Array(4096);
+      const read = await conn.read(buffer);
+      return new TextDecoder().decode(buffer.subarray(0, read ?? 0)).split("\r\n")[0] ?? "";
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** `PUBLISH channel payload`; resolves to the number of subscribers that received it. */
+  async publish(channel: string, payload: string | Uint8Array): Promise<number> {
+    const reply = await this.command("PUBLISH", channel, payload);
+    return Number(reply.slice(1));
+  }
+
+  /** Stops the server. */
+  async stop(): Promise<void> {
+    await this.kill();
+  }
+}
