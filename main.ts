@@ -6,23 +6,19 @@
  * @module
  */
 
-import { ConfigError, loadConfig } from "./lib/config.ts";
+import denoJson from "./deno.json" with { type: "json" };
+import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli.ts";
+import { type Config, ConfigError, describeConfig, loadConfig } from "./lib/config.ts";
 import { Logger } from "./lib/log.ts";
+import { runPublish } from "./lib/publish_command.ts";
 import { startGateway } from "./lib/server.ts";
 
+/** Exit status of a usage error. */
+const EXIT_USAGE = 2;
 /** Exit status of a configuration error (sysexits EX_CONFIG): systemd should not restart it. */
 const EXIT_CONFIG = 78;
 
-/** Runs the gateway until SIGTERM or SIGINT; returns the exit status. */
-export async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig({ env: (name) => Deno.env.get(name) });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`tvs-realtime: invalid configuration: ${error.message}`);
-    return EXIT_CONFIG;
-  }
+async function serve(config: Config): Promise<number> {
   const logger = new Logger(config.logLevel);
   const running = await startGateway(config, logger);
   const { promise: stopped, resolve } = Promise.withResolvers<string>();
@@ -36,4 +32,45 @@ export async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Config) {
+  switch (command.kind) {
+    case "check-config":
+      console.log(describeConfig(config).join("\n"));
+      return Promise.resolve(0);
+    case "publish":
+      return runPublish(command.request, config, { out: console.log, err: console.error });
+    case "serve":
+      return serve(config);
+  }
+}
+
+/** Runs the command line `args`; returns the exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommandLine(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`tvs-realtime: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  if (command.kind === "help") {
+    console.log(helpText(denoJson.version));
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`tvs-realtime ${denoJson.version}`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ env: (name) => Deno.env.get(name), overrides: command.overrides });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`tvs-realtime: invalid configuration: ${error.message}`);
+    return EXIT_CONFIG;
+  }
+  return await run(command, config);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

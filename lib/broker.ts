@@ -18,6 +18,25 @@ export interface BrokerListener {
   stateChange(state: BrokerState, cause?: string): void;
 }
 
+/** What the broker needs to decide whether a validated message is new. */
+export interface AppendRequest {
+  /** The producer's bytes: the identity of one publication across gateway instances. */
+  readonly payload: Uint8Array;
+  /** De-duplication identity within the region (a `video_id`), or `null` for none. */
+  readonly dedupeKey: string | null;
+}
+
+/** `fresh` goes out; `duplicate` repeats a key within the de-duplication window. */
+export type AppendResult = "fresh" | "duplicate";
+
+/** How the broker de-duplicates. */
+export interface DedupeOptions {
+  /** A key repeated within this many milliseconds of its first sighting is a duplicate; 0 disables. */
+  readonly windowMs: number;
+  /** Most keys remembered per region; the oldest are forgotten first. */
+  readonly capacity: number;
+}
+
 /** A source of regional publications. */
 export interface Broker {
   /** Short name for logs and metrics. */
@@ -32,6 +51,11 @@ export interface Broker {
    * @returns how many gateway processes received it.
    */
   publish(region: string, payload: string): Promise<number>;
+  /**
+   * Records a validated publication of `region` and decides whether it is new. Every gateway
+   * instance on the same broker reaches the same verdict for the same publication.
+   */
+  append(region: string, request: AppendRequest): Promise<AppendResult>;
   /** Unsubscribes and releases connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -10,8 +10,17 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { createClient, type RedisClientType } from "redis";
-import type { Broker, BrokerListener, BrokerState } from "./broker.ts";
+import type {
+  AppendRequest,
+  AppendResult,
+  Broker,
+  BrokerListener,
+  BrokerState,
+  DedupeOptions,
+} from "./broker.ts";
+import { APPEND_SCRIPT, type RedisScript } from "./redis_scripts.ts";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -21,7 +30,16 @@ export interface RedisBrokerOptions {
   readonly regions: readonly string[];
   /** Longest wait between two reconnect attempts, in milliseconds. @default 1000 */
   readonly maxReconnectDelayMs?: number;
+  /** De-duplication rule. @default {windowMs: 3600000, capacity: 10000} */
+  readonly dedupe?: DedupeOptions;
 }
+
+/**
+ * How long the verdict on one publication is kept, in milliseconds: far longer than any two
+ * instances take to process the same publication. Identical bytes published again within it are
+ * the same publication.
+ */
+export const VERDICT_TTL_MS = 120_000;
 
 /** Milliseconds before reconnect attempt `retries` (0-based): doubling from 50, capped, jittered. */
 export function reconnectDelay(retries: number, maxDelayMs: number): number {
@@ -36,6 +54,8 @@ export class RedisBroker implements Broker {
   readonly #commands: RedisClientType;
   /** Channel name by region. */
   readonly #channels: ReadonlyMap<string, string>;
+  readonly #keyPrefix: string;
+  readonly #dedupe: DedupeOptions;
   #listener: BrokerListener | undefined;
   #state: BrokerState = "connecting";
   #lastError: string | undefined;
@@ -51,7 +71,14 @@ export class RedisBroker implements Broker {
       },
     };
     this.#subscriber = createClient({ ...clientOptions, name: "tvs-realtime-sub" });
-    this.#commands = createClient({ ...clientOptions, name: "tvs-realtime-cmd" });
+    // Fail fast while disconnected: a queued command would hold up delivery until Redis returns.
+    this.#commands = createClient({
+      ...clientOptions,
+      name: "tvs-realtime-cmd",
+      disableOfflineQueue: true,
+    });
+    this.#keyPrefix = options.channelPrefix;
+    this.#dedupe = options.dedupe ?? { windowMs: 3_600_000, capacity: 10_000 };
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
@@ -99,12 +126,39 @@ export class RedisBroker implements Broker {
     return this.#commands.publish(channel, payload);
   }
 
+  /** Decides fresh or duplicate in one script, shared by every instance on this Redis. */
+  async append(region: string, request: AppendRequest): Promise<AppendResult> {
+    const hash = createHash("sha1").update(request.payload).digest("hex");
+    // The {region} hash tag keeps both keys in one slot, should this ever run on a cluster.
+    const keys = [
+      `${this.#keyPrefix}{${region}}:dedupe`,
+      `${this.#keyPrefix}{${region}}:verdict:${hash}`,
+    ];
+    const args = [
+      request.dedupeKey ?? "",
+      String(this.#dedupe.windowMs),
+      String(this.#dedupe.capacity),
+      String(VERDICT_TTL_MS),
+    ];
+    const verdict = await this.#run(APPEND_SCRIPT, keys, args);
+    return verdict === "duplicate" ? "duplicate" : "fresh";
+  }
+
   /** Closes both connections. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#listener?.stateChange("closed");
     await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
+  }
+
+  /**
+   * Runs a script with `EVAL`, never `EVALSHA` with a fallback: a `NOSCRIPT` retry would overtake
+   * later commands and deliver a region's messages out of order. Redis caches the compiled script
+   * by its hash either way; the cost is a few hundred bytes per message on the wire.
+   */
+  #run(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    return this.#commands.eval(script.source, { keys, arguments: args });
   }
 
   #refreshState(): void {
@@ -118,5 +172,23 @@ export class RedisBroker implements Broker {
     this.#state = next;
     this.#listener?.stateChange(next, next === "ready" ? undefined : this.#lastError);
     if (next === "ready") this.#lastError = undefined;
+  }
+}
+
+/**
+ * Publishes one payload on `channel` with a short-lived connection, as a producer does; resolves
+ * to the number of subscribers reached. For the `publish` command, not for the gateway.
+ */
+export async function publishOnce(url: string, channel: string, payload: string): Promise<number> {
+  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 3000 } });
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => lastError = error);
+  try {
+    await client.connect();
+    return await client.publish(channel, payload);
+  } catch (error) {
+    throw lastError ?? error;
+  } finally {
+    if (client.isOpen) await client.close();
   }
 }

@@ -36,6 +36,12 @@ export interface Config {
   /** `null` means `POST /publish` accepts loopback clients only. */
   readonly publishToken: string | null;
   readonly logLevel: LogLevel;
+  /** Largest publication accepted, in bytes. */
+  readonly maxMessageBytes: number;
+  /** A `(region, video_id)` repeated within this many seconds goes out once; 0 disables. */
+  readonly dedupeWindowSeconds: number;
+  /** Most `video_id`s remembered per region for de-duplication. */
+  readonly dedupeCapacity: number;
 }
 
 type Parse<T> = (raw: string, variable: string) => T;
@@ -194,6 +200,27 @@ export const SETTINGS = [
     help: `Least severe log level written (${LOG_LEVELS.join(", ")})`,
     fallback: "info",
     parse: logLevel,
+  },
+  {
+    key: "maxMessageBytes",
+    env: "MAX_MESSAGE_BYTES",
+    help: "Largest publication accepted, in bytes",
+    fallback: "16384",
+    parse: integer(256, 1_048_576),
+  },
+  {
+    key: "dedupeWindowSeconds",
+    env: "DEDUPE_WINDOW_SECONDS",
+    help: "The same (region, video_id) within this many seconds goes out once; 0 disables",
+    fallback: "3600",
+    parse: integer(0, 7 * 86_400),
+  },
+  {
+    key: "dedupeCapacity",
+    env: "DEDUPE_CAPACITY",
+    help: "Most video_ids remembered per region for de-duplication (oldest forgotten first)",
+    fallback: "10000",
+    parse: integer(1, 1_000_000),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

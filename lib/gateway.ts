@@ -1,7 +1,8 @@
 /**
- * The gateway's decisions: what a publication becomes (validated, serialised once), who gets it
- * (the hub of its region), and what each connection's lifecycle does to the registry and metrics.
- * It knows the broker only through its interface and sockets only through {@link Client}.
+ * The gateway's decisions: what a publication becomes (validated, normalised, serialised once),
+ * whether it is new (the broker's verdict), who gets it (the hub of its region), and what each
+ * connection's lifecycle does to the registry and metrics. It knows the broker only through its
+ * interface and sockets only through {@link Client}.
  *
  * @module
  */
@@ -10,9 +11,9 @@ import type { Broker, BrokerState } from "./broker.ts";
 import { Client } from "./client.ts";
 import type { Config } from "./config.ts";
 import { Hub } from "./hub.ts";
-import { AggregatedLog, type Logger } from "./log.ts";
+import { AggregatedLog, errorFields, type Logger } from "./log.ts";
+import { type AcceptedMessage, parsePublication, type ParseResult } from "./message.ts";
 import { Metrics } from "./metrics.ts";
-import { parsePublication, type ParseResult } from "./message.ts";
 
 /** Where a new connection comes from and what it asked for. */
 export interface ConnectionRequest {
@@ -28,6 +29,7 @@ export class Gateway {
   readonly #logger: Logger;
   readonly #hub: Hub;
   readonly #rejections: AggregatedLog;
+  readonly #brokerFailures: AggregatedLog;
   #everReady = false;
 
   /** Wires a gateway; nothing happens before {@link start}. */
@@ -45,16 +47,19 @@ export class Gateway {
       connections: (region) => hub.count(region),
     });
     this.#rejections = new AggregatedLog(this.#logger, "publication rejected");
-  }
-
-  /** The gateway's metrics, for `/metrics`. */
-  get metrics(): Metrics {
-    return this.#metrics;
+    this.#brokerFailures = new AggregatedLog(this.#logger, "broker operation failed", {
+      level: "error",
+    });
   }
 
   /** The broker in use. */
   get broker(): Broker {
     return this.#broker;
+  }
+
+  /** The gateway's metrics, for `/metrics`. */
+  get metrics(): Metrics {
+    return this.#metrics;
   }
 
   /** Starts the broker; publications flow from then on. */
@@ -66,9 +71,12 @@ export class Gateway {
     });
   }
 
-  /** Validates a payload the way a publication from the broker would be (for `POST /publish`). */
-  validate(payload: Uint8Array): ParseResult {
-    return parsePublication(payload);
+  /**
+   * Validates a payload as a publication on `region`'s channel would be; `null` means the message
+   * must name its region (for `POST /publish`).
+   */
+  validate(payload: Uint8Array, region: string | null): ParseResult {
+    return parsePublication(payload, { region, maxBytes: this.#config.maxMessageBytes });
   }
 
   /** Wraps an upgraded socket; the client joins its regions once its handshake completes. */
@@ -83,11 +91,12 @@ export class Gateway {
   async close(): Promise<void> {
     await this.#broker.close();
     this.#rejections.flush();
+    this.#brokerFailures.flush();
   }
 
   #onPublication(region: string, payload: Uint8Array): void {
     this.#metrics.messagesReceived.inc({ region });
-    const result = parsePublication(payload);
+    const result = this.validate(payload, region);
     if (!result.ok) {
       this.#metrics.messagesRejected.inc({ reason: result.reason });
       this.#rejections.record(result.reason, {
@@ -97,8 +106,27 @@ export class Gateway {
       });
       return;
     }
-    const { delivered } = this.#hub.broadcast(region, result.message.body);
-    this.#metrics.deliveries.inc({ region }, delivered);
+    const { message } = result;
+    for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
+    // Appends go out in arrival order on one connection and settle in that order, so the
+    // broadcasts below keep the order of the region's publications.
+    this.#broker.append(region, { payload, dedupeKey: message.dedupeKey }).then(
+      (verdict) => {
+        if (verdict === "duplicate") this.#metrics.messagesDeduplicated.inc({ region });
+        else this.#broadcast(message);
+      },
+      (error) => {
+        // Without a verdict, delivering beats dropping: a repeat is better than a loss.
+        this.#metrics.brokerErrors.inc({ operation: "append" });
+        this.#brokerFailures.record("append", { operation: "append", ...errorFields(error) });
+        this.#broadcast(message);
+      },
+    );
+  }
+
+  #broadcast(message: AcceptedMessage): void {
+    const { delivered } = this.#hub.broadcast(message.region, message.body);
+    this.#metrics.deliveries.inc({ region: message.region }, delivered);
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {

@@ -27,9 +27,6 @@ export type Handler = (
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ) => Promise<Response>;
 
-/** Largest `POST /publish` body, in bytes. */
-const MAX_PUBLISH_BYTES = 16384;
-
 function refuse(verdict: RefusedHandshake): Response {
   return jsonError(verdict.refusal.status, verdict.refusal.error, verdict.message, verdict.extra);
 }
@@ -83,7 +80,7 @@ async function route(
       options: {
         token: context.config.publishToken,
         regions: context.config.regions,
-        maxBytes: MAX_PUBLISH_BYTES,
+        maxBytes: context.config.maxMessageBytes,
       },
     });
   }

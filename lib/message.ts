@@ -1,10 +1,19 @@
 /**
- * Validation of what producers publish. Pure: bytes in, a verdict out. An accepted publication is
- * re-serialised once, which also undoes a publisher's escaping (`\/`, `\u00e9`), so browsers get
- * the text exactly as written and unescaped on the wire.
+ * The message contract. Pure: the bytes a producer published and the region of its channel in, a
+ * verdict out. An accepted message is well-formed (the `new_trending` schema), readable in its own
+ * script (Unicode NFC, control characters removed, direction from content) and serialised once,
+ * unescaped, so browsers get the text exactly as written.
+ *
+ * Limits (see the README): the whole payload at most `maxBytes`; `video_id` 1–64 characters of
+ * `[A-Za-z0-9_-]`; `title` 1–500 characters after trimming; `channel` up to 200; `thumbnail` an
+ * absolute `https:` URL up to 2,048 bytes (anything else is removed, the message kept); `ts` whole
+ * Unix seconds from 2000 to 2100; nesting at most 16 levels. Other events (`^[a-z][a-z0-9_]{0,63}$`)
+ * get the generic limits only. Unknown fields pass through, normalised.
  *
  * @module
  */
+
+import { textDirection } from "./direction.ts";
 
 /** Why a publication was dropped; the label of `tvs_messages_rejected_total`. */
 export type RejectReason =
@@ -13,16 +22,33 @@ export type RejectReason =
   | "invalid_utf8"
   | "invalid_json"
   | "not_object"
-  | "missing_event";
+  | "too_deep"
+  | "invalid_unicode"
+  | "missing_event"
+  | "invalid_event"
+  | "missing_region"
+  | "region_mismatch"
+  | "invalid_video_id"
+  | "invalid_title"
+  | "invalid_channel"
+  | "invalid_rtl"
+  | "invalid_ts";
+
+/** A field removed from an accepted message; the label of `tvs_message_fields_removed_total`. */
+export type RemovedField = "thumbnail";
 
 /** A publication that may go out. */
 export interface AcceptedMessage {
   /** The `event` field. */
   readonly event: string;
-  /** The `region` field when it is a string, else `null`. */
-  readonly declaredRegion: string | null;
-  /** The message serialised as one JSON object, without `\uXXXX` escapes. */
+  /** The region it belongs to, upper case. */
+  readonly region: string;
+  /** The normalised message as one JSON object, without `\uXXXX` escapes. */
   readonly body: string;
+  /** Identity for de-duplication within the region (`video_id` of `new_trending`), or `null`. */
+  readonly dedupeKey: string | null;
+  /** Fields dropped on the way without rejecting the message. */
+  readonly removed: readonly RemovedField[];
 }
 
 /** The verdict on one publication. */
@@ -32,18 +58,193 @@ export type ParseResult =
 
 /** Options of {@link parsePublication}. */
 export interface ParseOptions {
+  /**
+   * Region of the channel it came from. `null` (an HTTP publish) means the message must name its
+   * region in a string `region` field.
+   */
+  readonly region: string | null;
   /** Largest accepted payload in bytes. @default 16384 */
   readonly maxBytes?: number;
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Limits of the `new_trending` schema, for documentation and tests. */
+export const LIMITS = {
+  videoId: /^[A-Za-z0-9_-]{1,64}$/,
+  event: /^[a-z][a-z0-9_]{0,63}$/,
+  titleCharacters: 500,
+  channelCharacters: 200,
+  thumbnailBytes: 2048,
+  /** 2000-01-01T00:00:00Z. */
+  minTs: 946_684_800,
+  /** 2100-01-01T00:00:00Z. */
+  maxTs: 4_102_444_800,
+  depth: 16,
+} as const;
 
-function reject(reason: RejectReason, detail: string): ParseResult {
-  return { ok: false, reason, detail };
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+// C0, DEL and C1 control characters (general category Cc).
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+
+class Rejection extends Error {
+  readonly reason: RejectReason;
+
+  constructor(reason: RejectReason, detail: string) {
+    super(detail);
+    this.reason = reason;
+  }
 }
 
-/** Validates the raw bytes of one publication. */
-export function parsePublication(payload: Uint8Array, options: ParseOptions = {}): ParseResult {
+/** Longest `detail` kept: it ends up in logs and HTTP answers, and may quote hostile input. */
+const MAX_DETAIL_LENGTH = 200;
+
+function reject(reason: RejectReason, detail: string): ParseResult {
+  return { ok: false, reason, detail: detail.slice(0, MAX_DETAIL_LENGTH) };
+}
+
+/** NFC without control characters; lone surrogates are refused, not replaced. */
+function normaliseText(text: string): string {
+  if (!text.isWellFormed()) throw new Rejection("invalid_unicode", "Text has a lone surrogate");
+  // Strip first: a control character between a letter and its accent would block composition,
+  // and stripping it after NFC would leave a decomposed pair behind.
+  return text.replace(CONTROL_CHARACTERS, "").normalize("NFC");
+}
+
+/** Normalises every string of a parsed JSON value, keys included, in place order. */
+function normaliseValue(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return normaliseText(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (depth >= LIMITS.depth) {
+    throw new Rejection("too_deep", `Nesting deeper than ${LIMITS.depth} levels`);
+  }
+  if (Array.isArray(value)) return value.map((item) => normaliseValue(item, depth + 1));
+  // fromEntries defines own properties, so a "__proto__" key stays a field, not a prototype.
+  return Object.fromEntries(
+    Object.entries(value).map((
+      [key, item],
+    ) => [normaliseText(key), normaliseValue(item, depth + 1)]),
+  );
+}
+
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/** The thumbnail as a canonical absolute https URL, or `undefined` when it cannot be one. */
+function safeThumbnail(value: unknown): string | undefined {
+  if (typeof value !== "string" || encoder.encode(value).byteLength > LIMITS.thumbnailBytes) {
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" || url.hostname === "" || url.username || url.password) {
+    return undefined;
+  }
+  return url.href.length <= LIMITS.thumbnailBytes ? url.href : undefined;
+}
+
+/** Applies the `new_trending` schema in place; returns the fields it removed. */
+function checkTrending(message: Record<string, unknown>): RemovedField[] {
+  const { video_id: videoId, title, channel, rtl, ts } = message;
+  if (typeof videoId !== "string" || !LIMITS.videoId.test(videoId)) {
+    throw new Rejection("invalid_video_id", "video_id must be 1-64 characters of A-Z a-z 0-9 _ -");
+  }
+  const trimmedTitle = typeof title === "string" ? title.trim() : "";
+  const titleLength = characters(trimmedTitle);
+  if (titleLength === 0 || titleLength > LIMITS.titleCharacters) {
+    throw new Rejection(
+      "invalid_title",
+      `title must be a string of 1-${LIMITS.titleCharacters} characters after trimming`,
+    );
+  }
+  message.title = trimmedTitle;
+  if (channel !== undefined) {
+    if (typeof channel !== "string" || characters(channel.trim()) > LIMITS.channelCharacters) {
+      throw new Rejection(
+        "invalid_channel",
+        `channel must be a string of at most ${LIMITS.channelCharacters} characters`,
+      );
+    }
+    message.channel = channel.trim();
+  }
+  if (rtl !== undefined && typeof rtl !== "boolean") {
+    throw new Rejection("invalid_rtl", "rtl must be true or false");
+  }
+  if (
+    ts !== undefined &&
+    (!Number.isInteger(ts) || (ts as number) < LIMITS.minTs || (ts as number) > LIMITS.maxTs)
+  ) {
+    throw new Rejection("invalid_ts", "ts must be whole Unix seconds between 2000 and 2100");
+  }
+  const removed: RemovedField[] = [];
+  if ("thumbnail" in message) {
+    const thumbnail = safeThumbnail(message.thumbnail);
+    if (thumbnail === undefined) {
+      delete message.thumbnail;
+      removed.push("thumbnail");
+    } else {
+      message.thumbnail = thumbnail;
+    }
+  }
+  // Browsers already in the field read `rtl`: keep the publisher's; derive it when absent.
+  const dir = textDirection(trimmedTitle);
+  message.dir = dir;
+  if (rtl === undefined) message.rtl = dir === "rtl";
+  return removed;
+}
+
+/** Checks `region` against the channel's and returns the region the message belongs to. */
+function resolveRegion(declared: unknown, channelRegion: string | null): string {
+  if (declared !== undefined && typeof declared !== "string") {
+    throw new Rejection("region_mismatch", "region must be a string");
+  }
+  const named = declared?.trim().toUpperCase();
+  if (channelRegion === null) {
+    if (!named) throw new Rejection("missing_region", "The message names no region");
+    return named;
+  }
+  if (named !== undefined && named !== channelRegion) {
+    throw new Rejection(
+      "region_mismatch",
+      `region "${named.slice(0, 16)}" differs from the channel's ${channelRegion}`,
+    );
+  }
+  return channelRegion;
+}
+
+function validate(value: unknown, channelRegion: string | null): AcceptedMessage {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Rejection("not_object", "Payload is not a JSON object");
+  }
+  const message = normaliseValue(value, 0) as Record<string, unknown>;
+  const { event } = message;
+  if (typeof event !== "string") {
+    throw new Rejection("missing_event", 'Payload has no string "event" field');
+  }
+  if (!LIMITS.event.test(event)) {
+    throw new Rejection("invalid_event", "event must match ^[a-z][a-z0-9_]{0,63}$");
+  }
+  const region = resolveRegion(message.region, channelRegion);
+  message.region = region;
+  const trending = event === "new_trending";
+  const removed = trending ? checkTrending(message) : [];
+  return {
+    event,
+    region,
+    body: JSON.stringify(message),
+    dedupeKey: trending ? message.video_id as string : null,
+    removed,
+  };
+}
+
+/** Validates and normalises the raw bytes of one publication. Never throws. */
+export function parsePublication(payload: Uint8Array, options: ParseOptions): ParseResult {
   const maxBytes = options.maxBytes ?? 16384;
   if (payload.byteLength === 0) return reject("empty", "Empty payload");
   if (payload.byteLength > maxBytes) {
@@ -61,13 +262,10 @@ export function parsePublication(payload: Uint8Array, options: ParseOptions = {}
   } catch (error) {
     return reject("invalid_json", `Payload is not JSON: ${(error as SyntaxError).message}`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return reject("not_object", "Payload is not a JSON object");
+  try {
+    return { ok: true, message: validate(value, options.region) };
+  } catch (error) {
+    if (error instanceof Rejection) return reject(error.reason, error.message);
+    throw error;
   }
-  const { event, region } = value as Record<string, unknown>;
-  if (typeof event !== "string") {
-    return reject("missing_event", 'Payload has no string "event" field');
-  }
-  const declaredRegion = typeof region === "string" ? region : null;
-  return { ok: true, message: { event, declaredRegion, body: JSON.stringify(value) } };
 }

@@ -39,6 +39,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Valid publications not sent because their key repeated within the window. */
+  readonly messagesDeduplicated = new Counter({
+    name: "tvs_messages_deduplicated_total",
+    help: "Valid publications not sent: same (region, video_id) within the window",
+    labelNames: ["region"],
+    registers: [this.registry],
+  });
+
+  /** Fields removed from accepted messages (a thumbnail that is not https). */
+  readonly fieldsRemoved = new Counter({
+    name: "tvs_message_fields_removed_total",
+    help: "Fields removed from accepted messages, by field",
+    labelNames: ["field"],
+    registers: [this.registry],
+  });
+
+  /** Broker operations that failed; the message still went out when it could. */
+  readonly brokerErrors = new Counter({
+    name: "tvs_broker_errors_total",
+    help: "Broker operations that failed, by operation",
+    labelNames: ["operation"],
+    registers: [this.registry],
+  });
+
   /** Frames handed to client sockets. */
   readonly deliveries = new Counter({
     name: "tvs_deliveries_total",

@@ -90,18 +90,22 @@ export async function handlePublish(
   if (payload === null) {
     return jsonError(413, "too_large", `Body exceeds ${options.maxBytes} bytes`);
   }
-  const verdict = gateway.validate(payload);
+  const queryRegion = new URL(request.url).searchParams.get("region")?.trim().toUpperCase();
+  const verdict = gateway.validate(payload, queryRegion || null);
   if (!verdict.ok) {
     return jsonError(400, "invalid_message", verdict.detail, { reason: verdict.reason });
   }
-  const requested = new URL(request.url).searchParams.get("region") ??
-    verdict.message.declaredRegion;
-  const region = requested?.toUpperCase();
-  if (region === undefined || !options.regions.includes(region)) {
-    return jsonError(400, "unknown_region", 'Give a configured "region" in the body or the query', {
+  const { region, body } = verdict.message;
+  if (!options.regions.includes(region)) {
+    return jsonError(400, "unknown_region", `Unknown region "${region.slice(0, 16)}"`, {
       regions: options.regions,
     });
   }
-  const receivers = await gateway.broker.publish(region, verdict.message.body);
-  return json(202, { published: true, region, receivers });
+  let receivers: number;
+  try {
+    receivers = await gateway.broker.publish(region, body);
+  } catch {
+    return jsonError(503, "broker_unavailable", "The broker cannot take publications right now");
+  }
+  return json(202, { published: true, region, receivers, message: JSON.parse(body) });
 }

@@ -26,10 +26,12 @@ export interface RunningGateway {
 }
 
 function createBroker(config: Config): Broker {
-  if (config.redisUrl === null) return new MemoryBroker();
+  const dedupe = { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity };
+  if (config.redisUrl === null) return new MemoryBroker({ dedupe });
   return new RedisBroker(config.redisUrl, {
     channelPrefix: config.channelPrefix,
     regions: config.regions,
+    dedupe,
   });
 }
 

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Broker, BrokerState } from "../lib/broker.ts";
+import type { Broker, BrokerState, DedupeOptions } from "../lib/broker.ts";
 import { waitFor } from "./support/wait.ts";
 
 /** A broker under test and what it takes to tear it down. */
@@ -33,11 +33,21 @@ function record(broker: Broker): { received: Received[]; states: BrokerState[] }
 
 const decoder = new TextDecoder();
 
-/** Registers the contract tests for the broker that `create` builds (regions AE, FI, CZ). */
-export function brokerContract(name: string, create: () => Promise<BrokerFixture>): void {
-  const test = (what: string, fn: (fixture: BrokerFixture) => Promise<void> | void) =>
+/** Builds a fresh broker for regions AE, FI and CZ with this de-duplication rule. */
+export type BrokerFactory = (dedupe: DedupeOptions) => Promise<BrokerFixture>;
+
+const DEDUPE: DedupeOptions = { windowMs: 60_000, capacity: 3 };
+const encoder = new TextEncoder();
+
+/** Registers the contract tests for the broker that `create` builds. */
+export function brokerContract(name: string, create: BrokerFactory): void {
+  const test = (
+    what: string,
+    fn: (fixture: BrokerFixture) => Promise<void> | void,
+    dedupe: DedupeOptions = DEDUPE,
+  ) =>
     Deno.test(`${name} broker ${what}`, async () => {
-      const fixture = await create();
+      const fixture = await create(dedupe);
       try {
         await fn(fixture);
       } finally {
@@ -77,6 +87,41 @@ export function brokerContract(name: string, create: () => Promise<BrokerFixture
     record(broker);
     assert.throws(() => record(broker), /already started/);
   });
+
+  test("calls a repeated key of a region a duplicate, and other regions' or keys fresh", async ({ broker }) => {
+    record(broker);
+    await waitFor(() => broker.state === "ready", { what: "ready" });
+    const append = (region: string, key: string | null, payload: string) =>
+      broker.append(region, { payload: encoder.encode(payload), dedupeKey: key });
+    assert.equal(await append("AE", "v1", "first"), "fresh");
+    assert.equal(await append("AE", "v1", "second"), "duplicate");
+    assert.equal(await append("FI", "v1", "third"), "fresh");
+    assert.equal(await append("AE", "v2", "fourth"), "fresh");
+    assert.equal(await append("AE", null, "fifth"), "fresh");
+    assert.equal(await append("AE", null, "sixth"), "fresh");
+  });
+
+  test("forgets the oldest keys beyond its capacity", async ({ broker }) => {
+    record(broker);
+    await waitFor(() => broker.state === "ready", { what: "ready" });
+    const append = (key: string, payload: string) =>
+      broker.append("CZ", { payload: encoder.encode(payload), dedupeKey: key });
+    for (const key of ["a", "b", "c", "d"]) assert.equal(await append(key, key), "fresh");
+    assert.equal(await append("a", "a again"), "fresh", "a was the oldest of four, capacity 3");
+    assert.equal(await append("d", "d again"), "duplicate");
+  });
+
+  test("with a window of 0 never calls anything a duplicate", async ({ broker }) => {
+    record(broker);
+    await waitFor(() => broker.state === "ready", { what: "ready" });
+    for (const payload of ["one", "two"]) {
+      const verdict = await broker.append("AE", {
+        payload: encoder.encode(payload),
+        dedupeKey: "v",
+      });
+      assert.equal(verdict, "fresh");
+    }
+  }, { windowMs: 0, capacity: 3 });
 
   test("closes idempotently and reports closed", async ({ broker }) => {
     const { states } = record(broker);

@@ -3,5 +3,6 @@ import { brokerContract } from "./broker_contract.ts";
 
 brokerContract(
   "memory",
-  () => Promise.resolve({ broker: new MemoryBroker(), dispose: () => Promise.resolve() }),
+  (dedupe) =>
+    Promise.resolve({ broker: new MemoryBroker({ dedupe }), dispose: () => Promise.resolve() }),
 );

@@ -7,9 +7,62 @@ import { waitFor } from "./support/wait.ts";
 
 const options = { channelPrefix: "tvs:", regions: ["AE", "FI", "CZ"] };
 
-brokerContract("redis", async () => {
+brokerContract("redis", async (dedupe) => {
   const redis = await RedisServer.start();
-  return { broker: new RedisBroker(redis.url, options), dispose: () => redis.stop() };
+  return {
+    broker: new RedisBroker(redis.url, { ...options, dedupe }),
+    dispose: () => redis.stop(),
+  };
+});
+
+Deno.test("two redis brokers on one Redis reach the same verdict for the same publication", async () => {
+  const redis = await RedisServer.start();
+  const brokers = [new RedisBroker(redis.url, options), new RedisBroker(redis.url, options)];
+  for (const broker of brokers) broker.start({ publication: () => {}, stateChange: () => {} });
+  const encoder = new TextEncoder();
+  const appendBoth = (payload: string, dedupeKey: string) =>
+    Promise.all(
+      brokers.map((broker) => broker.append("AE", { payload: encoder.encode(payload), dedupeKey })),
+    );
+  try {
+    await waitFor(() => brokers.every((broker) => broker.state === "ready"), { what: "ready" });
+    // Each instance sees the same publication: both deliver it.
+    assert.deepEqual(await appendBoth('{"v":"v1","ts":1}', "v1"), ["fresh", "fresh"]);
+    // The cron job publishes the same video again: both drop it.
+    assert.deepEqual(await appendBoth('{"v":"v1","ts":2}', "v1"), ["duplicate", "duplicate"]);
+    // Whichever instance is first, the other agrees.
+    const first = await brokers[1]!.append("AE", { payload: encoder.encode("x"), dedupeKey: "v2" });
+    const second = await brokers[0]!.append("AE", {
+      payload: encoder.encode("x"),
+      dedupeKey: "v2",
+    });
+    assert.deepEqual([first, second], ["fresh", "fresh"]);
+  } finally {
+    await Promise.all(brokers.map((broker) => broker.close()));
+    await redis.stop();
+  }
+});
+
+Deno.test("redis broker keeps de-duplication state in Redis, bounded per region", async () => {
+  const redis = await RedisServer.start();
+  const broker = new RedisBroker(redis.url, {
+    ...options,
+    dedupe: { windowMs: 60_000, capacity: 5 },
+  });
+  broker.start({ publication: () => {}, stateChange: () => {} });
+  const encoder = new TextEncoder();
+  try {
+    await waitFor(() => broker.state === "ready", { what: "ready" });
+    for (let i = 0; i < 20; i++) {
+      await broker.append("FI", { payload: encoder.encode(`p${i}`), dedupeKey: `v${i}` });
+    }
+    assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
+    const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
+    assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
+  } finally {
+    await broker.close();
+    await redis.stop();
+  }
 });
 
 Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", async () => {

@@ -26,11 +26,13 @@ async function ready(gateway: TestGateway): Promise<boolean> {
   return response.status === 200;
 }
 
+let videos = 0;
+/** A new_trending payload for a video never published before in this run. */
 const trending = (region: string, title: string) =>
   JSON.stringify({
     event: "new_trending",
     region,
-    video_id: "vid_" + region,
+    video_id: `vid_${region}_${++videos}`,
     title,
     thumbnail: "https://i.ytimg.com/vi/x/hq.jpg",
     channel: "TVS",
@@ -263,4 +265,119 @@ Deno.test("with Redis down at start the gateway listens, is not ready, and logs 
     await gateway.close();
     await redis.stop();
   }
+});
+
+Deno.test("a decomposed Czech and an Arabic title reach the client normalised, with dir", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/?region=CZ,GB`);
+    try {
+      const decomposed =
+        "Pr\u030Ci\u0301lis\u030C z\u030Clut\u030Couc\u030Cky\u0301 ku\u030An\u030C";
+      await redis.publish(
+        "tvs:CZ",
+        JSON.stringify({ event: "new_trending", video_id: "cz1", title: decomposed }),
+      );
+      // An Arabic title trending in GB, published without rtl.
+      await redis.publish(
+        "tvs:GB",
+        JSON.stringify({
+          event: "new_trending",
+          region: "GB",
+          video_id: "gb1",
+          title: "2024 كأس العالم",
+        }),
+      );
+      await client.waitForFrames(2);
+      assert.deepEqual(client.messages[0], {
+        event: "new_trending",
+        video_id: "cz1",
+        title: "Příliš žluťoučký kůň",
+        region: "CZ",
+        dir: "ltr",
+        rtl: false,
+      });
+      assert.ok(
+        client.frames[0]?.includes('"title":"Příliš žluťoučký kůň"'),
+        "composed on the wire",
+      );
+      assert.equal(client.messages[1]?.dir, "rtl");
+      assert.equal(client.messages[1]?.rtl, true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("a video re-published within the window goes out once, and is counted", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    try {
+      const publish = (ts: number) =>
+        redis.publish(
+          "tvs:FI",
+          JSON.stringify({ event: "new_trending", video_id: "fi1", title: "Sauna", ts }),
+        );
+      await publish(1732800000);
+      await publish(1732800060);
+      await redis.publish("tvs:FI", trending("FI", "next"));
+      await client.waitForFrames(2);
+      await delay(100);
+      assert.deepEqual(client.messages.map((m) => m.title), ["Sauna", "next"]);
+      const metrics = await gateway.metricsText();
+      assert.equal(metricValue(metrics, 'tvs_messages_deduplicated_total{region="FI"}'), 1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("two gateways on one Redis each deliver a video once, and drop its re-publication alike", async () => {
+  await withRedisGateway(async (first, redis) => {
+    const second = await startTestGateway({ REDIS_URL: redis.url });
+    const clients = [
+      await TestClient.connect(`${first.ws}/?region=DK`),
+      await TestClient.connect(`${second.ws}/?region=DK`),
+    ];
+    try {
+      await waitFor(() => ready(second), { what: "second gateway ready" });
+      for (const ts of [1732800000, 1732800300, 1732800600]) {
+        await redis.publish(
+          "tvs:DK",
+          JSON.stringify({ event: "new_trending", video_id: "dk1", title: "Hygge", ts }),
+        );
+      }
+      await redis.publish("tvs:DK", trending("DK", "last"));
+      for (const client of clients) await client.waitForFrames(2);
+      await delay(100);
+      for (const client of clients) {
+        assert.deepEqual(client.messages.map((m) => m.title), ["Hygge", "last"]);
+      }
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      await second.close();
+    }
+  });
+});
+
+Deno.test("an unsafe thumbnail is removed and counted, the message delivered", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const client = await TestClient.connect(`${gateway.ws}/?region=BE`);
+    try {
+      await redis.publish(
+        "tvs:BE",
+        JSON.stringify({
+          event: "new_trending",
+          video_id: "be1",
+          title: "Bruxelles",
+          thumbnail: "javascript:alert(1)",
+        }),
+      );
+      await client.waitForFrames(1);
+      assert.equal(client.messages[0]?.thumbnail, undefined);
+      const metrics = await gateway.metricsText();
+      assert.equal(metricValue(metrics, 'tvs_message_fields_removed_total{field="thumbnail"}'), 1);
+    } finally {
+      await client.close();
+    }
+  });
 });

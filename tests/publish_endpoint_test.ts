@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { startTestGateway } from "./support/gateway.ts";
 import { TestClient } from "./support/ws_client.ts";
 
-const message = JSON.stringify({ event: "new_trending", region: "DK", title: "Ærø" });
+const message = JSON.stringify({
+  event: "new_trending",
+  region: "DK",
+  video_id: "v1",
+  title: "Ærø",
+  thumbnail: "javascript:alert(1)",
+});
 const post = (url: string, init: { body?: string; headers?: Record<string, string> } = {}) =>
   fetch(`${url}/publish`, {
     method: "POST",
@@ -16,9 +22,22 @@ Deno.test("POST /publish without a token accepts loopback clients and delivers",
   try {
     const response = await post(gateway.http);
     assert.equal(response.status, 202);
-    assert.deepEqual(await response.json(), { published: true, region: "DK", receivers: 1 });
+    const expected = {
+      event: "new_trending",
+      region: "DK",
+      video_id: "v1",
+      title: "Ærø",
+      dir: "ltr",
+      rtl: false,
+    };
+    assert.deepEqual(await response.json(), {
+      published: true,
+      region: "DK",
+      receivers: 1,
+      message: expected,
+    });
     await client.waitForFrames(1);
-    assert.equal(client.frames[0], message);
+    assert.deepEqual(client.messages[0], expected, "the unsafe thumbnail is gone");
   } finally {
     await client.close();
     await gateway.close();
@@ -48,7 +67,12 @@ Deno.test("POST /publish answers 400, 413, 415 and 405 with a JSON reason", asyn
   try {
     const cases: [Promise<Response>, number, string][] = [
       [post(gateway.http, { body: "{oops" }), 400, "invalid_message"],
-      [post(gateway.http, { body: '{"event":"x"}' }), 400, "unknown_region"],
+      [
+        post(gateway.http, { body: '{"event":"new_trending","region":"DK"}' }),
+        400,
+        "invalid_message",
+      ],
+      [post(gateway.http, { body: '{"event":"x"}' }), 400, "invalid_message"],
       [post(gateway.http, { body: '{"event":"x","region":"ZZ"}' }), 400, "unknown_region"],
       [post(gateway.http, { body: "x".repeat(20000) }), 413, "too_large"],
       [
@@ -63,8 +87,6 @@ Deno.test("POST /publish answers 400, 413, 415 and 405 with a JSON reason", asyn
       assert.equal(response.status, status, error);
       assert.equal((await response.json()).error, error);
     }
-    const queryRegion = await post(gateway.http, { body: '{"event":"x"}', headers: {} });
-    await queryRegion.body?.cancel();
     const viaQuery = await fetch(`${gateway.http}/publish?region=fi`, {
       method: "POST",
       body: '{"event":"x"}',

@@ -1,0 +1,184 @@
+/**
+ * The command line: `tvs-realtime [serve|check-config|publish] [flags]`. Every setting of
+ * {@link SETTINGS} has a flag named after its variable (`PORT` → `--port`) that overrides the
+ * environment. Unknown commands and flags are a {@link UsageError} with a hint.
+ *
+ * @module
+ */
+
+import { SETTINGS } from "./config.ts";
+
+/** A command line that cannot be run; the message says what to type instead. */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** What `publish` sends: a `new_trending` message. */
+export interface PublishRequest {
+  readonly region: string;
+  readonly videoId: string;
+  readonly title: string;
+  readonly thumbnail?: string;
+  readonly channel?: string;
+  /** Publish through this gateway's `POST /publish` instead of Redis. */
+  readonly gateway?: string;
+  /** Bearer token for `--gateway`; defaults to `PUBLISH_TOKEN`. */
+  readonly token?: string;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | {
+    readonly kind: "serve" | "check-config";
+    /** Setting values given as flags, by environment variable name. */
+    readonly overrides: Readonly<Record<string, string>>;
+  }
+  | {
+    readonly kind: "publish";
+    readonly overrides: Readonly<Record<string, string>>;
+    readonly request: PublishRequest;
+  };
+
+const COMMANDS = ["serve", "check-config", "publish"] as const;
+
+/** `--flag` name of a setting's variable: `REDIS_URL` → `redis-url`. */
+function flagOf(variable: string): string {
+  return variable.toLowerCase().replaceAll("_", "-");
+}
+
+const SETTING_FLAGS = new Map(SETTINGS.map((setting) => [flagOf(setting.env), setting.env]));
+
+const PUBLISH_FLAGS = {
+  region: "Region to publish to (required)",
+  "video-id": "video_id of the trending video (required)",
+  title: "Title, in any script (required)",
+  thumbnail: "https: URL of the thumbnail",
+  channel: "Name of the video's channel",
+  gateway: "Publish with POST <url>/publish instead of Redis",
+  token: "Bearer token for --gateway (default: PUBLISH_TOKEN)",
+} as const;
+
+type PublishFlag = keyof typeof PUBLISH_FLAGS;
+
+function isPublishFlag(name: string): name is PublishFlag {
+  return Object.hasOwn(PUBLISH_FLAGS, name);
+}
+
+/** Edit distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function hint(given: string, candidates: readonly string[], prefix = ""): string {
+  const best = candidates
+    .map((candidate) => ({ candidate, score: distance(given, candidate) }))
+    .sort((a, b) => a.score - b.score)[0];
+  return best !== undefined && best.score <= 2 ? ` Did you mean ${prefix}${best.candidate}?` : "";
+}
+
+/** Parses the arguments after the program name. */
+export function parseCommandLine(args: readonly string[]): Command {
+  // `deno task publish -- --region AE` passes the "--" along; there are no positionals to end.
+  args = args.filter((arg) => arg !== "--");
+  if (args.includes("--help") || args.includes("-h")) return { kind: "help" };
+  if (args.includes("--version") || args.includes("-V")) return { kind: "version" };
+  let rest = [...args];
+  let kind: typeof COMMANDS[number] = "serve";
+  const first = rest[0];
+  if (first !== undefined && !first.startsWith("-")) {
+    const command = COMMANDS.find((name) => name === first);
+    if (command === undefined) {
+      throw new UsageError(`Unknown command "${first}".${hint(first, COMMANDS)} See --help.`);
+    }
+    kind = command;
+    rest = rest.slice(1);
+  }
+  const overrides: Record<string, string> = {};
+  const publish: Partial<Record<PublishFlag, string>> = {};
+  const known = [
+    ...SETTING_FLAGS.keys(),
+    ...(kind === "publish" ? Object.keys(PUBLISH_FLAGS) : []),
+  ];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? "";
+    if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument "${arg}". See --help.`);
+    const equals = arg.indexOf("=");
+    const name = arg.slice(2, equals === -1 ? undefined : equals);
+    let value: string | undefined = equals === -1 ? undefined : arg.slice(equals + 1);
+    if (!known.includes(name)) {
+      throw new UsageError(`Unknown flag --${name}.${hint(name, known, "--")} See --help.`);
+    }
+    if (value === undefined) {
+      value = rest[++i];
+      if (value === undefined) throw new UsageError(`Flag --${name} needs a value.`);
+    }
+    const variable = SETTING_FLAGS.get(name);
+    if (variable !== undefined) overrides[variable] = value;
+    else if (isPublishFlag(name)) publish[name] = value;
+  }
+  if (kind !== "publish") return { kind, overrides };
+  const { region, "video-id": videoId, title } = publish;
+  if (region === undefined || videoId === undefined || title === undefined) {
+    throw new UsageError("publish needs --region, --video-id and --title. See --help.");
+  }
+  return {
+    kind,
+    overrides,
+    request: {
+      region,
+      videoId,
+      title,
+      ...(publish.thumbnail !== undefined && { thumbnail: publish.thumbnail }),
+      ...(publish.channel !== undefined && { channel: publish.channel }),
+      ...(publish.gateway !== undefined && { gateway: publish.gateway }),
+      ...(publish.token !== undefined && { token: publish.token }),
+    },
+  };
+}
+
+/** The `--help` text. */
+export function helpText(version: string): string {
+  const settingLines = SETTINGS.map((setting) => {
+    const fallback = "fallback" in setting ? ` (default ${setting.fallback})` : "";
+    return `  --${flagOf(setting.env).padEnd(24)} ${setting.env}: ${setting.help}${fallback}`;
+  });
+  const publishLines = Object.entries(PUBLISH_FLAGS).map(([flag, help]) =>
+    `  --${flag.padEnd(24)} ${help}`
+  );
+  return [
+    `tvs-realtime ${version}: the real-time gateway of TrendVidStream`,
+    "",
+    "Usage:",
+    "  tvs-realtime [serve] [flags]       Run the gateway (the default command)",
+    "  tvs-realtime check-config [flags]  Validate the configuration and print it, secrets masked",
+    "  tvs-realtime publish --region AE --video-id ID --title TITLE [flags]",
+    "                                     Publish one new_trending message to Redis or a gateway",
+    "  tvs-realtime --help | --version",
+    "",
+    "Settings (flags override the environment variable of the same name):",
+    ...settingLines,
+    "",
+    "publish flags:",
+    ...publishLines,
+    "",
+    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration.",
+  ].join("\n");
+}

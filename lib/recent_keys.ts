@@ -1,0 +1,61 @@
+/**
+ * A bounded memory of keys seen recently: each key is remembered for a window from its first
+ * sighting, and past a capacity the oldest are forgotten first. The embedded broker's
+ * de-duplication; the Redis broker keeps the same rule in Redis (`broker_redis.ts`).
+ *
+ * @module
+ */
+
+/** Options of {@link RecentKeys}. */
+export interface RecentKeysOptions {
+  /** How long a key is remembered, in milliseconds. */
+  readonly windowMs: number;
+  /** Most keys remembered; the oldest go first. */
+  readonly capacity: number;
+  /** Clock in milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Keys first seen within the window. */
+export class RecentKeys {
+  readonly #windowMs: number;
+  readonly #capacity: number;
+  readonly #now: () => number;
+  /** First sighting by key; a Map iterates in insertion order, so oldest first. */
+  readonly #seenAt = new Map<string, number>();
+
+  /** Creates an empty memory. */
+  constructor(options: RecentKeysOptions) {
+    this.#windowMs = options.windowMs;
+    this.#capacity = options.capacity;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of keys remembered. */
+  get size(): number {
+    return this.#seenAt.size;
+  }
+
+  /**
+   * Records a sighting of `key`. Returns `true` when it is new (not seen within the window), and
+   * then remembers it from now; `false` for a repeat, which does not extend the window.
+   */
+  claim(key: string): boolean {
+    const now = this.#now();
+    this.#forgetBefore(now - this.#windowMs);
+    if (this.#seenAt.has(key)) return false;
+    this.#seenAt.set(key, now);
+    if (this.#seenAt.size > this.#capacity) {
+      const oldest = this.#seenAt.keys().next();
+      if (!oldest.done) this.#seenAt.delete(oldest.value);
+    }
+    return true;
+  }
+
+  #forgetBefore(cutoff: number): void {
+    for (const [key, seenAt] of this.#seenAt) {
+      if (seenAt > cutoff) return;
+      this.#seenAt.delete(key);
+    }
+  }
+}

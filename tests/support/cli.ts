@@ -1,0 +1,51 @@
+/**
+ * Runs `main.ts` as a separate process under the gateway's own permission set (`-P=gateway`),
+ * with a clean environment, as an operator would run it.
+ *
+ * @module
+ */
+
+/** Project root, where `deno.json` is. */
+export const PROJECT_ROOT = new URL("../../", import.meta.url).pathname;
+
+/** What a finished process printed. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Variables a Deno process needs to find its cache, whatever the test sets. */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** The `deno` arguments that run the gateway as its tasks do. */
+export function gatewayArgs(args: readonly string[]): string[] {
+  return ["run", "-q", "-P=gateway", "main.ts", ...args];
+}
+
+/** Runs `main.ts args` to completion. */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: gatewayArgs(args),
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
