@@ -12,6 +12,7 @@ import { type Config, ConfigError, describeConfig, loadConfig } from "./lib/conf
 import { Logger } from "./lib/log.ts";
 import { runPublish } from "./lib/publish_command.ts";
 import { startGateway } from "./lib/server.ts";
+import { waitForShutdown } from "./lib/shutdown.ts";
 
 /** Exit status of a usage error. */
 const EXIT_USAGE = 2;
@@ -21,15 +22,7 @@ const EXIT_CONFIG = 78;
 async function serve(config: Config): Promise<number> {
   const logger = new Logger(config.logLevel);
   const running = await startGateway(config, logger);
-  const { promise: stopped, resolve } = Promise.withResolvers<string>();
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => resolve(signal));
-  }
-  const signal = await stopped;
-  logger.info("stopping", { signal });
-  await running.close();
-  logger.info("stopped");
-  return 0;
+  return await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
 }
 
 function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Config) {

@@ -1,9 +1,30 @@
 /**
- * One WebSocket connection: its regions, its state, sending and closing. The only module that
- * calls `socket.send` or `socket.close`, so every guard on a socket lives here.
+ * One WebSocket connection: its regions, its state, sending, receiving and closing. The only
+ * module that calls `socket.send` or `socket.close`, so every guard on a socket lives here.
+ *
+ * Slow consumers. Deno keeps every byte queued for a peer that stops reading, and `close()` does
+ * not free it while the peer stays stalled. So each client has a byte budget, checked through
+ * `bufferedAmount` before every send. Deno counts a send as buffered until its write completes,
+ * which happens between event-loop turns, so a burst of broadcasts in one turn queues up even for
+ * a client that reads at once. Hence two thresholds: over the budget a client is suspect and keeps
+ * receiving; still over it {@link SLOW_CONSUMER_GRACE_MS} later, or over twice the budget at any
+ * moment, it is a slow consumer: closed, and out of the registry at once, without waiting for a
+ * close event that a stalled peer may never produce. What stays queued for a stalled client is
+ * bounded by twice the budget plus one frame. The queue is tracked as an upper bound (last
+ * measured `bufferedAmount` plus bytes sent since), so `bufferedAmount` is only read when the
+ * bound says the budget might be reached.
+ *
+ * Inbound limits. Deno 2.9 drops the TCP connection without sending the close frame when frames
+ * keep arriving after `close()`, so a client breaking a limit would never see why. Such a client
+ * leaves the registry at once, its frames are ignored, and the close frame goes out once it has
+ * been quiet for {@link VIOLATION_QUIET_MS} (at most {@link VIOLATION_MAX_WAIT_MS} after the
+ * violation).
  *
  * @module
  */
+
+import { CLOSE_CODES } from "../static/close_codes.js";
+import { utf8Length } from "./utf8.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
 export const SendOutcome = {
@@ -11,9 +32,27 @@ export const SendOutcome = {
   Delivered: 0,
   /** Not sent: the socket is not open (yet, or any more). */
   Skipped: 1,
+  /** Not sent: the client was over its byte budget and is being closed as a slow consumer. */
+  Dropped: 2,
 } as const;
 /** One of {@link SendOutcome}. */
 export type SendOutcome = typeof SendOutcome[keyof typeof SendOutcome];
+
+/** A close code and reason of {@link CLOSE_CODES}. */
+export type CloseCode = { readonly code: number; readonly reason: string };
+
+/** Largest inbound frame accepted, in bytes; larger closes the connection with 1009. */
+export const MAX_INBOUND_BYTES = 4096;
+/** Inbound frames a client may send in a burst before the rate applies. */
+export const INBOUND_BURST = 20;
+/** Inbound frames per second a client may sustain; faster closes the connection with 1008. */
+export const INBOUND_PER_SECOND = 2;
+/** How long a client may stay over its byte budget before it is closed as slow, in ms. */
+export const SLOW_CONSUMER_GRACE_MS = 100;
+/** Quiet time after which a client that broke a limit is sent its close frame, in ms. */
+export const VIOLATION_QUIET_MS = 200;
+/** Longest wait for that quiet time before closing anyway, in ms. */
+export const VIOLATION_MAX_WAIT_MS = 2000;
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -21,67 +60,213 @@ export interface ClientOptions {
   readonly regions: readonly string[];
   /** Address of the peer, for limits and logs. */
   readonly remoteAddress: string;
+  /** Most bytes queued on the socket before the client is closed as slow. */
+  readonly maxBufferedBytes: number;
+  /** How long a closing socket may take to confirm before it is given up, in ms. */
+  readonly closeTimeoutMs: number;
 }
+
+/** What a client reports to its owner. */
+export interface ClientHandlers {
+  /** The handshake completed; the client may join the registry. */
+  readonly onOpen: (client: Client) => void;
+  /** The client left: closed by either side. Exactly once, with the close code. */
+  readonly onClose: (client: Client, code: number) => void;
+  /**
+   * The socket is finished for good, or given up after the close timeout (`timedOut`). Exactly
+   * once, after `onClose`; until then the socket still holds memory and counts against limits.
+   */
+  readonly onRelease: (client: Client, timedOut: boolean) => void;
+  /** The client broke an inbound limit and is being closed. */
+  readonly onViolation: (client: Client, kind: "too_big" | "flood") => void;
+}
+
+const PONG = JSON.stringify({ event: "pong" });
 
 /** One connected browser (or any WebSocket peer). */
 export class Client {
   readonly regions: readonly string[];
   readonly remoteAddress: string;
   readonly #socket: WebSocket;
-  #open = false;
-  #closed = false;
+  readonly #options: ClientOptions;
+  readonly #handlers: ClientHandlers;
+  #state: "connecting" | "open" | "closed" = "connecting";
+  #released = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A limit the client broke, waiting for the client to be quiet before the close frame. */
+  #violation: { readonly close: CloseCode; readonly deadline: number } | undefined;
+  #violationTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Upper bound of the bytes queued on the socket. */
+  #queuedBound = 0;
+  /** Set while the client is over its budget, until the grace period tells burst from stall. */
+  #suspectTimer: ReturnType<typeof setTimeout> | undefined;
+  #tokens = INBOUND_BURST;
+  #tokensAt = performance.now();
 
-  /**
-   * Wraps an upgraded socket. `onOpen` runs once when the handshake completes; `onClose` runs
-   * exactly once, however often the runtime reports the close.
-   */
-  constructor(
-    socket: WebSocket,
-    options: ClientOptions,
-    handlers: {
-      readonly onOpen: (client: Client) => void;
-      readonly onClose: (client: Client) => void;
-    },
-  ) {
+  /** Wraps an upgraded socket. */
+  constructor(socket: WebSocket, options: ClientOptions, handlers: ClientHandlers) {
     this.#socket = socket;
+    this.#options = options;
+    this.#handlers = handlers;
     this.regions = options.regions;
     this.remoteAddress = options.remoteAddress;
     socket.onopen = () => {
-      this.#open = true;
+      if (this.#state !== "connecting") return;
+      this.#state = "open";
       handlers.onOpen(this);
     };
     // Deno can report one close twice (a close frame, then the broken TCP connection).
-    socket.onclose = () => {
-      if (this.#closed) return;
-      this.#closed = true;
-      this.#open = false;
-      handlers.onClose(this);
+    socket.onclose = (event) => {
+      this.#leave(event.code);
+      this.#release(false);
     };
     // An error is always followed by a close event; nothing to add here.
     socket.onerror = () => {};
+    socket.onmessage = (event) => this.#receive(event.data);
   }
 
-  /** Sends one text frame if the socket is open. Never throws, never waits. */
-  send(frame: string): SendOutcome {
-    if (!this.#open) return SendOutcome.Skipped;
+  /** Whether the client is open and in the registry. */
+  get open(): boolean {
+    return this.#state === "open";
+  }
+
+  /**
+   * Sends one text frame of `bytes` UTF-8 bytes if the socket is open and within its budget.
+   * Never throws, never waits.
+   */
+  send(frame: string, bytes: number): SendOutcome {
+    if (this.#state !== "open") return SendOutcome.Skipped;
+    const budget = this.#options.maxBufferedBytes;
+    if (this.#queuedBound + bytes > budget) {
+      this.#queuedBound = this.#socket.bufferedAmount;
+      if (this.#queuedBound + bytes > 2 * budget) {
+        this.close(CLOSE_CODES.slowConsumer);
+        return SendOutcome.Dropped;
+      }
+      if (this.#queuedBound + bytes > budget) this.#suspect();
+    }
     try {
       this.#socket.send(frame);
-      return SendOutcome.Delivered;
     } catch {
       // The runtime closed the socket between our check and the send; its close event follows.
-      this.#open = false;
       return SendOutcome.Skipped;
+    }
+    this.#queuedBound += bytes;
+    return SendOutcome.Delivered;
+  }
+
+  /**
+   * Closes with `close.code` and leaves the registry at once. If the peer does not confirm within
+   * the close timeout, the socket is given up (released) anyway. Idempotent.
+   */
+  close(close: CloseCode): void {
+    if (this.#state === "closed") return;
+    this.#leave(close.code);
+    this.#shut(close);
+  }
+
+  /** Over budget: a slow consumer unless the queue drains within the grace period. */
+  #suspect(): void {
+    if (this.#suspectTimer !== undefined) return;
+    this.#suspectTimer = setTimeout(() => {
+      this.#suspectTimer = undefined;
+      if (this.#state !== "open") return;
+      this.#queuedBound = this.#socket.bufferedAmount;
+      if (this.#queuedBound > this.#options.maxBufferedBytes) this.close(CLOSE_CODES.slowConsumer);
+    }, SLOW_CONSUMER_GRACE_MS);
+  }
+
+  #shut(close: CloseCode): void {
+    try {
+      this.#socket.close(close.code, close.reason);
+    } catch {
+      // Still connecting, or already closing on the runtime's side: the close event will come.
+    }
+    if (!this.#released) {
+      this.#closeTimer = setTimeout(() => this.#release(true), this.#options.closeTimeoutMs);
     }
   }
 
-  /** Starts the closing handshake with `code` and `reason`. Idempotent. */
-  close(code: number, reason: string): void {
-    if (!this.#open) return;
-    this.#open = false;
-    try {
-      this.#socket.close(code, reason);
-    } catch {
-      // Already closing on the runtime's side: the close event will still come.
+  /** Leaves the registry now; sends the close frame once the client is quiet. */
+  #violate(kind: "too_big" | "flood", close: CloseCode): void {
+    this.#handlers.onViolation(this, kind);
+    this.#leave(close.code);
+    this.#violation = { close, deadline: performance.now() + VIOLATION_MAX_WAIT_MS };
+    this.#awaitQuiet();
+  }
+
+  #awaitQuiet(): void {
+    const violation = this.#violation;
+    if (violation === undefined) return;
+    clearTimeout(this.#violationTimer);
+    const wait = Math.min(VIOLATION_QUIET_MS, violation.deadline - performance.now());
+    this.#violationTimer = setTimeout(() => {
+      this.#violation = undefined;
+      this.#shut(violation.close);
+    }, Math.max(0, wait));
+  }
+
+  #receive(data: unknown): void {
+    if (this.#violation !== undefined) {
+      this.#awaitQuiet();
+      return;
     }
+    if (this.#state !== "open") return;
+    const size = typeof data === "string"
+      ? (data.length * 3 > MAX_INBOUND_BYTES ? utf8Length(data) : data.length)
+      : data instanceof ArrayBuffer
+      ? data.byteLength
+      : data instanceof Blob
+      ? data.size
+      : 0;
+    if (size > MAX_INBOUND_BYTES) {
+      this.#violate("too_big", CLOSE_CODES.messageTooBig);
+      return;
+    }
+    if (!this.#takeToken()) {
+      this.#violate("flood", CLOSE_CODES.policyViolation);
+      return;
+    }
+    if (typeof data === "string" && isPing(data)) this.send(PONG, PONG.length);
+  }
+
+  /** Token bucket: INBOUND_BURST frames, refilled at INBOUND_PER_SECOND. */
+  #takeToken(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(
+      INBOUND_BURST,
+      this.#tokens + (now - this.#tokensAt) / 1000 * INBOUND_PER_SECOND,
+    );
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #leave(code: number): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    clearTimeout(this.#suspectTimer);
+    this.#suspectTimer = undefined;
+    this.#handlers.onClose(this, code);
+  }
+
+  #release(timedOut: boolean): void {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#closeTimer);
+    clearTimeout(this.#violationTimer);
+    this.#violation = undefined;
+    this.#handlers.onRelease(this, timedOut);
+  }
+}
+
+/** `{"type":"ping"}`, the one control message a client may send. */
+function isPing(data: string): boolean {
+  try {
+    const value = JSON.parse(data);
+    return typeof value === "object" && value !== null && value.type === "ping";
+  } catch {
+    return false;
   }
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { describeOriginPolicy, type OriginPolicy } from "./origin.ts";
+
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
   /** The environment variable at fault. */
@@ -42,6 +44,20 @@ export interface Config {
   readonly dedupeWindowSeconds: number;
   /** Most `video_id`s remembered per region for de-duplication. */
   readonly dedupeCapacity: number;
+  /** Bytes queued for one client before it is closed as a slow consumer. */
+  readonly maxBufferedBytes: number;
+  /** A client silent this long (no pong) is closed; pings go out at half of it. */
+  readonly idleTimeoutSeconds: number;
+  /** Most WebSocket connections in all. */
+  readonly maxConnections: number;
+  /** Most WebSocket connections per client address. */
+  readonly maxConnectionsPerIp: number;
+  /** Origins whose pages may open a WebSocket. */
+  readonly allowedOrigins: OriginPolicy;
+  /** Take the client address from `X-Forwarded-For` (behind a load balancer). */
+  readonly trustProxy: boolean;
+  /** Seconds over which a draining gateway spreads the closing of its clients. */
+  readonly drainSeconds: number;
 }
 
 type Parse<T> = (raw: string, variable: string) => T;
@@ -55,6 +71,8 @@ interface Setting<K extends keyof Config> {
   readonly fallback?: string;
   readonly secret?: boolean;
   readonly parse: Parse<Config[K]>;
+  /** How `check-config` shows the parsed value. @default String(value) */
+  show?(value: Config[K]): string;
 }
 
 const REGION_PATTERN = /^[A-Z][A-Z0-9]{1,7}$/;
@@ -133,6 +151,38 @@ function optionalSecret(raw: string, variable: string): string | null {
     throw new ConfigError(variable, "Expected at least 16 characters (or unset it)");
   }
   return raw;
+}
+
+function boolean(raw: string, variable: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off", ""].includes(value)) return false;
+  throw new ConfigError(variable, `Expected true or false, got "${raw}"`);
+}
+
+function originPolicy(raw: string, variable: string): OriginPolicy {
+  const value = raw.trim();
+  if (value === "") return { kind: "same-origin" };
+  if (value === "*") return { kind: "any" };
+  const origins = value.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ConfigError(
+        variable,
+        `Expected *, or origins like https://example.com, got "${entry}"`,
+      );
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.origin !== entry.replace(/\/$/, "")) {
+      throw new ConfigError(
+        variable,
+        `Expected an origin (scheme://host[:port], no path), got "${entry}"`,
+      );
+    }
+    return url.origin;
+  });
+  return { kind: "list", origins };
 }
 
 function logLevel(raw: string, variable: string): LogLevel {
@@ -222,6 +272,57 @@ export const SETTINGS = [
     fallback: "10000",
     parse: integer(1, 1_000_000),
   },
+  {
+    key: "maxBufferedBytes",
+    env: "MAX_BUFFERED_BYTES",
+    help: "Bytes queued for one client before it is closed as a slow consumer (code 4001)",
+    fallback: "262144",
+    parse: integer(4096, 64 * 1_048_576),
+  },
+  {
+    key: "idleTimeoutSeconds",
+    env: "IDLE_TIMEOUT_SECONDS",
+    help: "A client that answers no ping for this long is closed (pings at half of it)",
+    fallback: "30",
+    parse: integer(2, 3600),
+  },
+  {
+    key: "maxConnections",
+    env: "MAX_CONNECTIONS",
+    help: "Most WebSocket connections in all (503 beyond)",
+    fallback: "10000",
+    parse: integer(1, 1_000_000),
+  },
+  {
+    key: "maxConnectionsPerIp",
+    env: "MAX_CONNECTIONS_PER_IP",
+    help: "Most WebSocket connections per client address (429 beyond)",
+    fallback: "100",
+    parse: integer(1, 1_000_000),
+  },
+  {
+    key: "allowedOrigins",
+    env: "ALLOWED_ORIGINS",
+    help: "Comma-separated origins whose pages may connect, or *; unset: same origin only",
+    fallback: "",
+    parse: originPolicy,
+    show: (policy: OriginPolicy) =>
+      policy.kind === "list" ? policy.origins.join(",") : describeOriginPolicy(policy),
+  },
+  {
+    key: "trustProxy",
+    env: "TRUST_PROXY",
+    help: "Take the client address from the last X-Forwarded-For entry (behind a load balancer)",
+    fallback: "false",
+    parse: boolean,
+  },
+  {
+    key: "drainSeconds",
+    env: "DRAIN_SECONDS",
+    help: "On SIGTERM, spread closing the clients (code 1012) over this many seconds",
+    fallback: "10",
+    parse: integer(0, 600),
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** Names of the environment variables the gateway reads. */
@@ -248,6 +349,13 @@ export function loadConfig(sources: ConfigSources): Config {
     values[setting.key] = raw === undefined ? null : setting.parse(raw, setting.env);
   }
   const config = values as unknown as Config;
+  if (config.maxBufferedBytes < 2 * config.maxMessageBytes) {
+    throw new ConfigError(
+      "MAX_BUFFERED_BYTES",
+      `Must be at least twice MAX_MESSAGE_BYTES (${2 * config.maxMessageBytes}), ` +
+        `or a client could not receive one message`,
+    );
+  }
   if (!config.regions.includes(config.defaultRegion)) {
     throw new ConfigError(
       "DEFAULT_REGION",
@@ -272,13 +380,14 @@ export function mask(value: string): string {
 
 /** The effective configuration as `VARIABLE=value` lines, secrets masked. */
 export function describeConfig(config: Config): string[] {
-  return SETTINGS.map((setting) => {
+  return SETTINGS.map((setting: Setting<keyof Config>) => {
     const value = config[setting.key];
     let shown: string;
     if (value === null) shown = "(unset)";
+    else if (setting.show !== undefined) shown = setting.show(value);
     else if (Array.isArray(value)) shown = value.join(",");
     else if (setting.key === "redisUrl") shown = mask(String(value));
-    else if ("secret" in setting && setting.secret) shown = "***";
+    else if (setting.secret) shown = "***";
     else shown = String(value);
     return `${setting.env}=${shown}`;
   });

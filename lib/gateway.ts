@@ -1,24 +1,39 @@
 /**
  * The gateway's decisions: what a publication becomes (validated, normalised, serialised once),
- * whether it is new (the broker's verdict), who gets it (the hub of its region), and what each
- * connection's lifecycle does to the registry and metrics. It knows the broker only through its
- * interface and sockets only through {@link Client}.
+ * whether it is new (the broker's verdict), who gets it (the hub of its region), which handshakes
+ * are let in, and what each connection's lifecycle does to the registry, the limits and the
+ * metrics. It knows the broker only through its interface and sockets only through {@link Client}.
  *
  * @module
  */
 
+import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
+import { Admission } from "./admission.ts";
 import type { Broker, BrokerState } from "./broker.ts";
 import { Client } from "./client.ts";
 import type { Config } from "./config.ts";
+import { checkRegions, type HandshakeVerdict, refused } from "./handshake.ts";
 import { Hub } from "./hub.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { type AcceptedMessage, parsePublication, type ParseResult } from "./message.ts";
 import { Metrics } from "./metrics.ts";
+import { originAllowed } from "./origin.ts";
+import { utf8Length } from "./utf8.ts";
 
-/** Where a new connection comes from and what it asked for. */
-export interface ConnectionRequest {
-  readonly regions: readonly string[];
-  readonly remoteAddress: string;
+/** How long a closing socket may take to confirm before it is given up, in ms. */
+export const CLOSE_TIMEOUT_MS = 5000;
+/** Interval between two batches of a drain, in ms. */
+const DRAIN_TICK_MS = 100;
+
+/** What the gateway needs to know of a WebSocket handshake. */
+export interface HandshakeRequest {
+  readonly params: URLSearchParams;
+  /** The `Origin` header, or `null`. */
+  readonly origin: string | null;
+  /** The `Host` header. */
+  readonly host: string;
+  /** Address of the client (after `TRUST_PROXY`). */
+  readonly address: string;
 }
 
 /** Runs the fan-out of one process. */
@@ -28,9 +43,17 @@ export class Gateway {
   readonly #metrics: Metrics;
   readonly #logger: Logger;
   readonly #hub: Hub;
+  readonly #admission: Admission;
   readonly #rejections: AggregatedLog;
+  readonly #refusals: AggregatedLog;
+  readonly #closes: AggregatedLog;
   readonly #brokerFailures: AggregatedLog;
   #everReady = false;
+  #draining = false;
+  /** Clients the drain has yet to close, oldest first. */
+  readonly #drainQueue: Client[] = [];
+  /** Resolves the drain's wait once no socket is left. */
+  #onIdle: (() => void) | undefined;
 
   /** Wires a gateway; nothing happens before {@link start}. */
   constructor(
@@ -41,12 +64,19 @@ export class Gateway {
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
     const hub = new Hub(config.regions);
+    const admission = new Admission(config);
     this.#hub = hub;
+    this.#admission = admission;
     this.#metrics = new Metrics({
       regions: config.regions,
       connections: (region) => hub.count(region),
+      openSockets: () => hub.size,
+      pendingSockets: () => admission.total - hub.size,
+      draining: () => this.#draining,
     });
     this.#rejections = new AggregatedLog(this.#logger, "publication rejected");
+    this.#refusals = new AggregatedLog(this.#logger, "handshake refused", { level: "info" });
+    this.#closes = new AggregatedLog(this.#logger, "client closed", { level: "info" });
     this.#brokerFailures = new AggregatedLog(this.#logger, "broker operation failed", {
       level: "error",
     });
@@ -60,6 +90,11 @@ export class Gateway {
   /** The gateway's metrics, for `/metrics`. */
   get metrics(): Metrics {
     return this.#metrics;
+  }
+
+  /** Whether the gateway is draining: not ready, refusing new clients. */
+  get draining(): boolean {
+    return this.#draining;
   }
 
   /** Starts the broker; publications flow from then on. */
@@ -79,19 +114,111 @@ export class Gateway {
     return parsePublication(payload, { region, maxBytes: this.#config.maxMessageBytes });
   }
 
-  /** Wraps an upgraded socket; the client joins its regions once its handshake completes. */
-  accept(socket: WebSocket, request: ConnectionRequest): Client {
-    return new Client(socket, request, {
-      onOpen: (client) => this.#hub.add(client),
-      onClose: (client) => this.#hub.remove(client),
+  /**
+   * Checks a handshake: draining, origin, regions, then capacity. With `reserve`, an accepted
+   * handshake takes its connection slot, to be handed to {@link accept} or given back with
+   * {@link cancel}. Refusals are counted and logged in aggregate.
+   */
+  handshake(request: HandshakeRequest, options: { readonly reserve: boolean }): HandshakeVerdict {
+    const verdict = this.#check(request, options.reserve);
+    if (!verdict.ok) {
+      const reason = verdict.refusal.error;
+      this.#metrics.handshakeRefusals.inc({ reason });
+      this.#refusals.record(reason, { reason, address: request.address, detail: verdict.message });
+    }
+    return verdict;
+  }
+
+  /** Gives back the slot of a reserved handshake that did not upgrade. */
+  cancel(address: string): void {
+    this.#admission.release(address);
+  }
+
+  /** Wraps an upgraded socket whose slot was reserved; it joins its regions once open. */
+  accept(socket: WebSocket, regions: readonly string[], address: string): Client {
+    return new Client(socket, {
+      regions,
+      remoteAddress: address,
+      maxBufferedBytes: this.#config.maxBufferedBytes,
+      closeTimeoutMs: CLOSE_TIMEOUT_MS,
+    }, {
+      onOpen: (client) => {
+        this.#hub.add(client);
+        // A handshake in flight when the drain began: it leaves with a later batch.
+        if (this.#draining) this.#drainQueue.push(client);
+      },
+      onClose: (client, code) => this.#onClientClose(client, code),
+      onRelease: (client, timedOut) => {
+        this.#admission.release(client.remoteAddress);
+        if (timedOut) this.#metrics.closeTimeouts.inc();
+        if (this.#admission.total === 0) this.#onIdle?.();
+      },
+      onViolation: (client, kind) => {
+        this.#metrics.inboundViolations.inc({ kind });
+        this.#closes.record(kind, { reason: kind, address: client.remoteAddress });
+      },
     });
+  }
+
+  /**
+   * Stops taking clients and closes the open ones with the restart code, in batches spread over
+   * `windowMs`, so that a deploy does not make every client reconnect in the same instant. Resolves
+   * once every socket has finished its close handshake (or was given up after the close timeout),
+   * so stopping the server then cannot cut a close frame short.
+   */
+  async drain(windowMs: number): Promise<void> {
+    this.#draining = true;
+    const queue = this.#drainQueue;
+    queue.push(...this.#hub.all());
+    const ticks = Math.max(1, Math.floor(windowMs / DRAIN_TICK_MS));
+    this.#logger.info("draining", { clients: queue.length, windowMs });
+    for (let tick = 0; tick < ticks; tick++) {
+      const batch = queue.splice(0, Math.ceil(queue.length / (ticks - tick)));
+      for (const client of batch) client.close(CLOSE_CODES.serviceRestart);
+      if (tick + 1 < ticks) await new Promise((resolve) => setTimeout(resolve, DRAIN_TICK_MS));
+    }
+    // Past the window, whatever opened in its last moments goes at once.
+    for (const client of queue.splice(0)) client.close(CLOSE_CODES.serviceRestart);
+    if (this.#admission.total > 0) {
+      await new Promise<void>((resolve) => this.#onIdle = resolve);
+    }
   }
 
   /** Stops the broker and flushes pending log summaries. */
   async close(): Promise<void> {
     await this.#broker.close();
-    this.#rejections.flush();
-    this.#brokerFailures.flush();
+    for (const log of [this.#rejections, this.#refusals, this.#closes, this.#brokerFailures]) {
+      log.flush();
+    }
+  }
+
+  #check(request: HandshakeRequest, reserve: boolean): HandshakeVerdict {
+    if (this.#draining) {
+      return refused(HANDSHAKE_REFUSALS.draining, "The gateway is restarting; try another one");
+    }
+    if (!originAllowed(this.#config.allowedOrigins, request.origin, request.host)) {
+      return refused(HANDSHAKE_REFUSALS.originNotAllowed, "Origin not allowed");
+    }
+    const verdict = checkRegions(request.params, this.#config);
+    if (!verdict.ok) return verdict;
+    const full = reserve
+      ? this.#admission.admit(request.address)
+      : this.#admission.check(request.address);
+    if (full !== undefined) return refused(full, "Too many connections; retry later");
+    return verdict;
+  }
+
+  #onClientClose(client: Client, code: number): void {
+    this.#hub.remove(client);
+    this.#metrics.disconnects.inc({ code: String(code) });
+    if (code === CLOSE_CODES.slowConsumer.code) {
+      this.#metrics.slowConsumerCloses.inc();
+      this.#closes.record("slow_consumer", {
+        reason: "slow_consumer",
+        address: client.remoteAddress,
+        regions: client.regions,
+      });
+    }
   }
 
   #onPublication(region: string, payload: Uint8Array): void {
@@ -107,6 +234,7 @@ export class Gateway {
       return;
     }
     const { message } = result;
+    this.#metrics.lastMessageTime.setToCurrentTime();
     for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
     // Appends go out in arrival order on one connection and settle in that order, so the
     // broadcasts below keep the order of the region's publications.
@@ -125,8 +253,10 @@ export class Gateway {
   }
 
   #broadcast(message: AcceptedMessage): void {
-    const { delivered } = this.#hub.broadcast(message.region, message.body);
-    this.#metrics.deliveries.inc({ region: message.region }, delivered);
+    const started = performance.now();
+    const result = this.#hub.broadcast(message.region, message.body, utf8Length(message.body));
+    this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
+    this.#metrics.deliveries.inc({ region: message.region }, result.delivered);
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {

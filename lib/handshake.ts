@@ -36,6 +36,15 @@ export interface HandshakePolicy {
   readonly defaultRegion: string;
 }
 
+/** A refusal with its JSON body's message. */
+export function refused(
+  refusal: Refusal,
+  message: string,
+  extra?: Readonly<Record<string, unknown>>,
+): RefusedHandshake {
+  return { ok: false, refusal, message, ...(extra !== undefined && { extra }) };
+}
+
 /** Longest `region` query value considered; longer ones are refused without being split. */
 const MAX_REGION_PARAM_LENGTH = 256;
 
@@ -48,12 +57,8 @@ function excerpt(value: string): string {
 /** Reads and validates the regions of `?region=AE,GB` (case-insensitive; absent means default). */
 export function checkRegions(params: URLSearchParams, policy: HandshakePolicy): HandshakeVerdict {
   const raw = params.getAll("region").join(",");
-  const unknown = (message: string): RefusedHandshake => ({
-    ok: false,
-    refusal: HANDSHAKE_REFUSALS.unknownRegion,
-    message,
-    extra: { regions: policy.regions },
-  });
+  const unknown = (message: string) =>
+    refused(HANDSHAKE_REFUSALS.unknownRegion, message, { regions: policy.regions });
   if (raw.length > MAX_REGION_PARAM_LENGTH) return unknown("Region list too long");
   const asked = raw.split(",").map((region) => region.trim().toUpperCase()).filter(Boolean);
   if (asked.length === 0) return { ok: true, regions: [policy.defaultRegion] };

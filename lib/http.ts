@@ -7,8 +7,8 @@
  */
 
 import type { Config } from "./config.ts";
-import type { Gateway } from "./gateway.ts";
-import { checkRegions, type RefusedHandshake } from "./handshake.ts";
+import type { Gateway, HandshakeRequest } from "./gateway.ts";
+import type { RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "./log.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
@@ -35,25 +35,61 @@ function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
-function upgrade(request: Request, remoteAddress: string, context: HttpContext): Response {
-  const verdict = checkRegions(new URL(request.url).searchParams, context.config);
+function handshakeRequest(request: Request, address: string): HandshakeRequest {
+  return {
+    params: new URL(request.url).searchParams,
+    origin: request.headers.get("origin"),
+    host: request.headers.get("host") ?? "",
+    address,
+  };
+}
+
+function upgrade(request: Request, address: string, context: HttpContext): Response {
+  const { gateway, config } = context;
+  const verdict = gateway.handshake(handshakeRequest(request, address), { reserve: true });
   if (!verdict.ok) return refuse(verdict);
-  const { socket, response } = Deno.upgradeWebSocket(request);
-  context.gateway.accept(socket, { regions: verdict.regions, remoteAddress });
-  return response;
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: config.idleTimeoutSeconds });
+  } catch (error) {
+    gateway.cancel(address);
+    return jsonError(
+      400,
+      "bad_upgrade",
+      `Invalid WebSocket handshake: ${(error as Error).message}`,
+    );
+  }
+  gateway.accept(upgraded.socket, verdict.regions, address);
+  return upgraded.response;
 }
 
 /** `GET /ws` without an upgrade: the same checks, so a client can learn why it was refused. */
-function probe(request: Request, context: HttpContext): Response {
-  const verdict = checkRegions(new URL(request.url).searchParams, context.config);
+function probe(request: Request, address: string, context: HttpContext): Response {
+  const verdict = context.gateway.handshake(handshakeRequest(request, address), {
+    reserve: false,
+  });
   if (!verdict.ok) return refuse(verdict);
   return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
 }
 
 function ready(context: HttpContext): Response {
+  if (context.gateway.draining) return json(503, { status: "not_ready", reason: "draining" });
   const state = context.gateway.broker.state;
   if (state === "ready") return json(200, { status: "ready" });
   return json(503, { status: "not_ready", reason: `broker_${state}` });
+}
+
+/** The client's address: the peer's, or behind a trusted proxy the last `X-Forwarded-For` hop. */
+function clientAddress(
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  trustProxy: boolean,
+): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  return info.remoteAddr.hostname;
 }
 
 async function metrics(context: HttpContext): Promise<Response> {
@@ -92,7 +128,7 @@ async function route(
   if (asset !== undefined) return serveAsset(request, asset);
   switch (pathname) {
     case "/ws":
-      return probe(request, context);
+      return probe(request, remoteAddress, context);
     case "/healthz":
       return json(200, { status: "ok" });
     case "/readyz":
@@ -110,7 +146,7 @@ function methodNotAllowed(allow: string): Response {
 export function createHandler(context: HttpContext): Handler {
   return async (request, info) => {
     try {
-      return await route(request, info.remoteAddr.hostname, context);
+      return await route(request, clientAddress(request, info, context.config.trustProxy), context);
     } catch (error) {
       context.logger.error("request failed", {
         method: request.method,

@@ -1,7 +1,7 @@
 /**
  * The local fan-out: region → connected clients. A broadcast serialises nothing and awaits
- * nothing: the caller hands over one frame, already serialised, and every open client of the
- * region gets that same string, each send guarded on its own.
+ * nothing: the caller hands over one frame, already serialised and measured, and every open client
+ * of the region gets that same string, each send guarded on its own.
  *
  * @module
  */
@@ -14,25 +14,35 @@ export interface BroadcastResult {
   delivered: number;
   /** Clients of the region whose socket was not open. */
   skipped: number;
+  /** Clients over their byte budget, now closed as slow consumers. */
+  dropped: number;
 }
 
 /** Clients by region. */
 export class Hub {
   readonly #clients = new Map<string, Set<Client>>();
+  #size = 0;
 
   /** Creates a hub for exactly these regions; other regions have no clients. */
   constructor(regions: readonly string[]) {
     for (const region of regions) this.#clients.set(region, new Set());
   }
 
+  /** Number of clients in the hub. */
+  get size(): number {
+    return this.#size;
+  }
+
   /** Adds `client` to each of its regions. */
   add(client: Client): void {
     for (const region of client.regions) this.#clients.get(region)?.add(client);
+    this.#size++;
   }
 
-  /** Removes `client` from every region. Idempotent. */
+  /** Removes `client` from every region. Call once per added client. */
   remove(client: Client): void {
     for (const region of client.regions) this.#clients.get(region)?.delete(client);
+    this.#size--;
   }
 
   /** Number of clients subscribed to `region`. */
@@ -47,13 +57,17 @@ export class Hub {
     return clients;
   }
 
-  /** Sends `frame` to every client of `region`. */
-  broadcast(region: string, frame: string): BroadcastResult {
-    const result: BroadcastResult = { delivered: 0, skipped: 0 };
+  /** Sends `frame`, `bytes` long in UTF-8, to every client of `region`. */
+  broadcast(region: string, frame: string, bytes: number): BroadcastResult {
+    const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
     const clients = this.#clients.get(region);
     if (clients === undefined) return result;
+    // A client dropped as slow removes itself from `clients` during the loop; Set iteration
+    // allows deleting the current element.
     for (const client of clients) {
-      if (client.send(frame) === SendOutcome.Delivered) result.delivered++;
+      const outcome = client.send(frame, bytes);
+      if (outcome === SendOutcome.Delivered) result.delivered++;
+      else if (outcome === SendOutcome.Dropped) result.dropped++;
       else result.skipped++;
     }
     return result;

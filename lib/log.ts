@@ -17,9 +17,18 @@ export type LogSink = (line: string) => void;
 
 const encoder = new TextEncoder();
 
-/** Writes a line to stdout synchronously, so lines survive an immediate `Deno.exit`. */
+/**
+ * Writes a line to stdout synchronously, so lines survive an immediate `Deno.exit`. A closed or
+ * broken stdout (the journal restarting, a pipe reader gone) loses the line, never the process.
+ */
 export function stdoutSink(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+  try {
+    const bytes = encoder.encode(line + "\n");
+    let written = 0;
+    while (written < bytes.byteLength) written += Deno.stdout.writeSync(bytes.subarray(written));
+  } catch {
+    // Nowhere left to report it.
+  }
 }
 
 /** A levelled JSON-lines logger. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Live values read at scrape time rather than tracked on every change. */
 export interface MetricsSources {
@@ -16,6 +16,12 @@ export interface MetricsSources {
   readonly regions: readonly string[];
   /** Clients currently subscribed to `region`. */
   connections(region: string): number;
+  /** Open client sockets (in the registry). */
+  openSockets(): number;
+  /** Sockets still holding memory and a connection slot: connecting, or closing. */
+  pendingSockets(): number;
+  /** Whether the gateway is draining. */
+  draining(): boolean;
 }
 
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
@@ -73,6 +79,10 @@ export class Metrics {
 
   /** Subscriptions currently open, by region (a client of two regions counts in both). */
   readonly connections: Gauge;
+  /** Client sockets by state. */
+  readonly sockets: Gauge;
+  /** Whether the gateway is draining. */
+  readonly drainingState: Gauge;
 
   /** Whether the broker is subscribed to every region. */
   readonly brokerConnected = new Gauge({
@@ -89,6 +99,59 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Clients closed for going over their byte budget. */
+  readonly slowConsumerCloses = new Counter({
+    name: "tvs_slow_consumer_closes_total",
+    help: "Clients closed as slow consumers (over MAX_BUFFERED_BYTES), code 4001",
+    registers: [this.registry],
+  });
+
+  /** Client connections that ended, by close code. */
+  readonly disconnects = new Counter({
+    name: "tvs_disconnects_total",
+    help: "Client connections that ended, by close code",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+
+  /** Closing sockets given up after the close timeout (the peer never confirmed). */
+  readonly closeTimeouts = new Counter({
+    name: "tvs_close_timeouts_total",
+    help: "Closing sockets given up after the close timeout",
+    registers: [this.registry],
+  });
+
+  /** Handshakes refused before the upgrade, by reason. */
+  readonly handshakeRefusals = new Counter({
+    name: "tvs_handshake_refusals_total",
+    help: "WebSocket handshakes refused before the upgrade, by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+
+  /** Clients closed for breaking an inbound limit. */
+  readonly inboundViolations = new Counter({
+    name: "tvs_inbound_violations_total",
+    help: "Clients closed for an inbound frame over 4 KiB (too_big) or too many frames (flood)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+
+  /** Time to hand one message to every client of its region. */
+  readonly broadcastDuration = new Histogram({
+    name: "tvs_broadcast_duration_seconds",
+    help: "Time to hand one message to every client of its region",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+
+  /** Time of the last valid publication, for "no messages for a while" alerts. */
+  readonly lastMessageTime = new Gauge({
+    name: "tvs_last_message_timestamp_seconds",
+    help: "Unix time of the last valid publication received",
+    registers: [this.registry],
+  });
+
   /** Resident memory of the process. */
   readonly residentMemory = new Gauge({
     name: "process_resident_memory_bytes",
@@ -96,6 +159,20 @@ export class Metrics {
     registers: [this.registry],
     collect() {
       this.set(Deno.memoryUsage().rss);
+    },
+  });
+
+  /** The JavaScript heap and memory held outside it (socket buffers among it). */
+  readonly heapMemory = new Gauge({
+    name: "tvs_heap_bytes",
+    help: "JavaScript heap in use and reserved, and memory held outside the heap, in bytes",
+    labelNames: ["kind"],
+    registers: [this.registry],
+    collect() {
+      const usage = Deno.memoryUsage();
+      this.set({ kind: "used" }, usage.heapUsed);
+      this.set({ kind: "total" }, usage.heapTotal);
+      this.set({ kind: "external" }, usage.external);
     },
   });
 
@@ -108,6 +185,24 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const region of sources.regions) this.set({ region }, sources.connections(region));
+      },
+    });
+    this.sockets = new Gauge({
+      name: "tvs_sockets",
+      help: "Client sockets: open (in the registry) or pending (connecting, or closing)",
+      labelNames: ["state"],
+      registers: [this.registry],
+      collect() {
+        this.set({ state: "open" }, sources.openSockets());
+        this.set({ state: "pending" }, sources.pendingSockets());
+      },
+    });
+    this.drainingState = new Gauge({
+      name: "tvs_draining",
+      help: "1 while the gateway drains its clients before stopping, else 0",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.draining() ? 1 : 0);
       },
     });
   }

@@ -1,6 +1,7 @@
 /**
  * Assembles one running gateway: the broker chosen by the configuration, the gateway, and the
- * HTTP server. `main.ts` runs one per process; tests run several in one process.
+ * HTTP server; and takes it down again in order: drain the clients, close the broker, stop the
+ * server. `main.ts` runs one per process; tests run several in one process.
  *
  * @module
  */
@@ -13,7 +14,14 @@ import { mask } from "./config.ts";
 import { Gateway } from "./gateway.ts";
 import { createHandler } from "./http.ts";
 import { errorFields, type Logger } from "./log.ts";
+import { describeOriginPolicy } from "./origin.ts";
 import { jsonError } from "./responses.ts";
+
+/**
+ * How long to wait for the HTTP server to finish once every client was told to go, in ms. A
+ * stalled peer can keep `server.shutdown()` pending forever; past this the process goes anyway.
+ */
+export const SHUTDOWN_GRACE_MS = 2000;
 
 /** A gateway that is listening. */
 export interface RunningGateway {
@@ -21,8 +29,11 @@ export interface RunningGateway {
   readonly port: number;
   /** The gateway behind the server. */
   readonly gateway: Gateway;
-  /** Closes the broker and the server. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Drains the clients over `drainMs` (default: none), closes the broker and stops the server.
+   * Resolves `true` when the server stopped within the grace period. Idempotent.
+   */
+  close(drainMs?: number): Promise<boolean>;
 }
 
 function createBroker(config: Config): Broker {
@@ -50,19 +61,31 @@ export function startGateway(config: Config, logger: Logger): Promise<RunningGat
       return jsonError(500, "internal_error", "Internal error");
     },
   }, handler);
-  let closing: Promise<void> | undefined;
+  let closing: Promise<boolean> | undefined;
+  const stop = async (drainMs: number): Promise<boolean> => {
+    await gateway.drain(drainMs);
+    await gateway.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
+    });
+    const stopped = await Promise.race([server.shutdown().then(() => true), grace]);
+    clearTimeout(timer);
+    return stopped;
+  };
   return listening.then((address) => {
     logger.info("listening", {
       host: address.hostname,
       port: address.port,
       broker: config.redisUrl === null ? "memory" : mask(config.redisUrl),
       regions: config.regions,
+      allowedOrigins: describeOriginPolicy(config.allowedOrigins),
     });
     return {
       port: address.port,
       gateway,
-      close() {
-        closing ??= Promise.all([gateway.close(), server.shutdown()]).then(() => undefined);
+      close(drainMs = 0) {
+        closing ??= stop(drainMs);
         return closing;
       },
     };

@@ -17,9 +17,7 @@ export const CLOSE_CODES = /** @type {const} */ ({
   abnormal: { code: 1006, reconnect: true, reason: "Connection lost without a close frame" },
   policyViolation: { code: 1008, reconnect: false, reason: "Too many inbound messages" },
   messageTooBig: { code: 1009, reconnect: false, reason: "Inbound message over the size limit" },
-  internalError: { code: 1011, reconnect: true, reason: "Internal error" },
   serviceRestart: { code: 1012, reconnect: true, reason: "Gateway restarting, reconnect" },
-  tryAgainLater: { code: 1013, reconnect: true, reason: "Gateway overloaded, reconnect later" },
   slowConsumer: { code: 4001, reconnect: true, reason: "Slow consumer, reconnect later" },
 });
 

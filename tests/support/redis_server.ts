@@ -10,6 +10,11 @@ import { freePort, waitFor } from "./wait.ts";
 
 const encoder = new TextEncoder();
 
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) written += await conn.write(bytes.subarray(written));
+}
+
 /** A running (or stopped) test Redis. */
 export class RedisServer {
   readonly port: number;
@@ -67,17 +72,41 @@ export class RedisServer {
 
   /** Sends one command and returns the first line of the raw RESP reply. */
   async command(...args: (string | Uint8Array)[]): Promise<string> {
+    const [reply] = await this.pipeline([args]);
+    return reply ?? "";
+  }
+
+  /**
+   * Sends `commands` in one write, as a busy producer's pipeline arrives, and returns the first
+   * line of each reply. Integer and simple replies only.
+   */
+  async pipeline(commands: readonly (readonly (string | Uint8Array)[])[]): Promise<string[]> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
     try {
-      const parts: Uint8Array[] = [encoder.encode(`*${args.length}\r\n`)];
-      for (const arg of args) {
-        const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
-        parts.push(encoder.encode(`$${bytes.byteLength}\r\n`), bytes, encoder.encode("\r\n"));
+      const parts: Uint8Array[] = [];
+      for (const args of commands) {
+        parts.push(encoder.encode(`*${args.length}\r\n`));
+        for (const arg of args) {
+          const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
+          parts.push(encoder.encode(`$${bytes.byteLength}\r\n`), bytes, encoder.encode("\r\n"));
+        }
       }
-      for (const part of parts) await conn.write(part);
-      const buffer = new Uint8Array(4096);
-      const read = await conn.read(buffer);
-      return new TextDecoder().decode(buffer.subarray(0, read ?? 0)).split("\r\n")[0] ?? "";
+      const request = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+      let offset = 0;
+      for (const part of parts) {
+        request.set(part, offset);
+        offset += part.byteLength;
+      }
+      // write() may take only part of a buffer; a truncated command would leave Redis waiting.
+      await writeAll(conn, request);
+      let text = "";
+      const buffer = new Uint8Array(65536);
+      while (text.split("\r\n").length <= commands.length) {
+        const read = await conn.read(buffer);
+        if (read === null) break;
+        text += new TextDecoder().decode(buffer.subarray(0, read));
+      }
+      return text.split("\r\n").slice(0, commands.length);
     } finally {
       conn.close();
     }

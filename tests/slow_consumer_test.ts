@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { metricValue } from "./support/gateway.ts";
+import { GatewayProcess } from "./support/gateway_process.ts";
+import { RawWebSocket } from "./support/raw_ws.ts";
+import { RedisServer } from "./support/redis_server.ts";
+import { waitFor } from "./support/wait.ts";
+import { TestClient } from "./support/ws_client.ts";
+
+const BUDGET = 256 * 1024;
+const PHASE_BYTES = 20 * 1024 * 1024;
+const MESSAGE_BYTES = 16_000;
+/** Messages per pipelined write: each batch lands on the gateway as one burst. */
+const BATCH = 32;
+
+const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+
+/**
+ * The first 20 MB a fresh process carries grows its RSS by tens of MB whoever is connected: V8
+ * sizes its heap to the working set and malloc keeps its pools (measured: the same with and
+ * without a stalled client). So the test first carries 20 MB with only readers (the control
+ * phase), then 20 MB more with a client that never reads, and bounds the growth of that phase.
+ */
+Deno.test("a client that never reads while 20 MB goes to AE: readers get everything, RSS stays bounded", async () => {
+  const redis = await RedisServer.start();
+  const gateway = await GatewayProcess.start({
+    REDIS_URL: redis.url,
+    MAX_BUFFERED_BYTES: String(BUDGET),
+  });
+  const readers: TestClient[] = [];
+  let stalled: RawWebSocket | undefined;
+  try {
+    await waitFor(
+      async () => (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"'),
+      {
+        what: "gateway ready",
+      },
+    );
+    for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
+    const padding = "ع".repeat((MESSAGE_BYTES - 200) / 2);
+    let published = 0;
+    const publishPhase = async () => {
+      const end = published + Math.ceil(PHASE_BYTES / MESSAGE_BYTES);
+      while (published < end) {
+        await redis.pipeline(Array.from({ length: BATCH }, () => [
+          "PUBLISH",
+          "tvs:AE",
+          JSON.stringify({
+            event: "new_trending",
+            video_id: `v${published}`,
+            title: `#${published++}`,
+            padding,
+          }),
+        ]));
+        // Readers keep up as browsers would; a stalled client never reads a byte.
+        for (const reader of readers) await reader.waitForFrames(published, 10_000);
+      }
+    };
+    const rss = async () =>
+      metricValue(await gateway.metricsText(), "process_resident_memory_bytes");
+
+    const start = await rss();
+    await publishPhase();
+    const afterControl = await rss();
+    stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
+    await publishPhase();
+    const afterStall = await rss();
+
+    const growth = afterStall - afterControl;
+    const bound = 2 * BUDGET + 16 * 1024 * 1024;
+    console.log(
+      `slow consumer: RSS ${mb(start)} MB at start, ${
+        mb(afterControl)
+      } MB after 20 MB to readers only ` +
+        `(control), ${mb(afterStall)} MB after 20 MB more with a stalled client: growth ${
+          mb(growth)
+        } MB, ` +
+        `bound ${mb(bound)} MB`,
+    );
+    for (const reader of readers) {
+      assert.deepEqual(
+        reader.messages.map((message) => message.video_id),
+        Array.from({ length: published }, (_, i) => `v${i}`),
+        "every reader got every message, in order",
+      );
+    }
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 1, "only the stalled one");
+    assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
+    assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, bound ${mb(bound)} MB`);
+  } finally {
+    stalled?.close();
+    await Promise.all(readers.map((reader) => reader.close()));
+    await gateway.stop();
+    await redis.stop();
+  }
+});
