@@ -1,6 +1,7 @@
 /**
- * The embedded broker: publications stay in this process. It is the default when no `REDIS_URL`
- * is set, so the gateway runs with no dependency at all; `POST /publish` feeds it.
+ * The embedded broker: publications, positions and history stay in this process. It is the
+ * default when no `REDIS_URL` is set, so the gateway runs with no dependency at all;
+ * `POST /publish` feeds it. Its history dies with the process: a restart begins a new epoch.
  *
  * @module
  */
@@ -12,7 +13,12 @@ import type {
   BrokerListener,
   BrokerState,
   DedupeOptions,
+  HistoryEntry,
+  HistoryOptions,
+  Recovery,
+  StreamPosition,
 } from "./broker.ts";
+import { newEpoch } from "./epoch.ts";
 import { RecentKeys } from "./recent_keys.ts";
 
 const encoder = new TextEncoder();
@@ -21,22 +27,34 @@ const encoder = new TextEncoder();
 export interface MemoryBrokerOptions {
   /** De-duplication rule. @default {windowMs: 3600000, capacity: 10000} */
   readonly dedupe?: DedupeOptions;
-  /** Clock in milliseconds, for the de-duplication window. @default Date.now */
+  /** History kept per region. @default {size: 100, ttlMs: 600000} */
+  readonly history?: HistoryOptions;
+  /** Clock in milliseconds, for the de-duplication window and the history's age. @default Date.now */
   readonly now?: () => number;
+}
+
+/** One region's stream. */
+interface Stream {
+  readonly epoch: string;
+  top: number;
+  readonly entries: (HistoryEntry & { readonly at: number })[];
+  readonly recentKeys: RecentKeys;
 }
 
 /** An in-process {@link Broker}. */
 export class MemoryBroker implements Broker {
   readonly kind = "memory";
   readonly #dedupe: DedupeOptions;
+  readonly #history: HistoryOptions;
   readonly #now: () => number;
-  readonly #recentKeys = new Map<string, RecentKeys>();
+  readonly #streams = new Map<string, Stream>();
   #listener: BrokerListener | undefined;
   #state: BrokerState = "connecting";
 
   /** Creates a broker. */
   constructor(options: MemoryBrokerOptions = {}) {
     this.#dedupe = options.dedupe ?? { windowMs: 3_600_000, capacity: 10_000 };
+    this.#history = options.history ?? { size: 100, ttlMs: 600_000 };
     this.#now = options.now ?? Date.now;
   }
 
@@ -61,21 +79,64 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(1);
   }
 
-  /** A message is a duplicate when its key was first seen in the region within the window. */
+  /** A repeated key within the window is a duplicate; anything else takes the next offset. */
   append(region: string, request: AppendRequest): Promise<AppendResult> {
-    if (request.dedupeKey === null || this.#dedupe.windowMs === 0) return Promise.resolve("fresh");
-    let keys = this.#recentKeys.get(region);
-    if (keys === undefined) {
-      keys = new RecentKeys({ ...this.#dedupe, now: this.#now });
-      this.#recentKeys.set(region, keys);
+    const stream = this.#stream(region);
+    const now = this.#now();
+    if (
+      request.dedupeKey !== null && this.#dedupe.windowMs > 0 &&
+      !stream.recentKeys.claim(request.dedupeKey)
+    ) {
+      return Promise.resolve({ status: "duplicate" });
     }
-    return Promise.resolve(keys.claim(request.dedupeKey) ? "fresh" : "duplicate");
+    const offset = ++stream.top;
+    if (this.#history.size > 0) {
+      stream.entries.push({ offset, body: request.body, at: now });
+      if (stream.entries.length > this.#history.size) stream.entries.shift();
+    }
+    this.#expire(stream, now);
+    return Promise.resolve({ status: "fresh", position: { epoch: stream.epoch, offset } });
+  }
+
+  /** What followed `since`, when the history still covers it without a gap. */
+  recover(region: string, since: StreamPosition | null): Promise<Recovery> {
+    const stream = this.#stream(region);
+    this.#expire(stream, this.#now());
+    const position = { epoch: stream.epoch, offset: stream.top };
+    const unrecovered = { position, recovered: false, entries: [] };
+    if (since === null || since.epoch !== stream.epoch || since.offset > stream.top) {
+      return Promise.resolve(unrecovered);
+    }
+    const entries = stream.entries
+      .filter((entry) => entry.offset > since.offset)
+      .map(({ offset, body }) => ({ offset, body }));
+    const complete = since.offset === stream.top || entries[0]?.offset === since.offset + 1;
+    return Promise.resolve(complete ? { position, recovered: true, entries } : unrecovered);
   }
 
   /** Stops delivering. */
   close(): Promise<void> {
     this.#setState("closed");
     return Promise.resolve();
+  }
+
+  #stream(region: string): Stream {
+    let stream = this.#streams.get(region);
+    if (stream === undefined) {
+      stream = {
+        epoch: newEpoch(),
+        top: 0,
+        entries: [],
+        recentKeys: new RecentKeys({ ...this.#dedupe, now: this.#now }),
+      };
+      this.#streams.set(region, stream);
+    }
+    return stream;
+  }
+
+  #expire(stream: Stream, now: number): void {
+    const cutoff = now - this.#history.ttlMs;
+    while (stream.entries.length > 0 && stream.entries[0]!.at <= cutoff) stream.entries.shift();
   }
 
   #setState(state: BrokerState): void {

@@ -19,8 +19,12 @@ import type {
   BrokerListener,
   BrokerState,
   DedupeOptions,
+  HistoryOptions,
+  Recovery,
+  StreamPosition,
 } from "./broker.ts";
-import { APPEND_SCRIPT, type RedisScript } from "./redis_scripts.ts";
+import { newEpoch } from "./epoch.ts";
+import { APPEND_SCRIPT, RECOVER_SCRIPT, type RedisScript } from "./redis_scripts.ts";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -32,7 +36,15 @@ export interface RedisBrokerOptions {
   readonly maxReconnectDelayMs?: number;
   /** De-duplication rule. @default {windowMs: 3600000, capacity: 10000} */
   readonly dedupe?: DedupeOptions;
+  /** History kept per region. @default {size: 100, ttlMs: 600000} */
+  readonly history?: HistoryOptions;
 }
+
+/**
+ * How long a region's epoch and top offset outlive its last publication, in milliseconds. When
+ * they expire, the next publication begins a new epoch.
+ */
+export const META_TTL_MS = 86_400_000;
 
 /**
  * How long the verdict on one publication is kept, in milliseconds: far longer than any two
@@ -56,6 +68,7 @@ export class RedisBroker implements Broker {
   readonly #channels: ReadonlyMap<string, string>;
   readonly #keyPrefix: string;
   readonly #dedupe: DedupeOptions;
+  readonly #history: HistoryOptions;
   #listener: BrokerListener | undefined;
   #state: BrokerState = "connecting";
   #lastError: string | undefined;
@@ -79,6 +92,7 @@ export class RedisBroker implements Broker {
     });
     this.#keyPrefix = options.channelPrefix;
     this.#dedupe = options.dedupe ?? { windowMs: 3_600_000, capacity: 10_000 };
+    this.#history = options.history ?? { size: 100, ttlMs: 600_000 };
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
@@ -126,22 +140,58 @@ export class RedisBroker implements Broker {
     return this.#commands.publish(channel, payload);
   }
 
-  /** Decides fresh or duplicate in one script, shared by every instance on this Redis. */
-  async append(region: string, request: AppendRequest): Promise<AppendResult> {
+  /**
+   * Decides fresh or duplicate, and assigns the position, in one script: the first instance to
+   * see a publication decides, and the others read its verdict, found by the publication's hash.
+   */
+  append(region: string, request: AppendRequest): Promise<AppendResult> {
+    // Hashed before anything awaits, so the payload is not kept alive across the round trip.
     const hash = createHash("sha1").update(request.payload).digest("hex");
-    // The {region} hash tag keeps both keys in one slot, should this ever run on a cluster.
     const keys = [
-      `${this.#keyPrefix}{${region}}:dedupe`,
-      `${this.#keyPrefix}{${region}}:verdict:${hash}`,
+      this.#key(region, "meta"),
+      this.#key(region, "history"),
+      this.#key(region, "dedupe"),
+      this.#key(region, `verdict:${hash}`),
     ];
     const args = [
+      request.body,
       request.dedupeKey ?? "",
       String(this.#dedupe.windowMs),
       String(this.#dedupe.capacity),
       String(VERDICT_TTL_MS),
+      String(this.#history.size),
+      String(this.#history.ttlMs),
+      newEpoch(),
+      String(META_TTL_MS),
     ];
-    const verdict = await this.#run(APPEND_SCRIPT, keys, args);
-    return verdict === "duplicate" ? "duplicate" : "fresh";
+    return this.#run(APPEND_SCRIPT, keys, args).then((verdict) => {
+      if (verdict === "duplicate") return { status: "duplicate" };
+      const [epoch = "", offset = "0"] = String(verdict).split(":");
+      return { status: "fresh", position: { epoch, offset: Number(offset) } };
+    });
+  }
+
+  /** The region's position and, if the history covers `since` without a gap, what followed. */
+  async recover(region: string, since: StreamPosition | null): Promise<Recovery> {
+    const keys = [this.#key(region, "meta"), this.#key(region, "history")];
+    const args = [
+      since?.epoch ?? "",
+      String(since?.offset ?? 0),
+      String(this.#history.ttlMs),
+      newEpoch(),
+      String(META_TTL_MS),
+    ];
+    const reply = await this.#run(RECOVER_SCRIPT, keys, args) as (string | number)[];
+    const [epoch, top, recovered, ...flat] = reply;
+    const entries = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      entries.push({ offset: Number(flat[i]), body: String(flat[i + 1]) });
+    }
+    return {
+      position: { epoch: String(epoch), offset: Number(top) },
+      recovered: since !== null && recovered === 1,
+      entries,
+    };
   }
 
   /** Closes both connections. Idempotent. */
@@ -157,6 +207,10 @@ export class RedisBroker implements Broker {
    * later commands and deliver a region's messages out of order. Redis caches the compiled script
    * by its hash either way; the cost is a few hundred bytes per message on the wire.
    */
+  #key(region: string, name: string): string {
+    return `${this.#keyPrefix}{${region}}:${name}`;
+  }
+
   #run(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
     return this.#commands.eval(script.source, { keys, arguments: args });
   }

@@ -49,6 +49,8 @@ export const INBOUND_BURST = 20;
 export const INBOUND_PER_SECOND = 2;
 /** How long a client may stay over its byte budget before it is closed as slow, in ms. */
 export const SLOW_CONSUMER_GRACE_MS = 100;
+/** Longest a replay waits for a client to make room in its budget before calling it slow, in ms. */
+export const REPLAY_ROOM_TIMEOUT_MS = 5000;
 /** Quiet time after which a client that broke a limit is sent its close frame, in ms. */
 export const VIOLATION_QUIET_MS = 200;
 /** Longest wait for that quiet time before closing anyway, in ms. */
@@ -153,6 +155,26 @@ export class Client {
     }
     this.#queuedBound += bytes;
     return SendOutcome.Delivered;
+  }
+
+  /**
+   * Sends like {@link send}, but first waits while the frame would not fit the budget, as a replay
+   * of many messages must: it resolves `false` when the client closed, or made no room within
+   * {@link REPLAY_ROOM_TIMEOUT_MS} (then it is closed as a slow consumer).
+   */
+  async sendPaced(frame: string, bytes: number): Promise<boolean> {
+    const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
+    while (this.#queuedBound + bytes > this.#options.maxBufferedBytes) {
+      if (this.#state !== "open") return false;
+      this.#queuedBound = this.#socket.bufferedAmount;
+      if (this.#queuedBound + bytes <= this.#options.maxBufferedBytes) break;
+      if (performance.now() > deadline) {
+        this.close(CLOSE_CODES.slowConsumer);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.send(frame, bytes) === SendOutcome.Delivered;
   }
 
   /**

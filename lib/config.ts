@@ -44,6 +44,10 @@ export interface Config {
   readonly dedupeWindowSeconds: number;
   /** Most `video_id`s remembered per region for de-duplication. */
   readonly dedupeCapacity: number;
+  /** Messages kept per region for clients that reconnect. */
+  readonly historySize: number;
+  /** Seconds a message stays in the history. */
+  readonly historyTtlSeconds: number;
   /** Bytes queued for one client before it is closed as a slow consumer. */
   readonly maxBufferedBytes: number;
   /** A client silent this long (no pong) is closed; pings go out at half of it. */
@@ -271,6 +275,20 @@ export const SETTINGS = [
     help: "Most video_ids remembered per region for de-duplication (oldest forgotten first)",
     fallback: "10000",
     parse: integer(1, 1_000_000),
+  },
+  {
+    key: "historySize",
+    env: "HISTORY_SIZE",
+    help: "Messages kept per region for clients that reconnect (?since=); 0 keeps none",
+    fallback: "100",
+    parse: integer(0, 10_000),
+  },
+  {
+    key: "historyTtlSeconds",
+    env: "HISTORY_TTL_SECONDS",
+    help: "Seconds a message stays in the history",
+    fallback: "600",
+    parse: integer(1, 7 * 86_400),
   },
   {
     key: "maxBufferedBytes",

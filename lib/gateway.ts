@@ -9,10 +9,16 @@
 
 import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
 import { Admission } from "./admission.ts";
-import type { Broker, BrokerState } from "./broker.ts";
+import type { Broker, BrokerState, Recovery, StreamPosition } from "./broker.ts";
 import { Client } from "./client.ts";
 import type { Config } from "./config.ts";
-import { checkRegions, type HandshakeVerdict, refused } from "./handshake.ts";
+import { formatId, recoveryFrame, subscribedFrame, withId } from "./frames.ts";
+import {
+  type AcceptedHandshake,
+  checkRegions,
+  type HandshakeVerdict,
+  refused,
+} from "./handshake.ts";
 import { Hub } from "./hub.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { type AcceptedMessage, parsePublication, type ParseResult } from "./message.ts";
@@ -50,6 +56,8 @@ export class Gateway {
   readonly #brokerFailures: AggregatedLog;
   #everReady = false;
   #draining = false;
+  /** Position of the last message delivered per region, to drop a publication seen again. */
+  readonly #delivered = new Map<string, StreamPosition>();
   /** Clients the drain has yet to close, oldest first. */
   readonly #drainQueue: Client[] = [];
   /** Resolves the drain's wait once no socket is left. */
@@ -63,7 +71,7 @@ export class Gateway {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
-    const hub = new Hub(config.regions);
+    const hub = new Hub(config.regions, { maxHeldBytes: 2 * config.maxBufferedBytes });
     const admission = new Admission(config);
     this.#hub = hub;
     this.#admission = admission;
@@ -134,18 +142,24 @@ export class Gateway {
     this.#admission.release(address);
   }
 
-  /** Wraps an upgraded socket whose slot was reserved; it joins its regions once open. */
-  accept(socket: WebSocket, regions: readonly string[], address: string): Client {
+  /**
+   * Wraps an upgraded socket whose slot was reserved; it joins its regions once open. A client that
+   * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
+   */
+  accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
+    const { since } = handshake;
     return new Client(socket, {
-      regions,
+      regions: handshake.regions,
       remoteAddress: address,
       maxBufferedBytes: this.#config.maxBufferedBytes,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
     }, {
       onOpen: (client) => {
-        this.#hub.add(client);
+        this.#hub.add(client, { recovering: since !== null });
         // A handshake in flight when the drain began: it leaves with a later batch.
         if (this.#draining) this.#drainQueue.push(client);
+        if (since === null) return;
+        for (const [region, position] of since) void this.#recover(client, region, position);
       },
       onClose: (client, code) => this.#onClientClose(client, code),
       onRelease: (client, timedOut) => {
@@ -238,25 +252,87 @@ export class Gateway {
     for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
     // Appends go out in arrival order on one connection and settle in that order, so the
     // broadcasts below keep the order of the region's publications.
-    this.#broker.append(region, { payload, dedupeKey: message.dedupeKey }).then(
-      (verdict) => {
-        if (verdict === "duplicate") this.#metrics.messagesDeduplicated.inc({ region });
-        else this.#broadcast(message);
+    const request = { payload, body: message.body, dedupeKey: message.dedupeKey };
+    this.#broker.append(region, request).then(
+      (result) => {
+        if (result.status === "fresh" && this.#isNew(region, result.position)) {
+          this.#broadcast(message, result.position);
+        } else {
+          this.#metrics.messagesDeduplicated.inc({ region });
+        }
       },
       (error) => {
-        // Without a verdict, delivering beats dropping: a repeat is better than a loss.
+        // Without a verdict, delivering beats dropping: a repeat is better than a loss. The
+        // message goes out without an id, so it cannot be resumed from.
         this.#metrics.brokerErrors.inc({ operation: "append" });
         this.#brokerFailures.record("append", { operation: "append", ...errorFields(error) });
-        this.#broadcast(message);
+        this.#broadcast(message, null);
       },
     );
   }
 
-  #broadcast(message: AcceptedMessage): void {
+  /**
+   * Whether `position` follows what this gateway already delivered in `region`. The same bytes
+   * published twice within the verdict's lifetime come back at the same position.
+   */
+  #isNew(region: string, position: StreamPosition): boolean {
+    const last = this.#delivered.get(region);
+    if (last !== undefined && last.epoch === position.epoch && position.offset <= last.offset) {
+      return false;
+    }
+    this.#delivered.set(region, position);
+    return true;
+  }
+
+  #broadcast(message: AcceptedMessage, position: StreamPosition | null): void {
     const started = performance.now();
-    const result = this.#hub.broadcast(message.region, message.body, utf8Length(message.body));
+    const frame = position === null
+      ? message.body
+      : withId(formatId(message.region, position), message.body);
+    const result = this.#hub.broadcast(message.region, frame, utf8Length(frame), position);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
     this.#metrics.deliveries.inc({ region: message.region }, result.delivered);
+  }
+
+  /**
+   * Catches `client` up on `region`: the control frame, the replay if any, then the frames kept for
+   * it during the replay that it does not already have; then it is live. No gap, no duplicate.
+   */
+  async #recover(client: Client, region: string, since: StreamPosition | null): Promise<void> {
+    let recovery: Recovery | undefined;
+    try {
+      recovery = await this.#broker.recover(region, since);
+    } catch (error) {
+      this.#metrics.brokerErrors.inc({ operation: "recover" });
+      this.#brokerFailures.record("recover", { operation: "recover", ...errorFields(error) });
+    }
+    if (!client.open) return;
+    const position = recovery?.position ?? this.#delivered.get(region) ?? null;
+    const entries = recovery?.recovered ? recovery.entries : [];
+    let control: string;
+    if (since === null && position !== null) {
+      control = subscribedFrame(region, position);
+      this.#metrics.recoveries.inc({ result: "subscribed" });
+    } else {
+      const recovered = recovery?.recovered ?? false;
+      control = recoveryFrame(region, { recovered, replayed: entries.length, position });
+      this.#metrics.recoveries.inc({ result: recovered ? "recovered" : "not_recovered" });
+    }
+    client.send(control, utf8Length(control));
+    for (const entry of entries) {
+      const frame = withId(
+        formatId(region, { epoch: recovery!.position.epoch, offset: entry.offset }),
+        entry.body,
+      );
+      if (!(await client.sendPaced(frame, utf8Length(frame)))) return;
+    }
+    this.#metrics.replayedMessages.inc(entries.length);
+    const upTo = position;
+    for (const held of this.#hub.goLive(client, region)) {
+      const alreadySent = held.position !== null && upTo !== null &&
+        held.position.epoch === upTo.epoch && held.position.offset <= upTo.offset;
+      if (!alreadySent) client.send(held.frame, held.bytes);
+    }
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {

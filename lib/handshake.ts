@@ -6,6 +6,8 @@
  */
 
 import { HANDSHAKE_REFUSALS } from "../static/close_codes.js";
+import type { StreamPosition } from "./broker.ts";
+import { parseId } from "./frames.ts";
 
 /** One entry of {@link HANDSHAKE_REFUSALS}. */
 export type Refusal = typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS];
@@ -15,6 +17,11 @@ export interface AcceptedHandshake {
   readonly ok: true;
   /** Regions to subscribe to, upper case, without repeats, in the order asked. */
   readonly regions: readonly string[];
+  /**
+   * `null` without `?since=`: plain delivery. Otherwise the client takes part in recovery, and this
+   * holds the position it gave for each region (`null` for a region it gave none).
+   */
+  readonly since: ReadonlyMap<string, StreamPosition | null> | null;
 }
 
 /** The handshake is refused. */
@@ -61,11 +68,43 @@ export function checkRegions(params: URLSearchParams, policy: HandshakePolicy): 
     refused(HANDSHAKE_REFUSALS.unknownRegion, message, { regions: policy.regions });
   if (raw.length > MAX_REGION_PARAM_LENGTH) return unknown("Region list too long");
   const asked = raw.split(",").map((region) => region.trim().toUpperCase()).filter(Boolean);
-  if (asked.length === 0) return { ok: true, regions: [policy.defaultRegion] };
+  if (asked.length === 0) asked.push(policy.defaultRegion);
   for (const region of asked) {
     if (!policy.regions.includes(region)) {
       return unknown(`Unknown region "${excerpt(region)}"`);
     }
   }
-  return { ok: true, regions: [...new Set(asked)] };
+  const regions = [...new Set(asked)];
+  const since = checkSince(params, regions);
+  return "refusal" in since ? since : { ok: true, regions, since: since.positions };
+}
+
+/** Longest `since` query value considered. */
+const MAX_SINCE_PARAM_LENGTH = 1024;
+
+/**
+ * Reads `?since=AE:<epoch>:<offset>,GB:<epoch>:<offset>`: the last id seen per region. Present
+ * but empty means "recovery, no position yet".
+ */
+function checkSince(
+  params: URLSearchParams,
+  regions: readonly string[],
+): { positions: ReadonlyMap<string, StreamPosition | null> | null } | RefusedHandshake {
+  const raw = params.get("since");
+  if (raw === null) return { positions: null };
+  const invalid = (message: string) => refused(HANDSHAKE_REFUSALS.invalidSince, message);
+  if (raw.length > MAX_SINCE_PARAM_LENGTH) return invalid("since is too long");
+  const positions = new Map<string, StreamPosition | null>(regions.map((region) => [region, null]));
+  for (const id of raw.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const parsed = parseId(id);
+    if (parsed === null) return invalid(`Not a message id: "${excerpt(id)}"`);
+    if (!positions.has(parsed.region)) {
+      return invalid(`since names ${parsed.region}, which is not subscribed`);
+    }
+    if (positions.get(parsed.region) !== null) {
+      return invalid(`since names ${parsed.region} twice`);
+    }
+    positions.set(parsed.region, parsed.position);
+  }
+  return { positions };
 }

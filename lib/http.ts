@@ -59,7 +59,7 @@ function upgrade(request: Request, address: string, context: HttpContext): Respo
       `Invalid WebSocket handshake: ${(error as Error).message}`,
     );
   }
-  gateway.accept(upgraded.socket, verdict.regions, address);
+  gateway.accept(upgraded.socket, verdict, address);
   return upgraded.response;
 }
 

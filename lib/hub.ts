@@ -3,9 +3,15 @@
  * nothing: the caller hands over one frame, already serialised and measured, and every open client
  * of the region gets that same string, each send guarded on its own.
  *
+ * A client catching up on a region (its history is being replayed) is "recovering" there: instead
+ * of sending, the broadcast keeps the frame for it, with the frame's position, until the replay is
+ * done; then the client goes live and gets what it does not already have.
+ *
  * @module
  */
 
+import { CLOSE_CODES } from "../static/close_codes.js";
+import type { StreamPosition } from "./broker.ts";
 import { type Client, SendOutcome } from "./client.ts";
 
 /** Counts of one broadcast. */
@@ -18,14 +24,36 @@ export interface BroadcastResult {
   dropped: number;
 }
 
+/** A frame kept for a recovering client. */
+export interface HeldFrame {
+  /** Its stream position; `null` for a message the broker could not place. */
+  readonly position: StreamPosition | null;
+  readonly frame: string;
+  readonly bytes: number;
+}
+
+interface Held {
+  readonly frames: HeldFrame[];
+  bytes: number;
+}
+
 /** Clients by region. */
 export class Hub {
-  readonly #clients = new Map<string, Set<Client>>();
+  readonly #live = new Map<string, Set<Client>>();
+  readonly #recovering = new Map<string, Map<Client, Held>>();
+  readonly #maxHeldBytes: number;
   #size = 0;
 
-  /** Creates a hub for exactly these regions; other regions have no clients. */
-  constructor(regions: readonly string[]) {
-    for (const region of regions) this.#clients.set(region, new Set());
+  /**
+   * Creates a hub for exactly these regions; other regions have no clients. A recovering client
+   * holding more than `maxHeldBytes` is closed as a slow consumer.
+   */
+  constructor(regions: readonly string[], options: { readonly maxHeldBytes: number }) {
+    for (const region of regions) {
+      this.#live.set(region, new Set());
+      this.#recovering.set(region, new Map());
+    }
+    this.#maxHeldBytes = options.maxHeldBytes;
   }
 
   /** Number of clients in the hub. */
@@ -33,34 +61,57 @@ export class Hub {
     return this.#size;
   }
 
-  /** Adds `client` to each of its regions. */
-  add(client: Client): void {
-    for (const region of client.regions) this.#clients.get(region)?.add(client);
+  /** Adds `client` to each of its regions: live, or recovering until {@link goLive}. */
+  add(client: Client, options: { readonly recovering: boolean }): void {
+    for (const region of client.regions) {
+      if (options.recovering) this.#recovering.get(region)?.set(client, { frames: [], bytes: 0 });
+      else this.#live.get(region)?.add(client);
+    }
     this.#size++;
+  }
+
+  /** Makes a recovering client live in `region`; returns the frames kept for it meanwhile. */
+  goLive(client: Client, region: string): readonly HeldFrame[] {
+    const held = this.#recovering.get(region)?.get(client);
+    if (held === undefined) return [];
+    this.#recovering.get(region)?.delete(client);
+    this.#live.get(region)?.add(client);
+    return held.frames;
   }
 
   /** Removes `client` from every region. Call once per added client. */
   remove(client: Client): void {
-    for (const region of client.regions) this.#clients.get(region)?.delete(client);
+    for (const region of client.regions) {
+      this.#live.get(region)?.delete(client);
+      this.#recovering.get(region)?.delete(client);
+    }
     this.#size--;
   }
 
-  /** Number of clients subscribed to `region`. */
+  /** Number of clients subscribed to `region`, live or recovering. */
   count(region: string): number {
-    return this.#clients.get(region)?.size ?? 0;
+    return (this.#live.get(region)?.size ?? 0) + (this.#recovering.get(region)?.size ?? 0);
   }
 
   /** Every client, once each, whatever its regions. */
   all(): Set<Client> {
     const clients = new Set<Client>();
-    for (const set of this.#clients.values()) for (const client of set) clients.add(client);
+    for (const set of this.#live.values()) for (const client of set) clients.add(client);
+    for (const map of this.#recovering.values()) {
+      for (const client of map.keys()) clients.add(client);
+    }
     return clients;
   }
 
-  /** Sends `frame`, `bytes` long in UTF-8, to every client of `region`. */
-  broadcast(region: string, frame: string, bytes: number): BroadcastResult {
+  /** Sends `frame`, `bytes` long in UTF-8 and at `position`, to every client of `region`. */
+  broadcast(
+    region: string,
+    frame: string,
+    bytes: number,
+    position: StreamPosition | null,
+  ): BroadcastResult {
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
-    const clients = this.#clients.get(region);
+    const clients = this.#live.get(region);
     if (clients === undefined) return result;
     // A client dropped as slow removes itself from `clients` during the loop; Set iteration
     // allows deleting the current element.
@@ -69,6 +120,17 @@ export class Hub {
       if (outcome === SendOutcome.Delivered) result.delivered++;
       else if (outcome === SendOutcome.Dropped) result.dropped++;
       else result.skipped++;
+    }
+    const recovering = this.#recovering.get(region);
+    if (recovering !== undefined && recovering.size > 0) {
+      for (const [client, held] of recovering) {
+        held.frames.push({ position, frame, bytes });
+        held.bytes += bytes;
+        if (held.bytes > this.#maxHeldBytes) {
+          client.close(CLOSE_CODES.slowConsumer);
+          result.dropped++;
+        }
+      }
     }
     return result;
   }

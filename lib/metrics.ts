@@ -152,6 +152,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Clients catching up on a region, by outcome. */
+  readonly recoveries = new Counter({
+    name: "tvs_recoveries_total",
+    help: "Regions a client caught up on: subscribed (no position), recovered, not_recovered",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+
+  /** Messages replayed from the history to recovering clients. */
+  readonly replayedMessages = new Counter({
+    name: "tvs_replayed_messages_total",
+    help: "Messages replayed from the history to recovering clients",
+    registers: [this.registry],
+  });
+
   /** Resident memory of the process. */
   readonly residentMemory = new Gauge({
     name: "process_resident_memory_bytes",

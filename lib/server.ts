@@ -38,11 +38,13 @@ export interface RunningGateway {
 
 function createBroker(config: Config): Broker {
   const dedupe = { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity };
-  if (config.redisUrl === null) return new MemoryBroker({ dedupe });
+  const history = { size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 };
+  if (config.redisUrl === null) return new MemoryBroker({ dedupe, history });
   return new RedisBroker(config.redisUrl, {
     channelPrefix: config.channelPrefix,
     regions: config.regions,
     dedupe,
+    history,
   });
 }
 

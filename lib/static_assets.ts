@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import closeCodesJs from "../static/close_codes.js" with { type: "text" };
 import indexHtml from "../static/index.html" with { type: "text" };
+import clientJs from "../static/tvs-client.js" with { type: "text" };
 
 /** One servable file. */
 export interface Asset {
@@ -29,6 +30,7 @@ function asset(text: string, contentType: string): Asset {
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/", asset(indexHtml, "text/html; charset=utf-8")],
   ["/close_codes.js", asset(closeCodesJs, "text/javascript; charset=utf-8")],
+  ["/tvs-client.js", asset(clientJs, "text/javascript; charset=utf-8")],
 ]);
 
 /** Answers a `GET` or `HEAD` for `asset`, with `304 Not Modified` when the ETag matches. */

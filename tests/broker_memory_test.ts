@@ -3,6 +3,6 @@ import { brokerContract } from "./broker_contract.ts";
 
 brokerContract(
   "memory",
-  (dedupe) =>
-    Promise.resolve({ broker: new MemoryBroker({ dedupe }), dispose: () => Promise.resolve() }),
+  (settings) =>
+    Promise.resolve({ broker: new MemoryBroker(settings), dispose: () => Promise.resolve() }),
 );

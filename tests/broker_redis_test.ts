@@ -1,68 +1,35 @@
 import assert from "node:assert/strict";
-import type { BrokerState } from "../lib/broker.ts";
+import type { AppendResult, BrokerState } from "../lib/broker.ts";
 import { reconnectDelay, RedisBroker } from "../lib/broker_redis.ts";
 import { brokerContract } from "./broker_contract.ts";
 import { RedisServer } from "./support/redis_server.ts";
 import { waitFor } from "./support/wait.ts";
 
 const options = { channelPrefix: "tvs:", regions: ["AE", "FI", "CZ"] };
+const encoder = new TextEncoder();
+const quiet = { publication: () => {}, stateChange: () => {} };
 
-brokerContract("redis", async (dedupe) => {
+brokerContract("redis", async (settings) => {
   const redis = await RedisServer.start();
   return {
-    broker: new RedisBroker(redis.url, { ...options, dedupe }),
+    broker: new RedisBroker(redis.url, { ...options, ...settings }),
     dispose: () => redis.stop(),
   };
 });
 
-Deno.test("two redis brokers on one Redis reach the same verdict for the same publication", async () => {
+/** Two started brokers on one fresh Redis. */
+async function twoBrokers(): Promise<{ brokers: RedisBroker[]; redis: RedisServer }> {
   const redis = await RedisServer.start();
   const brokers = [new RedisBroker(redis.url, options), new RedisBroker(redis.url, options)];
-  for (const broker of brokers) broker.start({ publication: () => {}, stateChange: () => {} });
-  const encoder = new TextEncoder();
-  const appendBoth = (payload: string, dedupeKey: string) =>
-    Promise.all(
-      brokers.map((broker) => broker.append("AE", { payload: encoder.encode(payload), dedupeKey })),
-    );
-  try {
-    await waitFor(() => brokers.every((broker) => broker.state === "ready"), { what: "ready" });
-    // Each instance sees the same publication: both deliver it.
-    assert.deepEqual(await appendBoth('{"v":"v1","ts":1}', "v1"), ["fresh", "fresh"]);
-    // The cron job publishes the same video again: both drop it.
-    assert.deepEqual(await appendBoth('{"v":"v1","ts":2}', "v1"), ["duplicate", "duplicate"]);
-    // Whichever instance is first, the other agrees.
-    const first = await brokers[1]!.append("AE", { payload: encoder.encode("x"), dedupeKey: "v2" });
-    const second = await brokers[0]!.append("AE", {
-      payload: encoder.encode("x"),
-      dedupeKey: "v2",
-    });
-    assert.deepEqual([first, second], ["fresh", "fresh"]);
-  } finally {
-    await Promise.all(brokers.map((broker) => broker.close()));
-    await redis.stop();
-  }
-});
+  for (const broker of brokers) broker.start(quiet);
+  await waitFor(() => brokers.every((broker) => broker.state === "ready"), { what: "ready" });
+  return { brokers, redis };
+}
 
-Deno.test("redis broker keeps de-duplication state in Redis, bounded per region", async () => {
-  const redis = await RedisServer.start();
-  const broker = new RedisBroker(redis.url, {
-    ...options,
-    dedupe: { windowMs: 60_000, capacity: 5 },
-  });
-  broker.start({ publication: () => {}, stateChange: () => {} });
-  const encoder = new TextEncoder();
-  try {
-    await waitFor(() => broker.state === "ready", { what: "ready" });
-    for (let i = 0; i < 20; i++) {
-      await broker.append("FI", { payload: encoder.encode(`p${i}`), dedupeKey: `v${i}` });
-    }
-    assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
-    const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
-    assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
-  } finally {
-    await broker.close();
-    await redis.stop();
-  }
+const request = (payload: string, dedupeKey: string | null) => ({
+  payload: encoder.encode(payload),
+  body: payload,
+  dedupeKey,
 });
 
 Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", async () => {
@@ -80,6 +47,84 @@ Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", as
     assert.equal(await redis.publish("tvs:ZZ", '{"event":"x"}'), 0);
     await waitFor(() => received.length === 1, { what: "publication" });
     assert.deepEqual(received, ['CZ {"event":"x"}']);
+  } finally {
+    await broker.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("two redis brokers give the same publication the same position, and the same verdicts", async () => {
+  const { brokers, redis } = await twoBrokers();
+  const appendBoth = (payload: string, key: string | null): Promise<AppendResult[]> =>
+    Promise.all(brokers.map((broker) => broker.append("AE", request(payload, key))));
+  try {
+    const [a, b] = await appendBoth('{"v":"v1","ts":1}', "v1");
+    assert.deepEqual(a, b, "both instances see one publication at one position");
+    assert.equal(a?.status === "fresh" && a.position.offset, 1);
+    // The cron job publishes the same video again: both drop it.
+    assert.deepEqual(await appendBoth('{"v":"v1","ts":2}', "v1"), [{ status: "duplicate" }, {
+      status: "duplicate",
+    }]);
+    // Whichever instance is first, the other agrees.
+    const later = await brokers[1]!.append("AE", request("x", "v2"));
+    const earlier = await brokers[0]!.append("AE", request("x", "v2"));
+    assert.deepEqual(later, earlier);
+    assert.equal(later.status === "fresh" && later.position.offset, 2);
+  } finally {
+    await Promise.all(brokers.map((broker) => broker.close()));
+    await redis.stop();
+  }
+});
+
+Deno.test("redis history outlives a broker: another instance recovers from it", async () => {
+  const { brokers: [writer, reader], redis } = await twoBrokers();
+  try {
+    const results = [];
+    for (let i = 1; i <= 3; i++) results.push(await writer!.append("FI", request(`m${i}`, null)));
+    await writer!.close();
+    const first = results[0];
+    assert.ok(first?.status === "fresh");
+    const recovery = await reader!.recover("FI", first.position);
+    assert.equal(recovery.recovered, true);
+    assert.deepEqual(recovery.entries, [{ offset: 2, body: "m2" }, { offset: 3, body: "m3" }]);
+  } finally {
+    await reader!.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("when Redis loses its data a new epoch begins and old positions are not recovered", async () => {
+  const { brokers: [broker], redis } = await twoBrokers();
+  try {
+    const before = await broker!.append("CZ", request("m1", null));
+    assert.ok(before.status === "fresh");
+    await redis.command("FLUSHALL");
+    const after = await broker!.append("CZ", request("m2", null));
+    assert.ok(after.status === "fresh");
+    assert.notEqual(after.position.epoch, before.position.epoch);
+    assert.equal(after.position.offset, 1);
+    assert.equal((await broker!.recover("CZ", before.position)).recovered, false);
+  } finally {
+    await broker!.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("redis broker keeps its state in Redis, bounded per region", async () => {
+  const redis = await RedisServer.start();
+  const broker = new RedisBroker(redis.url, {
+    ...options,
+    dedupe: { windowMs: 60_000, capacity: 5 },
+    history: { size: 10, ttlMs: 60_000 },
+  });
+  broker.start(quiet);
+  try {
+    await waitFor(() => broker.state === "ready", { what: "ready" });
+    for (let i = 0; i < 20; i++) await broker.append("FI", request(`p${i}`, `v${i}`));
+    assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
+    assert.equal(await redis.command("XLEN", "tvs:{FI}:history"), ":10");
+    const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
+    assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
   } finally {
     await broker.close();
     await redis.stop();

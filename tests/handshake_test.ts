@@ -5,13 +5,13 @@ const policy = { regions: ["AE", "FI", "GB"], defaultRegion: "GB" };
 const check = (query: string) => checkRegions(new URLSearchParams(query), policy);
 
 Deno.test("regions are read case-insensitively, in order, without repeats", () => {
-  assert.deepEqual(check("region=fi,AE,fi"), { ok: true, regions: ["FI", "AE"] });
-  assert.deepEqual(check("region=ae&region=gb"), { ok: true, regions: ["AE", "GB"] });
+  assert.deepEqual(check("region=fi,AE,fi"), { ok: true, regions: ["FI", "AE"], since: null });
+  assert.deepEqual(check("region=ae&region=gb"), { ok: true, regions: ["AE", "GB"], since: null });
 });
 
 Deno.test("no region means the default region", () => {
-  assert.deepEqual(check(""), { ok: true, regions: ["GB"] });
-  assert.deepEqual(check("region="), { ok: true, regions: ["GB"] });
+  assert.deepEqual(check(""), { ok: true, regions: ["GB"], since: null });
+  assert.deepEqual(check("region="), { ok: true, regions: ["GB"], since: null });
 });
 
 Deno.test("unknown, malformed and oversized region lists are refused as unknown_region", () => {
@@ -35,4 +35,34 @@ Deno.test("the refusal message quotes at most 16 printable characters of the val
   const verdict = check(`region=${encodeURIComponent("\u0000" + "B".repeat(40))}`);
   assert.ok(!verdict.ok);
   assert.equal(verdict.message, `Unknown region "?${"B".repeat(15)}…"`);
+});
+
+Deno.test("since gives a position per subscribed region; empty since asks for recovery only", () => {
+  const verdict = check("region=AE,FI&since=AE:k3j9x2p1:42");
+  assert.ok(verdict.ok);
+  assert.deepEqual(
+    verdict.since,
+    new Map([["AE", { epoch: "k3j9x2p1", offset: 42 }], ["FI", null]]),
+  );
+  const empty = check("region=GB&since=");
+  assert.ok(empty.ok);
+  assert.deepEqual(empty.since, new Map([["GB", null]]));
+});
+
+Deno.test("a malformed since is refused as invalid_since", () => {
+  for (
+    const query of [
+      "region=AE&since=garbage",
+      "region=AE&since=GB:abc:1",
+      "region=AE&since=AE:abc:1,AE:abc:2",
+      "region=AE&since=AE:ABC:1",
+      "region=AE&since=AE:abc:-1",
+      `region=AE&since=${"AE:abc:1,".repeat(200)}`,
+    ]
+  ) {
+    const verdict = check(query);
+    assert.ok(!verdict.ok, query);
+    assert.equal(verdict.refusal.error, "invalid_since", query);
+    assert.equal(verdict.refusal.status, 400);
+  }
 });

@@ -438,9 +438,10 @@ Deno.test("duplicates inside and outside the window", async () => {
       assert.ok(result.ok);
       const verdict = await broker.append(region, {
         payload: payloadBytes(result.message.body),
+        body: result.message.body,
         dedupeKey: result.message.dedupeKey,
       });
-      delivered.push(verdict === "fresh");
+      delivered.push(verdict.status === "fresh");
     }
     assert.deepEqual(delivered, testCase.delivered, testCase.name);
   }

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { metricValue, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { RedisServer } from "./support/redis_server.ts";
+import { delay, waitFor } from "./support/wait.ts";
+import { TestClient } from "./support/ws_client.ts";
+
+let videos = 0;
+
+async function publish(gateway: TestGateway, region: string, title: string): Promise<void> {
+  const response = await fetch(`${gateway.http}/publish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ event: "new_trending", region, video_id: `r${++videos}`, title }),
+  });
+  assert.equal(response.status, 202);
+  await response.body?.cancel();
+}
+
+Deno.test("every message carries an id, and a plain client gets no control frames", async () => {
+  const gateway = await startTestGateway();
+  const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+  try {
+    await publish(gateway, "AE", "one");
+    await publish(gateway, "AE", "two");
+    await client.waitForFrames(2);
+    const [first, second] = client.messages;
+    const epoch = String(first?.id).split(":")[1];
+    assert.match(String(first?.id), /^AE:[0-9a-z]{8}:1$/);
+    assert.equal(second?.id, `AE:${epoch}:2`);
+    assert.ok(client.frames[0]?.startsWith('{"id":"AE:'), "the id comes first");
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});
+
+Deno.test("a client resuming from an id gets the recovery frame, the missed messages, then live", async () => {
+  const gateway = await startTestGateway();
+  try {
+    const first = await TestClient.connect(`${gateway.ws}/?region=FI&since=`);
+    await first.waitForFrames(1);
+    const subscribed = first.messages[0];
+    assert.equal(subscribed?.event, "subscribed");
+    assert.match(String(subscribed?.position), /^FI:[0-9a-z]{8}:0$/);
+    await publish(gateway, "FI", "m1");
+    await first.waitForFrames(2);
+    const lastId = String(first.messages[1]?.id);
+    await first.close();
+
+    for (const title of ["m2", "m3", "m4"]) await publish(gateway, "FI", title);
+    const again = await TestClient.connect(`${gateway.ws}/?region=FI&since=${lastId}`);
+    try {
+      await again.waitForFrames(4);
+      const [recovery, ...replayed] = again.messages;
+      assert.deepEqual(recovery, {
+        event: "recovery",
+        region: "FI",
+        recovered: true,
+        replayed: 3,
+        position: lastId.replace(/:1$/, ":4"),
+      });
+      assert.deepEqual(replayed.map((m) => m.title), ["m2", "m3", "m4"]);
+      await publish(gateway, "FI", "m5");
+      await again.waitForFrames(5);
+      assert.equal(again.messages[4]?.title, "m5");
+      const metrics = await gateway.metricsText();
+      assert.equal(metricValue(metrics, 'tvs_recoveries_total{result="recovered"}'), 1);
+      assert.equal(metricValue(metrics, "tvs_replayed_messages_total"), 3);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("a position older than the history gets recovered: false and the current position", async () => {
+  const gateway = await startTestGateway({ HISTORY_SIZE: "3" });
+  try {
+    await publish(gateway, "CZ", "m1");
+    const first = await TestClient.connect(`${gateway.ws}/?region=CZ&since=`);
+    await first.waitForFrames(1);
+    const position = String(first.messages[0]?.position);
+    await first.close();
+    for (let i = 2; i <= 10; i++) await publish(gateway, "CZ", `m${i}`);
+    const again = await TestClient.connect(`${gateway.ws}/?region=CZ&since=${position}`);
+    try {
+      await again.waitForFrames(1);
+      await delay(100);
+      assert.equal(again.frames.length, 1, "nothing replayed");
+      assert.deepEqual(again.messages[0], {
+        event: "recovery",
+        region: "CZ",
+        recovered: false,
+        replayed: 0,
+        position: position.replace(/:1$/, ":10"),
+      });
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("several regions resume each from its own position", async () => {
+  const gateway = await startTestGateway();
+  try {
+    await publish(gateway, "AE", "ae1");
+    await publish(gateway, "GB", "gb1");
+    const first = await TestClient.connect(`${gateway.ws}/?region=AE,GB&since=`);
+    await first.waitForFrames(2);
+    const positions = first.messages.map((m) => String(m.position));
+    await first.close();
+    await publish(gateway, "AE", "ae2");
+    await publish(gateway, "GB", "gb2");
+    await publish(gateway, "GB", "gb3");
+    const again = await TestClient.connect(
+      `${gateway.ws}/?region=AE,GB&since=${positions.join(",")}`,
+    );
+    try {
+      await again.waitForFrames(5);
+      const titles = again.messages.filter((m) => m.title !== undefined).map((m) => m.title);
+      assert.deepEqual(titles.filter((t) => String(t).startsWith("ae")), ["ae2"]);
+      assert.deepEqual(titles.filter((t) => String(t).startsWith("gb")), ["gb2", "gb3"]);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("with Redis a client recovers on another instance, and after its instance restarts", async () => {
+  const redis = await RedisServer.start();
+  const first = await startTestGateway({ REDIS_URL: redis.url });
+  try {
+    await waitFor(async () =>
+      (await fetch(`${first.http}/readyz`).then((r) => r.text())).includes('"ready"')
+    );
+    const client = await TestClient.connect(`${first.ws}/?region=DK&since=`);
+    await client.waitForFrames(1);
+    await publish(first, "DK", "d1");
+    await client.waitForFrames(2);
+    const lastId = String(client.messages[1]?.id);
+    await client.close();
+    await publish(first, "DK", "d2");
+    await publish(first, "DK", "d3");
+    await first.close();
+    // The history is in Redis, not in the stopped process: a fresh instance replays it.
+    const second = await startTestGateway({ REDIS_URL: redis.url });
+    try {
+      await waitFor(async () =>
+        (await fetch(`${second.http}/readyz`).then((r) => r.text())).includes('"ready"')
+      );
+      const resumed = await TestClient.connect(`${second.ws}/?region=DK&since=${lastId}`);
+      await resumed.waitForFrames(3);
+      assert.equal(resumed.messages[0]?.recovered, true);
+      assert.deepEqual(resumed.messages.slice(1).map((m) => [m.title, m.id]), [
+        ["d2", lastId.replace(/:1$/, ":2")],
+        ["d3", lastId.replace(/:1$/, ":3")],
+      ]);
+      await resumed.close();
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await first.close();
+    await redis.stop();
+  }
+});
