@@ -307,30 +307,31 @@ export class Gateway {
       this.#brokerFailures.record("recover", { operation: "recover", ...errorFields(error) });
     }
     if (!client.open) return;
-    const position = recovery?.position ?? this.#delivered.get(region) ?? null;
-    const entries = recovery?.recovered ? recovery.entries : [];
+    // Without the broker's answer there is no position: nothing replayed, every held frame sent.
+    const position = recovery?.position ?? null;
+    const replay = recovery?.recovered ? recovery : undefined;
+    const frames = replay === undefined
+      ? []
+      : replay.entries.map((entry) =>
+        withId(formatId(region, { epoch: replay.position.epoch, offset: entry.offset }), entry.body)
+      );
     let control: string;
     if (since === null && position !== null) {
       control = subscribedFrame(region, position);
       this.#metrics.recoveries.inc({ result: "subscribed" });
     } else {
       const recovered = recovery?.recovered ?? false;
-      control = recoveryFrame(region, { recovered, replayed: entries.length, position });
+      control = recoveryFrame(region, { recovered, replayed: frames.length, position });
       this.#metrics.recoveries.inc({ result: recovered ? "recovered" : "not_recovered" });
     }
     client.send(control, utf8Length(control));
-    for (const entry of entries) {
-      const frame = withId(
-        formatId(region, { epoch: recovery!.position.epoch, offset: entry.offset }),
-        entry.body,
-      );
+    for (const frame of frames) {
       if (!(await client.sendPaced(frame, utf8Length(frame)))) return;
     }
-    this.#metrics.replayedMessages.inc(entries.length);
-    const upTo = position;
+    this.#metrics.replayedMessages.inc(frames.length);
     for (const held of this.#hub.goLive(client, region)) {
-      const alreadySent = held.position !== null && upTo !== null &&
-        held.position.epoch === upTo.epoch && held.position.offset <= upTo.offset;
+      const alreadySent = held.position !== null && position !== null &&
+        held.position.epoch === position.epoch && held.position.offset <= position.offset;
       if (!alreadySent) client.send(held.frame, held.bytes);
     }
   }

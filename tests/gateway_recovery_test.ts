@@ -169,3 +169,43 @@ Deno.test("with Redis a client recovers on another instance, and after its insta
     await redis.stop();
   }
 });
+
+Deno.test("with Redis down a resuming client is told it was not recovered, then gets messages", async () => {
+  const redis = await RedisServer.start();
+  const gateway = await startTestGateway({ REDIS_URL: redis.url });
+  try {
+    await waitFor(async () =>
+      (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"')
+    );
+    await redis.kill();
+    const client = await TestClient.connect(`${gateway.ws}/?region=US&since=US:abcdefgh:5`);
+    try {
+      await client.waitForFrames(1);
+      assert.deepEqual(client.messages[0], {
+        event: "recovery",
+        region: "US",
+        recovered: false,
+        replayed: 0,
+      });
+      assert.equal(
+        metricValue(await gateway.metricsText(), 'tvs_broker_errors_total{operation="recover"}'),
+        1,
+      );
+      await redis.restart();
+      await waitFor(async () =>
+        (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"')
+      );
+      await redis.publish(
+        "tvs:US",
+        JSON.stringify({ event: "new_trending", video_id: "back", title: "back" }),
+      );
+      await client.waitForFrames(2);
+      assert.equal(client.messages[1]?.title, "back");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await gateway.close();
+    await redis.stop();
+  }
+});
