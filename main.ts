@@ -10,6 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./lib/config.ts";
 import { Logger } from "./lib/log.ts";
+import { checkNetworkAccess } from "./lib/network_access.ts";
 import { runPublish } from "./lib/publish_command.ts";
 import { startGateway } from "./lib/server.ts";
 import { waitForShutdown } from "./lib/shutdown.ts";
@@ -58,10 +59,13 @@ export async function main(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
     config = loadConfig({ env: (name) => Deno.env.get(name), overrides: command.overrides });
+    const denied = command.kind === "publish" ? undefined : checkNetworkAccess(config);
+    if (denied !== undefined) throw denied;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`tvs-realtime: invalid configuration: ${error.message}`);
-    return EXIT_CONFIG;
+    // check-config answers a yes/no question; a service that cannot start says EX_CONFIG.
+    return command.kind === "check-config" ? 1 : EXIT_CONFIG;
   }
   return await run(command, config);
 }

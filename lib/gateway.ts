@@ -186,7 +186,9 @@ export class Gateway {
     queue.push(...this.#hub.all());
     const ticks = Math.max(1, Math.floor(windowMs / DRAIN_TICK_MS));
     this.#logger.info("draining", { clients: queue.length, windowMs });
-    for (let tick = 0; tick < ticks; tick++) {
+    // Sockets still connecting (or closing) may yet open and join the queue.
+    const pending = () => queue.length > 0 || this.#admission.total > this.#hub.size;
+    for (let tick = 0; tick < ticks && pending(); tick++) {
       const batch = queue.splice(0, Math.ceil(queue.length / (ticks - tick)));
       for (const client of batch) client.close(CLOSE_CODES.serviceRestart);
       if (tick + 1 < ticks) await new Promise((resolve) => setTimeout(resolve, DRAIN_TICK_MS));

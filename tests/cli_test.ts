@@ -55,3 +55,37 @@ Deno.test("mistakes are usage errors with a hint", () => {
     });
   }
 });
+
+Deno.test("--help lists every setting; --version prints the version", async () => {
+  const { runCli } = await import("./support/cli.ts");
+  const { CONFIG_VARIABLES } = await import("../lib/config.ts");
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const variable of CONFIG_VARIABLES) {
+    assert.ok(help.stdout.includes(`--${variable.toLowerCase().replaceAll("_", "-")}`), variable);
+  }
+  const version = await runCli(["--version"]);
+  assert.match(version.stdout.trim(), /^tvs-realtime \d+\.\d+\.\d+$/);
+});
+
+Deno.test("check-config prints the effective configuration, secrets masked, or one error line", async () => {
+  const { runCli } = await import("./support/cli.ts");
+  const good = await runCli(["check-config", "--port", "9999"], {
+    REDIS_URL: "redis://user:hunter2hunter2@127.0.0.1:6380",
+    PUBLISH_TOKEN: "0123456789abcdef0123",
+  });
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /^PORT=9999$/m);
+  assert.match(good.stdout, /^REDIS_URL=redis:\/\/user:\*\*\*@127\.0\.0\.1:6380$/m);
+  assert.match(good.stdout, /^PUBLISH_TOKEN=\*\*\*$/m);
+  assert.ok(!good.stdout.includes("hunter2") && !good.stdout.includes("0123456789abcdef0123"));
+  const bad = await runCli(["check-config"], { MAX_CONNECTIONS: "lots" });
+  assert.equal(bad.code, 1);
+  assert.equal(
+    bad.stderr.trim(),
+    'tvs-realtime: invalid configuration: MAX_CONNECTIONS: Expected an integer from 1 to 1000000, got "lots"',
+  );
+  const typo = await runCli(["--max-conections", "5"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Unknown flag --max-conections\. Did you mean --max-connections\?/);
+});

@@ -122,3 +122,12 @@ Deno.test("handshakes still in flight when the drain starts leave with later bat
     await gateway.stop();
   }
 });
+
+Deno.test("a gateway with no clients stops at once, whatever the drain window", async () => {
+  const gateway = await GatewayProcess.start({ DRAIN_SECONDS: "30" });
+  const signalledAt = performance.now();
+  gateway.signal("SIGTERM");
+  const status = await gateway.status();
+  assert.equal(status.code, 0);
+  assert.ok(performance.now() - signalledAt < 1500, "no waiting out an empty window");
+});
