@@ -9,6 +9,7 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./lib/config.ts";
+import { startDemoFeed } from "./lib/demo_feed.ts";
 import { Logger } from "./lib/log.ts";
 import { checkNetworkAccess } from "./lib/network_access.ts";
 import { runPublish } from "./lib/publish_command.ts";
@@ -20,10 +21,15 @@ const EXIT_USAGE = 2;
 /** Exit status of a configuration error (sysexits EX_CONFIG): systemd should not restart it. */
 const EXIT_CONFIG = 78;
 
-async function serve(config: Config): Promise<number> {
+async function serve(config: Config, options: { readonly demo: boolean }): Promise<number> {
   const logger = new Logger(config.logLevel);
   const running = await startGateway(config, logger);
-  return await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
+  const stopFeed = options.demo
+    ? startDemoFeed(running.gateway.broker, { regions: config.regions, logger })
+    : undefined;
+  const status = await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
+  stopFeed?.();
+  return status;
 }
 
 function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Config) {
@@ -34,7 +40,8 @@ function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Co
     case "publish":
       return runPublish(command.request, config, { out: console.log, err: console.error });
     case "serve":
-      return serve(config);
+    case "demo":
+      return serve(config, { demo: command.kind === "demo" });
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The command line: `tvs-realtime [serve|check-config|publish] [flags]`. Every setting of
+ * The command line: `tvs-realtime [serve|demo|check-config|publish] [flags]`. Every setting of
  * {@link SETTINGS} has a flag named after its variable (`PORT` → `--port`) that overrides the
  * environment. Unknown commands and flags are a {@link UsageError} with a hint.
  *
@@ -35,7 +35,7 @@ export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | {
-    readonly kind: "serve" | "check-config";
+    readonly kind: "serve" | "check-config" | "demo";
     /** Setting values given as flags, by environment variable name. */
     readonly overrides: Readonly<Record<string, string>>;
   }
@@ -45,7 +45,7 @@ export type Command =
     readonly request: PublishRequest;
   };
 
-const COMMANDS = ["serve", "check-config", "publish"] as const;
+const COMMANDS = ["serve", "check-config", "publish", "demo"] as const;
 
 /** `--flag` name of a setting's variable: `REDIS_URL` → `redis-url`. */
 function flagOf(variable: string): string {
@@ -168,6 +168,7 @@ export function helpText(version: string): string {
     "",
     "Usage:",
     "  tvs-realtime [serve] [flags]       Run the gateway (the default command)",
+    "  tvs-realtime demo [flags]          Run the gateway with a feed of sample trending videos",
     "  tvs-realtime check-config [flags]  Validate the configuration and print it, secrets masked",
     "  tvs-realtime publish --region AE --video-id ID --title TITLE [flags]",
     "                                     Publish one new_trending message to Redis or a gateway",

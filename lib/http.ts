@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import type { Gateway, HandshakeRequest } from "./gateway.ts";
 import type { RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "./log.ts";
+import { isLoopback } from "./loopback.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
@@ -72,6 +73,19 @@ function probe(request: Request, address: string, context: HttpContext): Respons
   return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
 }
 
+/**
+ * What the page needs to know: the regions, and whether this browser may publish (local mode:
+ * no `PUBLISH_TOKEN`, and a loopback client), to offer the test form.
+ */
+function pageConfig(address: string, context: HttpContext): Response {
+  const { regions, defaultRegion, publishToken } = context.config;
+  return json(200, {
+    regions,
+    defaultRegion,
+    publish: publishToken === null && isLoopback(address),
+  });
+}
+
 function ready(context: HttpContext): Response {
   if (context.gateway.draining) return json(503, { status: "not_ready", reason: "draining" });
   const state = context.gateway.broker.state;
@@ -121,22 +135,28 @@ async function route(
     });
   }
   const asset = ASSETS.get(pathname);
-  const known = asset !== undefined ||
-    ["/ws", "/healthz", "/readyz", "/metrics"].includes(pathname);
-  if (!known) return jsonError(404, "not_found", `No route for ${pathname}`);
+  const read: ReadRoute | undefined = asset !== undefined
+    ? () => serveAsset(request, asset)
+    : READ_ROUTES.get(pathname);
+  if (read === undefined) return jsonError(404, "not_found", `No route for ${pathname}`);
   if (!isRead) return methodNotAllowed("GET, HEAD");
-  if (asset !== undefined) return serveAsset(request, asset);
-  switch (pathname) {
-    case "/ws":
-      return probe(request, remoteAddress, context);
-    case "/healthz":
-      return json(200, { status: "ok" });
-    case "/readyz":
-      return ready(context);
-    default:
-      return await metrics(context);
-  }
+  return await read(request, remoteAddress, context);
 }
+
+type ReadRoute = (
+  request: Request,
+  address: string,
+  context: HttpContext,
+) => Response | Promise<Response>;
+
+/** `GET` and `HEAD` routes besides the static files. */
+const READ_ROUTES: ReadonlyMap<string, ReadRoute> = new Map<string, ReadRoute>([
+  ["/ws", probe],
+  ["/healthz", () => json(200, { status: "ok" })],
+  ["/readyz", (_request, _address, context) => ready(context)],
+  ["/metrics", (_request, _address, context) => metrics(context)],
+  ["/config.json", (_request, address, context) => pageConfig(address, context)],
+]);
 
 function methodNotAllowed(allow: string): Response {
   return jsonError(405, "method_not_allowed", `Allowed: ${allow}`, {}, { allow });
