@@ -10,7 +10,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { createClient, type RedisClientType } from "redis";
 import type {
   AppendRequest,
@@ -24,6 +23,7 @@ import type {
   StreamPosition,
 } from "./broker.ts";
 import { newEpoch } from "./epoch.ts";
+import { fingerprint } from "./fingerprint.ts";
 import { APPEND_SCRIPT, RECOVER_SCRIPT, type RedisScript } from "./redis_scripts.ts";
 
 /** Options of {@link RedisBroker}. */
@@ -146,7 +146,7 @@ export class RedisBroker implements Broker {
    */
   append(region: string, request: AppendRequest): Promise<AppendResult> {
     // Hashed before anything awaits, so the payload is not kept alive across the round trip.
-    const hash = createHash("sha1").update(request.payload).digest("hex");
+    const hash = fingerprint(request.payload);
     const keys = [
       this.#key(region, "meta"),
       this.#key(region, "history"),

@@ -30,6 +30,12 @@ import { utf8Length } from "./utf8.ts";
 export const CLOSE_TIMEOUT_MS = 5000;
 /** Interval between two batches of a drain, in ms. */
 const DRAIN_TICK_MS = 100;
+/**
+ * After its last batch, how long a drain waits for close handshakes, in ms. Long enough for every
+ * close frame to be written (stopping the server earlier cuts sockets with 1001 instead of 1012),
+ * short enough that reconnecting clients soon meet a closed port instead of a draining server.
+ */
+const DRAIN_FLUSH_MS = 500;
 
 /** What the gateway needs to know of a WebSocket handshake. */
 export interface HandshakeRequest {
@@ -56,10 +62,11 @@ export class Gateway {
   readonly #brokerFailures: AggregatedLog;
   #everReady = false;
   #draining = false;
+  #closeTimeouts = 0;
   /** Position of the last message delivered per region, to drop a publication seen again. */
   readonly #delivered = new Map<string, StreamPosition>();
-  /** Clients the drain has yet to close, oldest first. */
-  readonly #drainQueue: Client[] = [];
+  /** Clients the drain has yet to close, oldest first; `null` once its window has passed. */
+  #drainQueue: Client[] | null = [];
   /** Resolves the drain's wait once no socket is left. */
   #onIdle: (() => void) | undefined;
 
@@ -156,15 +163,22 @@ export class Gateway {
     }, {
       onOpen: (client) => {
         this.#hub.add(client, { recovering: since !== null });
-        // A handshake in flight when the drain began: it leaves with a later batch.
-        if (this.#draining) this.#drainQueue.push(client);
+        // A handshake in flight when the drain began leaves with a later batch, or at once when
+        // the drain's window has passed.
+        if (this.#draining) {
+          if (this.#drainQueue === null) client.close(CLOSE_CODES.serviceRestart);
+          else this.#drainQueue.push(client);
+        }
         if (since === null) return;
         for (const [region, position] of since) void this.#recover(client, region, position);
       },
       onClose: (client, code) => this.#onClientClose(client, code),
       onRelease: (client, timedOut) => {
         this.#admission.release(client.remoteAddress);
-        if (timedOut) this.#metrics.closeTimeouts.inc();
+        if (timedOut) {
+          this.#closeTimeouts++;
+          this.#metrics.closeTimeouts.inc();
+        }
         if (this.#admission.total === 0) this.#onIdle?.();
       },
       onViolation: (client, kind) => {
@@ -177,12 +191,13 @@ export class Gateway {
   /**
    * Stops taking clients and closes the open ones with the restart code, in batches spread over
    * `windowMs`, so that a deploy does not make every client reconnect in the same instant. Resolves
-   * once every socket has finished its close handshake (or was given up after the close timeout),
-   * so stopping the server then cannot cut a close frame short.
+   * once every close handshake has finished, or {@link DRAIN_FLUSH_MS} after the last batch.
    */
   async drain(windowMs: number): Promise<void> {
     this.#draining = true;
-    const queue = this.#drainQueue;
+    const started = performance.now();
+    const timeoutsBefore = this.#closeTimeouts;
+    const queue: Client[] = this.#drainQueue ?? [];
     queue.push(...this.#hub.all());
     const ticks = Math.max(1, Math.floor(windowMs / DRAIN_TICK_MS));
     this.#logger.info("draining", { clients: queue.length, windowMs });
@@ -193,11 +208,22 @@ export class Gateway {
       for (const client of batch) client.close(CLOSE_CODES.serviceRestart);
       if (tick + 1 < ticks) await new Promise((resolve) => setTimeout(resolve, DRAIN_TICK_MS));
     }
-    // Past the window, whatever opened in its last moments goes at once.
+    // Past the window, whatever opened in its last moments goes at once, and so will later ones.
+    this.#drainQueue = null;
     for (const client of queue.splice(0)) client.close(CLOSE_CODES.serviceRestart);
     if (this.#admission.total > 0) {
-      await new Promise<void>((resolve) => this.#onIdle = resolve);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+        timer = setTimeout(resolve, DRAIN_FLUSH_MS);
+      });
+      clearTimeout(timer);
     }
+    this.#logger.info("drained", {
+      unconfirmed: this.#admission.total,
+      ms: Math.round(performance.now() - started),
+      closeTimeouts: this.#closeTimeouts - timeoutsBefore,
+    });
   }
 
   /** Stops the broker and flushes pending log summaries. */
@@ -238,7 +264,8 @@ export class Gateway {
   }
 
   #onPublication(region: string, payload: Uint8Array): void {
-    this.#metrics.messagesReceived.inc({ region });
+    const counters = this.#metrics.region(region);
+    counters.received.inc();
     const result = this.validate(payload, region);
     if (!result.ok) {
       this.#metrics.messagesRejected.inc({ reason: result.reason });
@@ -260,7 +287,7 @@ export class Gateway {
         if (result.status === "fresh" && this.#isNew(region, result.position)) {
           this.#broadcast(message, result.position);
         } else {
-          this.#metrics.messagesDeduplicated.inc({ region });
+          counters.deduplicated.inc();
         }
       },
       (error) => {
@@ -293,7 +320,7 @@ export class Gateway {
       : withId(formatId(message.region, position), message.body);
     const result = this.#hub.broadcast(message.region, frame, utf8Length(frame), position);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
-    this.#metrics.deliveries.inc({ region: message.region }, result.delivered);
+    this.#metrics.region(message.region).deliveries.inc(result.delivered);
   }
 
   /**

@@ -166,7 +166,13 @@ function methodNotAllowed(allow: string): Response {
 export function createHandler(context: HttpContext): Handler {
   return async (request, info) => {
     try {
-      return await route(request, clientAddress(request, info, context.config.trustProxy), context);
+      const address = clientAddress(request, info, context.config.trustProxy);
+      const response = await route(request, address, context);
+      // A draining gateway keeps no idle keep-alive connection open: they would hold up its stop.
+      if (context.gateway.draining && response.status !== 101) {
+        response.headers.set("connection", "close");
+      }
+      return response;
     } catch (error) {
       context.logger.error("request failed", {
         method: request.method,

@@ -102,8 +102,12 @@ function reject(reason: RejectReason, detail: string): ParseResult {
   return { ok: false, reason, detail: detail.slice(0, MAX_DETAIL_LENGTH) };
 }
 
+/** Printable ASCII: no control character, no surrogate, already NFC. Most keys and many values. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** NFC without control characters; lone surrogates are refused, not replaced. */
 function normaliseText(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text;
   if (!text.isWellFormed()) throw new Rejection("invalid_unicode", "Text has a lone surrogate");
   // Strip first: a control character between a letter and its accent would block composition,
   // and stripping it after NFC would leave a decomposed pair behind.

@@ -24,6 +24,18 @@ export interface MetricsSources {
   draining(): boolean;
 }
 
+/** A counter bound to one label set. */
+interface BoundCounter {
+  inc(value?: number): void;
+}
+
+/** The per-region counters of the hot path, bound once so no label object is hashed per call. */
+export interface RegionCounters {
+  readonly received: BoundCounter;
+  readonly deduplicated: BoundCounter;
+  readonly deliveries: BoundCounter;
+}
+
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
 export class Metrics {
   /** The registry `/metrics` renders. */
@@ -220,6 +232,22 @@ export class Metrics {
         this.set(sources.draining() ? 1 : 0);
       },
     });
+  }
+
+  readonly #regionCounters = new Map<string, RegionCounters>();
+
+  /** The counters of `region`. */
+  region(region: string): RegionCounters {
+    let counters = this.#regionCounters.get(region);
+    if (counters === undefined) {
+      counters = {
+        received: this.messagesReceived.labels({ region }),
+        deduplicated: this.messagesDeduplicated.labels({ region }),
+        deliveries: this.deliveries.labels({ region }),
+      };
+      this.#regionCounters.set(region, counters);
+    }
+    return counters;
   }
 
   /** Renders every metric in the Prometheus text format. */

@@ -7,7 +7,7 @@
  * - `{AE}:meta`     hash: `epoch` of the stream, `top` offset
  * - `{AE}:history`  stream: entry `<offset>-0`, fields `t` (ms) and `d` (the message)
  * - `{AE}:dedupe`   sorted set: de-duplication keys by first sighting (ms)
- * - `{AE}:verdict:<sha1 of the publication>`  `duplicate` or `<epoch>:<offset>`, short-lived
+ * - `{AE}:verdict:<fingerprint of the publication>`  `duplicate` or `<epoch>:<offset>`, short-lived
  *
  * @module
  */

@@ -131,3 +131,27 @@ Deno.test("a gateway with no clients stops at once, whatever the drain window", 
   assert.equal(status.code, 0);
   assert.ok(performance.now() - signalledAt < 1500, "no waiting out an empty window");
 });
+
+Deno.test("sockets that open after the drain window are closed too, and the process exits 0", async () => {
+  const gateway = await GatewayProcess.start({
+    DRAIN_SECONDS: "0",
+    MAX_CONNECTIONS_PER_IP: "5000",
+  });
+  try {
+    // Clients see "open" before the gateway has processed every upgrade: many open late.
+    const sockets = Array.from({ length: 2000 }, () => new WebSocket(`${gateway.ws}/ws?region=FI`));
+    const codes = sockets.map((socket) =>
+      new Promise<number>((resolve) => socket.onclose = (event) => resolve(event.code))
+    );
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.onopen = resolve)));
+    const signalledAt = performance.now();
+    gateway.signal("SIGTERM");
+    const status = await gateway.status();
+    const exitedAfterMs = performance.now() - signalledAt;
+    assert.equal(status.code, 0);
+    assert.ok(exitedAfterMs < 5000, `exited after ${exitedAfterMs} ms, not at the hard deadline`);
+    assert.deepEqual(new Set(await Promise.all(codes)), new Set([1012]));
+  } finally {
+    await gateway.stop();
+  }
+});
