@@ -10,7 +10,7 @@
 import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
 import { Admission } from "./admission.ts";
 import type { Broker, BrokerState, Recovery, StreamPosition } from "./broker.ts";
-import { Client } from "./client.ts";
+import { Client, type ClientContext } from "./client.ts";
 import type { Config } from "./config.ts";
 import { formatId, recoveryFrame, subscribedFrame, withId } from "./frames.ts";
 import {
@@ -60,6 +60,8 @@ export class Gateway {
   readonly #refusals: AggregatedLog;
   readonly #closes: AggregatedLog;
   readonly #brokerFailures: AggregatedLog;
+  /** Settings and callbacks shared by every client. */
+  readonly #clientContext: ClientContext;
   #everReady = false;
   #draining = false;
   #closeTimeouts = 0;
@@ -95,6 +97,17 @@ export class Gateway {
     this.#brokerFailures = new AggregatedLog(this.#logger, "broker operation failed", {
       level: "error",
     });
+    this.#clientContext = {
+      maxBufferedBytes: config.maxBufferedBytes,
+      closeTimeoutMs: CLOSE_TIMEOUT_MS,
+      onOpen: (client) => this.#onClientOpen(client),
+      onClose: (client, code) => this.#onClientClose(client, code),
+      onRelease: (client, timedOut) => this.#onClientRelease(client, timedOut),
+      onViolation: (client, kind) => {
+        this.#metrics.inboundViolations.inc({ kind });
+        this.#closes.record(kind, { reason: kind, address: client.remoteAddress });
+      },
+    };
   }
 
   /** The broker in use. */
@@ -154,38 +167,33 @@ export class Gateway {
    * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
    */
   accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
-    const { since } = handshake;
-    return new Client(socket, {
+    return new Client(socket, this.#clientContext, {
       regions: handshake.regions,
       remoteAddress: address,
-      maxBufferedBytes: this.#config.maxBufferedBytes,
-      closeTimeoutMs: CLOSE_TIMEOUT_MS,
-    }, {
-      onOpen: (client) => {
-        this.#hub.add(client, { recovering: since !== null });
-        // A handshake in flight when the drain began leaves with a later batch, or at once when
-        // the drain's window has passed.
-        if (this.#draining) {
-          if (this.#drainQueue === null) client.close(CLOSE_CODES.serviceRestart);
-          else this.#drainQueue.push(client);
-        }
-        if (since === null) return;
-        for (const [region, position] of since) void this.#recover(client, region, position);
-      },
-      onClose: (client, code) => this.#onClientClose(client, code),
-      onRelease: (client, timedOut) => {
-        this.#admission.release(client.remoteAddress);
-        if (timedOut) {
-          this.#closeTimeouts++;
-          this.#metrics.closeTimeouts.inc();
-        }
-        if (this.#admission.total === 0) this.#onIdle?.();
-      },
-      onViolation: (client, kind) => {
-        this.#metrics.inboundViolations.inc({ kind });
-        this.#closes.record(kind, { reason: kind, address: client.remoteAddress });
-      },
+      since: handshake.since,
     });
+  }
+
+  #onClientOpen(client: Client): void {
+    this.#hub.add(client, { recovering: client.since !== null });
+    // A handshake in flight when the drain began leaves with a later batch, or at once when the
+    // drain's window has passed.
+    if (this.#draining) {
+      if (this.#drainQueue === null) client.close(CLOSE_CODES.serviceRestart);
+      else this.#drainQueue.push(client);
+    }
+    for (const [region, position] of client.since ?? []) {
+      void this.#recover(client, region, position);
+    }
+  }
+
+  #onClientRelease(client: Client, timedOut: boolean): void {
+    this.#admission.release(client.remoteAddress);
+    if (timedOut) {
+      this.#closeTimeouts++;
+      this.#metrics.closeTimeouts.inc();
+    }
+    if (this.#admission.total === 0) this.#onIdle?.();
   }
 
   /**
