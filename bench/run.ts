@@ -1,0 +1,624 @@
+/**
+ * The benchmark: tvs-realtime against the naive baseline (`bench/baseline.ts`), scenario by
+ * scenario, in one run. Each scenario alternates the two targets (A B A B), each run on a fresh
+ * process pinned to core 0 while the load generator (and Redis) run on core 1; figures are medians
+ * of the repeats, and the table gives the ratio and whether each target is met.
+ *
+ *   deno task bench                   quick sizes (under 3 minutes)
+ *   deno task bench -- --full         full sizes
+ *   deno task bench -- --only=s1,s3   some scenarios only (s1, s2, s3, s4, s5)
+ *
+ * The table is printed and written to bench/results/<date>-<quick|full>.md.
+ *
+ * @module
+ */
+
+const FULL = Deno.args.includes("--full");
+const ONLY = Deno.args.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
+const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
+const ROOT = new URL("../", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** Sizes of each scenario, quick and full. */
+const SIZES = FULL
+  ? {
+    s1: { clients: 1000, perSecond: 50, seconds: 10, repeats: 3 },
+    s2: {
+      clients: 10_000,
+      startRate: 20,
+      factor: 1.4,
+      maxRate: 2000,
+      secondsPerStep: 5,
+      repeats: 3,
+    },
+    s3: { clients: 10_000, bursts: 25, repeats: 3 },
+    s4: {
+      clients: 1000,
+      perSecond: 50,
+      seconds: 10,
+      bulkBytes: 20 * 1048576,
+      messageBytes: 16_000,
+      warmupSeconds: 5,
+      repeats: 2,
+    },
+    s5: { clients: 5000, repeats: 3 },
+  }
+  : {
+    s1: { clients: 1000, perSecond: 50, seconds: 5, repeats: 2 },
+    s2: {
+      clients: 10_000,
+      startRate: 20,
+      factor: 1.6,
+      maxRate: 2000,
+      secondsPerStep: 2,
+      repeats: 1,
+    },
+    s3: { clients: 10_000, bursts: 15, repeats: 1 },
+    s4: {
+      clients: 1000,
+      perSecond: 50,
+      seconds: 5,
+      bulkBytes: 20 * 1048576,
+      messageBytes: 16_000,
+      warmupSeconds: 3,
+      repeats: 1,
+    },
+    s5: { clients: 5000, repeats: 1 },
+  };
+
+const BUDGET = 262_144;
+
+type TargetName = "gateway" | "baseline";
+type Event = Record<string, unknown> & { scenario: string };
+
+const hasTaskset = await new Deno.Command("taskset", { args: ["-V"] }).output().then(
+  () => true,
+  () => false,
+);
+
+/** `command` pinned to `core` when taskset exists. */
+function pinned(core: number, command: string, args: string[]): [string, string[]] {
+  return hasTaskset ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => Promise<boolean> | boolean, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Core of the benchmark's Redis (BENCH_REDIS_CORE). */
+const REDIS_CORE = Number(Deno.env.get("BENCH_REDIS_CORE") ?? 0);
+
+/** A redis-server of the benchmark's own. */
+async function startRedis(): Promise<{ port: number; child: Deno.ChildProcess }> {
+  const port = freePort();
+  const [command, args] = pinned(REDIS_CORE, "redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  const child = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
+  await waitUntil(
+    async () => {
+      try {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        conn.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    5000,
+    "redis",
+  );
+  return { port, child };
+}
+
+async function flushRedis(port: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode("*1\r\n$8\r\nFLUSHALL\r\n"));
+  await conn.read(new Uint8Array(64));
+  conn.close();
+}
+
+interface Target {
+  readonly pid: number;
+  readonly port: number;
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+/** Starts a fresh target process on core 0 and waits until it is ready. */
+async function startTarget(name: TargetName, port: number, redisPort: number): Promise<Target> {
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "",
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    // Every client comes from 127.0.0.1 here; the default per-address limit is for the internet.
+    MAX_CONNECTIONS: "20000",
+    MAX_CONNECTIONS_PER_IP: "20000",
+    LOG_LEVEL: "info",
+    DRAIN_SECONDS: "0",
+  };
+  const denoArgs = name === "gateway"
+    ? [
+      "run",
+      "-q",
+      "-P=gateway",
+      ...(Deno.env.get("BENCH_CPU_PROF")
+        ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("BENCH_CPU_PROF")}`]
+        : []),
+      "main.ts",
+    ]
+    : ["run", "-q", "-A", "bench/baseline.ts"];
+  const [command, args] = pinned(0, Deno.execPath(), denoArgs);
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  while (!buffered.includes('"listening"')) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`${name} exited (or took over 20 s) before listening`);
+    buffered += value;
+  }
+  clearTimeout(deadline);
+  // Keep reading so the pipe never fills.
+  (async () => {
+    while (!(await lines.read()).done) {
+      // Discard.
+    }
+  })();
+  if (name === "gateway") {
+    await waitUntil(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text(), () => "")).includes(
+          '"ready"',
+        ),
+      10_000,
+      "gateway ready",
+    );
+  }
+  return {
+    pid: child.pid,
+    port,
+    async stop(signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Gone.
+        }
+      }, 5000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs the load generator on core 1; `onEvent` may act on its events as they come. */
+async function loadgen(
+  scenario: string,
+  params: Record<string, number>,
+  onEvent: (event: Event) => Promise<void> = async () => {},
+): Promise<Event[]> {
+  const [command, args] = pinned(1, Deno.execPath(), [
+    "run",
+    "-q",
+    "-A",
+    "bench/loadgen.ts",
+    scenario,
+    JSON.stringify(params),
+  ]);
+  const child = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" })
+    .spawn();
+  const events: Event[] = [];
+  let pending = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines.filter(Boolean)) {
+      const event = JSON.parse(line) as Event;
+      events.push(event);
+      await onEvent(event);
+    }
+  }
+  const status = await child.status;
+  if (!status.success) throw new Error(`loadgen ${scenario} failed (${status.code})`);
+  return events;
+}
+
+const median = (values: number[]) => {
+  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+type Figures = Record<string, number>;
+
+/** Runs `scenario` for both targets, alternating, and returns the figures of each repeat. */
+async function compare(
+  scenario: string,
+  repeats: number,
+  redisPort: number,
+  once: (target: Target, name: TargetName) => Promise<Figures>,
+): Promise<Record<TargetName, Figures[]>> {
+  const results: Record<TargetName, Figures[]> = { gateway: [], baseline: [] };
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const name of ["gateway", "baseline"] as const) {
+      await flushRedis(redisPort);
+      const target = await startTarget(name, freePort(), redisPort);
+      try {
+        const figures = await once(target, name);
+        results[name].push(figures);
+        console.error(`  ${scenario} ${name} #${repeat + 1}: ${JSON.stringify(figures)}`);
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  return results;
+}
+
+function medians(runs: Figures[]): Figures {
+  const keys = new Set(runs.flatMap((run) => Object.keys(run)));
+  return Object.fromEntries(
+    [...keys].map((key) => [key, median(runs.map((run) => run[key] ?? NaN))]),
+  );
+}
+
+async function machine(): Promise<string> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
+  const cores = navigator.hardwareConcurrency;
+  const memory = /MemTotal:\s+(\d+)/.exec(await Deno.readTextFile("/proc/meminfo").catch(() => ""))
+    ?.[1];
+  const kernel = decoder.decode((await new Deno.Command("uname", { args: ["-r"] }).output()).stdout)
+    .trim();
+  const redis = decoder.decode(
+    (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
+  )
+    .match(/v=(\S+)/)?.[1];
+  return `${model}, ${cores} cores, ${
+    Math.round(Number(memory) / 1048576)
+  } GiB RAM, Linux ${kernel}, ` +
+    `Deno ${Deno.version.deno}, Redis ${redis}; ${
+      hasTaskset
+        ? "targets pinned to core 0, load generator and Redis to core 1 (taskset)"
+        : "no taskset: processes not pinned"
+    }`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const started = Date.now();
+const redis = await startRedis();
+const rows: string[][] = [];
+const failures: string[] = [];
+
+/** Adds a table row; `goal` checks the gateway's figure (and ratio), if there is a target. */
+function row(
+  scenario: string,
+  metric: string,
+  gateway: number,
+  baseline: number,
+  format: (value: number) => string,
+  goal?: { text: string; met: boolean },
+) {
+  const ratio = Number.isFinite(baseline) && baseline !== 0
+    ? (gateway / baseline).toFixed(2) + "×"
+    : "—";
+  const verdict = goal === undefined ? "" : goal.met ? "✅" : "❌";
+  if (goal !== undefined && !goal.met) failures.push(`${scenario} ${metric}: ${goal.text}`);
+  rows.push([
+    scenario,
+    metric,
+    format(gateway),
+    Number.isFinite(baseline) ? format(baseline) : "—",
+    ratio,
+    goal?.text ?? "",
+    verdict,
+  ]);
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const count = (value: number) => Math.round(value).toLocaleString("en-US");
+
+try {
+  console.error(`bench: ${FULL ? "full" : "quick"} sizes`);
+
+  // S1 latency.
+  if (wanted("s1")) {
+    const s1 = await compare("S1", SIZES.s1.repeats, redis.port, async (target) => {
+      const [result] = await loadgen("s1", {
+        ...SIZES.s1,
+        port: target.port,
+        redisPort: redis.port,
+        targetPid: target.pid,
+      });
+      const r = result as unknown as Figures;
+      return {
+        p50: r.p50!,
+        p90: r.p90!,
+        p99: r.p99!,
+        max: r.max!,
+        loss: r.lossTimed!,
+        loadgenCpu: r.loadgenCpuMs! / (r.seconds! * 10),
+      };
+    });
+    const s1g = medians(s1.gateway), s1b = medians(s1.baseline);
+    for (const key of ["p50", "p90"] as const) row("S1 latency", key, s1g[key]!, s1b[key]!, ms);
+    row("S1 latency", "p99", s1g.p99!, s1b.p99!, ms, {
+      text: "≤ 5 ms and ≤ 1.2×",
+      met: s1g.p99! <= 5 && s1g.p99! <= 1.2 * s1b.p99!,
+    });
+    row("S1 latency", "max", s1g.max!, s1b.max!, ms);
+    row("S1 latency", "lost deliveries", s1g.loss!, s1b.loss!, count, {
+      text: "0",
+      met: s1g.loss === 0,
+    });
+  }
+
+  // S3 burst and memory per idle connection (10,000 clients of one region).
+  if (wanted("s3")) {
+    const s3 = await compare("S3", SIZES.s3.repeats, redis.port, async (target) => {
+      const [result] = await loadgen("s3", {
+        ...SIZES.s3,
+        port: target.port,
+        redisPort: redis.port,
+        targetPid: target.pid,
+      });
+      const r = result as unknown as { bytesPerConnection: number; bursts: number[] };
+      return { burst: median(r.bursts), bytesPerConnection: r.bytesPerConnection };
+    });
+    const s3g = medians(s3.gateway), s3b = medians(s3.baseline);
+    row("S3 burst", "1 message to 10,000 clients", s3g.burst!, s3b.burst!, ms, {
+      text: "≤ 1.1×",
+      met: s3g.burst! <= 1.1 * s3b.burst!,
+    });
+    row(
+      "Memory",
+      "RSS per idle connection",
+      s3g.bytesPerConnection!,
+      s3b.bytesPerConnection!,
+      (v) => `${(v / 1024).toFixed(1)} KiB`,
+      {
+        text: "≤ 1.1×",
+        met: s3g.bytesPerConnection! <= 1.1 * s3b.bytesPerConnection!,
+      },
+    );
+  }
+
+  // S2 throughput.
+  if (wanted("s2")) {
+    const s2 = await compare("S2", SIZES.s2.repeats, redis.port, async (target) => {
+      const events = await loadgen("s2", {
+        ...SIZES.s2,
+        port: target.port,
+        redisPort: redis.port,
+        targetPid: target.pid,
+      });
+      const steps = events.filter((event) => event.scenario === "s2-step") as unknown as Figures[];
+      const good = steps.filter((step) => step.lossRatio! <= 0.005);
+      const best = good.reduce(
+        (top, step) => step.deliveriesPerSecond! > (top?.deliveriesPerSecond ?? 0) ? step : top,
+        good[0],
+      );
+      return {
+        saturation: best?.deliveriesPerSecond ?? NaN,
+        cpuPerDelivery: best === undefined
+          ? NaN
+          : (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
+        targetCpu: best === undefined ? NaN : best.targetCpuMs! / (best.seconds! * 10),
+        loadgenCpu: best === undefined ? NaN : best.loadgenCpuMs! / (best.seconds! * 10),
+        rate: best?.rate ?? NaN,
+      };
+    });
+    const s2g = medians(s2.gateway), s2b = medians(s2.baseline);
+    row("S2 throughput", "saturation deliveries/s", s2g.saturation!, s2b.saturation!, count, {
+      text: "≥ 1.0×",
+      met: s2g.saturation! >= s2b.saturation!,
+    });
+    row(
+      "S2 throughput",
+      "target CPU per delivery",
+      s2g.cpuPerDelivery!,
+      s2b.cpuPerDelivery!,
+      (v) => `${v.toFixed(2)} µs`,
+    );
+    row(
+      "S2 throughput",
+      "target CPU at saturation",
+      s2g.targetCpu!,
+      s2b.targetCpu!,
+      (v) => `${v.toFixed(0)} %`,
+    );
+    row(
+      "S2 throughput",
+      "load generator CPU at saturation",
+      s2g.loadgenCpu!,
+      s2b.loadgenCpu!,
+      (v) => `${v.toFixed(0)} %`,
+    );
+  }
+
+  // S4 slow consumer.
+  if (wanted("s4")) {
+    const s4 = await compare("S4", SIZES.s4.repeats, redis.port, async (target) => {
+      const [result] = await loadgen("s4", {
+        ...SIZES.s4,
+        port: target.port,
+        redisPort: redis.port,
+        targetPid: target.pid,
+      });
+      const r = result as unknown as { control: Figures; stalled: Figures; rssGrowth: number };
+      return {
+        controlP99: r.control.p99!,
+        stalledP99: r.stalled.p99!,
+        loss: r.stalled.lossTimed! + (r.stalled.expectedBulk! - r.stalled.receivedBulk!),
+        rssGrowth: r.rssGrowth,
+      };
+    });
+    const s4g = medians(s4.gateway), s4b = medians(s4.baseline);
+    row("S4 slow consumer", "others' p99, control phase", s4g.controlP99!, s4b.controlP99!, ms);
+    row(
+      "S4 slow consumer",
+      "others' p99, with the stalled client",
+      s4g.stalledP99!,
+      s4b.stalledP99!,
+      ms,
+      {
+        text: "≤ 1.5× control",
+        met: s4g.stalledP99! <= 1.5 * s4g.controlP99!,
+      },
+    );
+    row("S4 slow consumer", "others' lost deliveries", s4g.loss!, s4b.loss!, count, {
+      text: "0",
+      met: s4g.loss === 0,
+    });
+    const bound = 2 * BUDGET + 16 * 1048576;
+    row(
+      "S4 slow consumer",
+      "RSS growth with the stalled client",
+      s4g.rssGrowth!,
+      s4b.rssGrowth!,
+      (v) => `${(v / 1048576).toFixed(1)} MB`,
+      {
+        text: `≤ ${(bound / 1048576).toFixed(1)} MB`,
+        met: s4g.rssGrowth! <= bound,
+      },
+    );
+  }
+
+  // S5 reconnect storm.
+  if (wanted("s5")) {
+    const s5 = await compare("S5", SIZES.s5.repeats, redis.port, async (first, name) => {
+      let target = first;
+      let refusals = NaN;
+      let downtime = NaN;
+      const events = await loadgen("s5", {
+        ...SIZES.s5,
+        port: first.port,
+        redisPort: redis.port,
+        targetPid: first.pid,
+      }, async (event) => {
+        if (event.scenario !== "s5-ready") return;
+        const stopping = performance.now();
+        await target.stop("SIGTERM");
+        target = await startTarget(name, first.port, redis.port);
+        downtime = (performance.now() - stopping) / 1000;
+      });
+      if (name === "gateway") {
+        const metrics = await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text();
+        refusals = [
+          ...metrics.matchAll(
+            /^tvs_handshake_refusals_total\{reason="too_many_connections(?:_per_ip)?"\} (\d+)/gm,
+          ),
+        ]
+          .reduce((sum, match) => sum + Number(match[1]), 0);
+      }
+      await target.stop();
+      const result = events.find((event) => event.scenario === "s5") as unknown as Figures;
+      return {
+        seconds: result.seconds!,
+        reconnected: result.reconnected!,
+        failedAttempts: result.failedAttempts!,
+        refusals,
+        downtime,
+      };
+    });
+    const s5g = medians(s5.gateway), s5b = medians(s5.baseline);
+    row(
+      "S5 reconnect storm",
+      `all ${SIZES.s5.clients.toLocaleString("en-US")} back after a restart`,
+      s5g.seconds!,
+      s5b.seconds!,
+      (v) => `${v.toFixed(2)} s`,
+      {
+        text: "≤ 10 s",
+        met: s5g.seconds! <= 10 && s5g.reconnected === SIZES.s5.clients,
+      },
+    );
+    row(
+      "S5 reconnect storm",
+      "restart: SIGTERM until the new process is ready",
+      s5g.downtime!,
+      s5b.downtime!,
+      (v) => `${v.toFixed(2)} s`,
+    );
+    row(
+      "S5 reconnect storm",
+      "failed handshake attempts (server down)",
+      s5g.failedAttempts!,
+      s5b.failedAttempts!,
+      count,
+    );
+    row("S5 reconnect storm", "refused for lack of capacity", s5g.refusals!, NaN, count, {
+      text: "0",
+      met: s5g.refusals === 0,
+    });
+  }
+} finally {
+  redis.child.kill("SIGTERM");
+  await redis.child.status;
+}
+
+const header = ["scenario", "figure", "tvs-realtime", "baseline", "ratio", "target", ""];
+const table = [header, header.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`)
+  .join("\n");
+const description = await machine();
+const date = new Date().toISOString().slice(0, 10);
+const report = [
+  `# tvs-realtime benchmark, ${date} (${FULL ? "full" : "quick"})`,
+  "",
+  `Machine: ${description}.`,
+  "",
+  `Command: \`deno task bench${FULL ? " -- --full" : ""}\`; ${
+    ((Date.now() - started) / 1000).toFixed(0)
+  } s. ` +
+  `Medians of ${
+    FULL ? "3" : "1–2"
+  } alternating runs (A B A B) per scenario; ratio = tvs-realtime / baseline.`,
+  "",
+  table,
+  "",
+  failures.length === 0
+    ? "All targets met."
+    : `Targets missed:\n${failures.map((f) => `- ${f}`).join("\n")}`,
+  "",
+].join("\n");
+console.log(report);
+const path = `${ROOT}bench/results/${date}-${FULL ? "full" : "quick"}.md`;
+await Deno.writeTextFile(path, report);
+console.error(`written to ${path}`);
