@@ -1,9 +1,13 @@
 /**
- * The broker contract: it moves publications from producers to the gateway, decides whether each
- * is new, gives it a position in its region's stream, and keeps a bounded history of the stream.
- * The gateway registers one listener and never learns which implementation it talks to: the
- * in-memory broker ({@link ./broker_memory.ts}) for a single process with no dependencies, or
- * Redis ({@link ./broker_redis.ts}) for the existing publishers and several gateway instances.
+ * The broker contract: it moves publications from producers to the gateway, and keeps what the
+ * gateway records of each region's stream: positions, a bounded history, and the recent
+ * de-duplication keys. The gateway registers one listener and never learns which implementation
+ * it talks to: the in-memory broker ({@link ./broker_memory.ts}) for a single process with no
+ * dependencies, or Redis ({@link ./broker_redis.ts}) for the existing publishers and several
+ * gateway instances.
+ *
+ * Recording happens after delivery, off the hot path: every instance records every publication it
+ * delivers, and the broker keeps the first record of each (named by its fingerprint).
  *
  * @module
  */
@@ -21,65 +25,72 @@ export interface BrokerListener {
 
 /**
  * A place in a region's stream. The epoch names one life of the stream (a new one begins when its
- * history is lost); the offset counts messages within it, from 1.
+ * history is lost); the offset counts recorded messages within it, from 1.
  */
 export interface StreamPosition {
   readonly epoch: string;
   readonly offset: number;
 }
 
-/** A validated publication to record. */
-export interface AppendRequest {
-  /** The producer's bytes: the identity of one publication across gateway instances. */
-  readonly payload: Uint8Array;
+/** Where a reconnecting client stands: after a message it received, or at a stream position. */
+export type Cursor =
+  | { readonly kind: "message"; readonly fingerprint: string }
+  | { readonly kind: "position"; readonly position: StreamPosition };
+
+/** A delivered publication to record. */
+export interface RecordRequest {
+  /** Fingerprint of the producer's bytes: the publication's identity on every instance. */
+  readonly fingerprint: string;
   /** The normalised message, kept in the history. */
   readonly body: string;
-  /** De-duplication identity within the region (a `video_id`), or `null` for none. */
+  /** De-duplication key within the region (a `video_id`), or `null` for none. */
   readonly dedupeKey: string | null;
 }
-
-/** `fresh` goes out at `position`; `duplicate` repeats a key within the de-duplication window. */
-export type AppendResult =
-  | { readonly status: "fresh"; readonly position: StreamPosition }
-  | { readonly status: "duplicate" };
 
 /** One message of a region's history. */
 export interface HistoryEntry {
   readonly offset: number;
-  /** The message as recorded by {@link Broker.append}. */
+  readonly fingerprint: string;
+  /** The message as recorded. */
   readonly body: string;
 }
 
-/** What a reconnecting client missed, if it can be told. */
+/** What a reconnecting client missed, if the history can tell. */
 export interface Recovery {
-  /** The region's stream position now. */
+  /** The region's stream position when asked. */
   readonly position: StreamPosition;
   /**
-   * Whether `entries` are every message after the client's position: same epoch, nothing trimmed
-   * or expired in between. Always `false` when the client named no position.
+   * Whether `entries` are every recorded message after the cursor: the cursor is known, of the
+   * current epoch, and nothing was trimmed or expired in between. `false` without a cursor.
    */
   readonly recovered: boolean;
-  /** The messages after the client's position, oldest first; empty unless recovered. */
+  /** The recorded messages after the cursor, oldest first; empty unless recovered. */
   readonly entries: readonly HistoryEntry[];
 }
 
-/** How the broker de-duplicates. */
+/** A de-duplication key recorded within the window, and how long ago it was first seen. */
+export interface RecentKey {
+  readonly key: string;
+  readonly ageMs: number;
+}
+
+/** How the broker keeps de-duplication keys. */
 export interface DedupeOptions {
-  /** A key repeated within this many milliseconds of its first sighting is a duplicate; 0 disables. */
+  /** Keys first seen longer ago than this many milliseconds are forgotten; 0 keeps none. */
   readonly windowMs: number;
-  /** Most keys remembered per region; the oldest are forgotten first. */
+  /** Most keys kept per region; the oldest are forgotten first. */
   readonly capacity: number;
 }
 
 /** How much history the broker keeps per region. */
 export interface HistoryOptions {
-  /** Most messages kept; 0 keeps none. */
+  /** Most messages kept (at least 1). */
   readonly size: number;
   /** Messages older than this many milliseconds are dropped. */
   readonly ttlMs: number;
 }
 
-/** A source of regional publications. */
+/** A source of regional publications and the keeper of their record. */
 export interface Broker {
   /** Short name for logs and metrics. */
   readonly kind: "memory" | "redis";
@@ -94,16 +105,14 @@ export interface Broker {
    */
   publish(region: string, payload: string): Promise<number>;
   /**
-   * Records a validated publication of `region`: decides whether it is new and, if so, gives it
-   * the next position and keeps it in the history. Every gateway instance on the same broker gets
-   * the same answer for the same publication.
+   * Records a delivered publication of `region`: the next position and a place in the history,
+   * unless a publication with the same fingerprint is already recorded, whose position is returned.
    */
-  append(region: string, request: AppendRequest): Promise<AppendResult>;
-  /**
-   * The region's position now and, when `since` is given and still covered by the history, every
-   * message after it.
-   */
-  recover(region: string, since: StreamPosition | null): Promise<Recovery>;
+  record(region: string, request: RecordRequest): Promise<StreamPosition>;
+  /** The region's position and, when the cursor is still covered by the history, what followed. */
+  recover(region: string, cursor: Cursor | null): Promise<Recovery>;
+  /** The de-duplication keys of `region` recorded within the window. */
+  recentKeys(region: string): Promise<readonly RecentKey[]>;
   /** Unsubscribes and releases connections. Idempotent. */
   close(): Promise<void>;
 }

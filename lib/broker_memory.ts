@@ -1,35 +1,35 @@
 /**
- * The embedded broker: publications, positions and history stay in this process. It is the
- * default when no `REDIS_URL` is set, so the gateway runs with no dependency at all;
- * `POST /publish` feeds it. Its history dies with the process: a restart begins a new epoch.
+ * The embedded broker: publications and the record of each region's stream stay in this process.
+ * It is the default when no `REDIS_URL` is set, so the gateway runs with no dependency at all;
+ * `POST /publish` feeds it. Its record dies with the process: a restart begins a new epoch.
  *
  * @module
  */
 
 import type {
-  AppendRequest,
-  AppendResult,
   Broker,
   BrokerListener,
   BrokerState,
+  Cursor,
   DedupeOptions,
   HistoryEntry,
   HistoryOptions,
+  RecentKey,
+  RecordRequest,
   Recovery,
   StreamPosition,
 } from "./broker.ts";
 import { newEpoch } from "./epoch.ts";
-import { RecentKeys } from "./recent_keys.ts";
 
 const encoder = new TextEncoder();
 
 /** Options of {@link MemoryBroker}. */
 export interface MemoryBrokerOptions {
-  /** De-duplication rule. @default {windowMs: 3600000, capacity: 10000} */
+  /** How de-duplication keys are kept. @default {windowMs: 3600000, capacity: 10000} */
   readonly dedupe?: DedupeOptions;
   /** History kept per region. @default {size: 100, ttlMs: 600000} */
   readonly history?: HistoryOptions;
-  /** Clock in milliseconds, for the de-duplication window and the history's age. @default Date.now */
+  /** Clock in milliseconds. @default Date.now */
   readonly now?: () => number;
 }
 
@@ -38,7 +38,10 @@ interface Stream {
   readonly epoch: string;
   top: number;
   readonly entries: (HistoryEntry & { readonly at: number })[];
-  readonly recentKeys: RecentKeys;
+  /** Fingerprint → offset, for the entries. */
+  readonly index: Map<string, number>;
+  /** De-duplication key → first sighting; a Map iterates in insertion order, oldest first. */
+  readonly keys: Map<string, number>;
 }
 
 /** An in-process {@link Broker}. */
@@ -79,39 +82,54 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(1);
   }
 
-  /** A repeated key within the window is a duplicate; anything else takes the next offset. */
-  append(region: string, request: AppendRequest): Promise<AppendResult> {
+  /** Records a publication once per fingerprint; a known one keeps its offset. */
+  record(region: string, request: RecordRequest): Promise<StreamPosition> {
     const stream = this.#stream(region);
     const now = this.#now();
-    if (
-      request.dedupeKey !== null && this.#dedupe.windowMs > 0 &&
-      !stream.recentKeys.claim(request.dedupeKey)
-    ) {
-      return Promise.resolve({ status: "duplicate" });
+    const known = stream.index.get(request.fingerprint);
+    if (known !== undefined) return Promise.resolve({ epoch: stream.epoch, offset: known });
+    if (request.dedupeKey !== null && this.#dedupe.windowMs > 0) {
+      this.#forgetKeys(stream, now);
+      if (!stream.keys.has(request.dedupeKey)) stream.keys.set(request.dedupeKey, now);
+      const oldest = stream.keys.keys().next();
+      if (stream.keys.size > this.#dedupe.capacity && !oldest.done) {
+        stream.keys.delete(oldest.value);
+      }
     }
     const offset = ++stream.top;
-    if (this.#history.size > 0) {
-      stream.entries.push({ offset, body: request.body, at: now });
-      if (stream.entries.length > this.#history.size) stream.entries.shift();
-    }
+    stream.entries.push({ offset, fingerprint: request.fingerprint, body: request.body, at: now });
+    stream.index.set(request.fingerprint, offset);
+    if (stream.entries.length > this.#history.size) this.#drop(stream);
     this.#expire(stream, now);
-    return Promise.resolve({ status: "fresh", position: { epoch: stream.epoch, offset } });
+    return Promise.resolve({ epoch: stream.epoch, offset });
   }
 
-  /** What followed `since`, when the history still covers it without a gap. */
-  recover(region: string, since: StreamPosition | null): Promise<Recovery> {
+  /** What followed `cursor`, when the history still covers it without a gap. */
+  recover(region: string, cursor: Cursor | null): Promise<Recovery> {
     const stream = this.#stream(region);
     this.#expire(stream, this.#now());
     const position = { epoch: stream.epoch, offset: stream.top };
     const unrecovered = { position, recovered: false, entries: [] };
-    if (since === null || since.epoch !== stream.epoch || since.offset > stream.top) {
-      return Promise.resolve(unrecovered);
+    let since: number | undefined;
+    if (cursor?.kind === "message") since = stream.index.get(cursor.fingerprint);
+    else if (cursor?.kind === "position" && cursor.position.epoch === stream.epoch) {
+      since = cursor.position.offset;
     }
+    if (since === undefined || since > stream.top) return Promise.resolve(unrecovered);
+    const after = since;
     const entries = stream.entries
-      .filter((entry) => entry.offset > since.offset)
-      .map(({ offset, body }) => ({ offset, body }));
-    const complete = since.offset === stream.top || entries[0]?.offset === since.offset + 1;
+      .filter((entry) => entry.offset > after)
+      .map(({ offset, fingerprint, body }) => ({ offset, fingerprint, body }));
+    const complete = after === stream.top || entries[0]?.offset === after + 1;
     return Promise.resolve(complete ? { position, recovered: true, entries } : unrecovered);
+  }
+
+  /** The de-duplication keys recorded within the window, with their age. */
+  recentKeys(region: string): Promise<readonly RecentKey[]> {
+    const stream = this.#stream(region);
+    const now = this.#now();
+    this.#forgetKeys(stream, now);
+    return Promise.resolve([...stream.keys].map(([key, at]) => ({ key, ageMs: now - at })));
   }
 
   /** Stops delivering. */
@@ -123,20 +141,27 @@ export class MemoryBroker implements Broker {
   #stream(region: string): Stream {
     let stream = this.#streams.get(region);
     if (stream === undefined) {
-      stream = {
-        epoch: newEpoch(),
-        top: 0,
-        entries: [],
-        recentKeys: new RecentKeys({ ...this.#dedupe, now: this.#now }),
-      };
+      stream = { epoch: newEpoch(), top: 0, entries: [], index: new Map(), keys: new Map() };
       this.#streams.set(region, stream);
     }
     return stream;
   }
 
+  #drop(stream: Stream): void {
+    const oldest = stream.entries.shift();
+    if (oldest !== undefined) stream.index.delete(oldest.fingerprint);
+  }
+
   #expire(stream: Stream, now: number): void {
     const cutoff = now - this.#history.ttlMs;
-    while (stream.entries.length > 0 && stream.entries[0]!.at <= cutoff) stream.entries.shift();
+    while (stream.entries.length > 0 && stream.entries[0]!.at <= cutoff) this.#drop(stream);
+  }
+
+  #forgetKeys(stream: Stream, now: number): void {
+    for (const [key, at] of stream.keys) {
+      if (at > now - this.#dedupe.windowMs) return;
+      stream.keys.delete(key);
+    }
   }
 
   #setState(state: BrokerState): void {

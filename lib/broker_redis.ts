@@ -1,7 +1,8 @@
 /**
  * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection,
  * so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and every gateway instance on the
- * same Redis sees every publication. The only module that imports `redis`.
+ * same Redis sees every publication. A second connection records the stream (`redis_scripts.ts`).
+ * The only module that imports `redis`.
  *
  * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
  * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
@@ -12,19 +13,24 @@
 
 import { createClient, type RedisClientType } from "redis";
 import type {
-  AppendRequest,
-  AppendResult,
   Broker,
   BrokerListener,
   BrokerState,
+  Cursor,
   DedupeOptions,
   HistoryOptions,
+  RecentKey,
+  RecordRequest,
   Recovery,
   StreamPosition,
 } from "./broker.ts";
 import { newEpoch } from "./epoch.ts";
-import { fingerprint } from "./fingerprint.ts";
-import { APPEND_SCRIPT, RECOVER_SCRIPT, type RedisScript } from "./redis_scripts.ts";
+import {
+  RECENT_KEYS_SCRIPT,
+  RECORD_SCRIPT,
+  RECOVER_SCRIPT,
+  type RedisScript,
+} from "./redis_scripts.ts";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -45,13 +51,6 @@ export interface RedisBrokerOptions {
  * they expire, the next publication begins a new epoch.
  */
 export const META_TTL_MS = 86_400_000;
-
-/**
- * How long the verdict on one publication is kept, in milliseconds: far longer than any two
- * instances take to process the same publication. Identical bytes published again within it are
- * the same publication.
- */
-export const VERDICT_TTL_MS = 120_000;
 
 /** Milliseconds before reconnect attempt `retries` (0-based): doubling from 50, capped, jittered. */
 export function reconnectDelay(retries: number, maxDelayMs: number): number {
@@ -140,43 +139,40 @@ export class RedisBroker implements Broker {
     return this.#commands.publish(channel, payload);
   }
 
-  /**
-   * Decides fresh or duplicate, and assigns the position, in one script: the first instance to
-   * see a publication decides, and the others read its verdict, found by the publication's hash.
-   */
-  append(region: string, request: AppendRequest): Promise<AppendResult> {
-    // Hashed before anything awaits, so the payload is not kept alive across the round trip.
-    const hash = fingerprint(request.payload);
+  /** Records a delivered publication in one script; the first instance to do so decides. */
+  async record(region: string, request: RecordRequest): Promise<StreamPosition> {
     const keys = [
       this.#key(region, "meta"),
       this.#key(region, "history"),
+      this.#key(region, "index"),
       this.#key(region, "dedupe"),
-      this.#key(region, `verdict:${hash}`),
     ];
     const args = [
       request.body,
+      request.fingerprint,
       request.dedupeKey ?? "",
       String(this.#dedupe.windowMs),
       String(this.#dedupe.capacity),
-      String(VERDICT_TTL_MS),
       String(this.#history.size),
       String(this.#history.ttlMs),
       newEpoch(),
       String(META_TTL_MS),
     ];
-    return this.#run(APPEND_SCRIPT, keys, args).then((verdict) => {
-      if (verdict === "duplicate") return { status: "duplicate" };
-      const [epoch = "", offset = "0"] = String(verdict).split(":");
-      return { status: "fresh", position: { epoch, offset: Number(offset) } };
-    });
+    const [epoch, offset] = await this.#run(RECORD_SCRIPT, keys, args) as [string, number];
+    return { epoch: String(epoch), offset: Number(offset) };
   }
 
-  /** The region's position and, if the history covers `since` without a gap, what followed. */
-  async recover(region: string, since: StreamPosition | null): Promise<Recovery> {
-    const keys = [this.#key(region, "meta"), this.#key(region, "history")];
+  /** The region's position and, if the history covers `cursor` without a gap, what followed. */
+  async recover(region: string, cursor: Cursor | null): Promise<Recovery> {
+    const keys = [
+      this.#key(region, "meta"),
+      this.#key(region, "history"),
+      this.#key(region, "index"),
+    ];
     const args = [
-      since?.epoch ?? "",
-      String(since?.offset ?? 0),
+      cursor?.kind ?? "none",
+      cursor === null ? "" : cursor.kind === "message" ? cursor.fingerprint : cursor.position.epoch,
+      String(cursor?.kind === "position" ? cursor.position.offset : 0),
       String(this.#history.ttlMs),
       newEpoch(),
       String(META_TTL_MS),
@@ -184,14 +180,33 @@ export class RedisBroker implements Broker {
     const reply = await this.#run(RECOVER_SCRIPT, keys, args) as (string | number)[];
     const [epoch, top, recovered, ...flat] = reply;
     const entries = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      entries.push({ offset: Number(flat[i]), body: String(flat[i + 1]) });
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      entries.push({
+        offset: Number(flat[i]),
+        fingerprint: String(flat[i + 1]),
+        body: String(flat[i + 2]),
+      });
     }
     return {
       position: { epoch: String(epoch), offset: Number(top) },
-      recovered: since !== null && recovered === 1,
+      recovered: cursor !== null && recovered === 1,
       entries,
     };
+  }
+
+  /** The de-duplication keys recorded within the window, with their age on Redis's clock. */
+  async recentKeys(region: string): Promise<readonly RecentKey[]> {
+    if (this.#dedupe.windowMs === 0) return [];
+    const reply = await this.#run(
+      RECENT_KEYS_SCRIPT,
+      [this.#key(region, "dedupe")],
+      [String(this.#dedupe.windowMs)],
+    ) as (string | number)[];
+    const keys: RecentKey[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      keys.push({ key: String(reply[i]), ageMs: Number(reply[i + 1]) });
+    }
+    return keys;
   }
 
   /** Closes both connections. Idempotent. */

@@ -24,7 +24,7 @@
  */
 
 import { CLOSE_CODES } from "../static/close_codes.js";
-import type { StreamPosition } from "./broker.ts";
+import type { Cursor } from "./broker.ts";
 import { utf8Length } from "./utf8.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
@@ -82,8 +82,8 @@ export interface ClientOptions {
   readonly regions: readonly string[];
   /** Address of the peer, for limits and logs. */
   readonly remoteAddress: string;
-  /** Positions to recover from, by region, when the client asked for recovery; else `null`. */
-  readonly since: ReadonlyMap<string, StreamPosition | null> | null;
+  /** Cursors to recover from, by region, when the client asked for recovery; else `null`. */
+  readonly since: ReadonlyMap<string, Cursor | null> | null;
 }
 
 const PONG = JSON.stringify({ event: "pong" });
@@ -95,7 +95,7 @@ const PONG = JSON.stringify({ event: "pong" });
 export class Client implements EventListenerObject {
   readonly regions: readonly string[];
   readonly remoteAddress: string;
-  readonly since: ReadonlyMap<string, StreamPosition | null> | null;
+  readonly since: ReadonlyMap<string, Cursor | null> | null;
   readonly #socket: WebSocket;
   readonly #context: ClientContext;
   #state: "connecting" | "open" | "closed" = "connecting";

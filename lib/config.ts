@@ -279,9 +279,9 @@ export const SETTINGS = [
   {
     key: "historySize",
     env: "HISTORY_SIZE",
-    help: "Messages kept per region for clients that reconnect (?since=); 0 keeps none",
+    help: "Messages kept per region for clients that reconnect (?since=)",
     fallback: "100",
-    parse: integer(0, 10_000),
+    parse: integer(1, 10_000),
   },
   {
     key: "historyTtlSeconds",

@@ -1,32 +1,47 @@
 /**
- * Message ids and the frames a client receives. An id names a region's stream position:
- * `AE:<epoch>:<offset>`, the same on every gateway instance for the same publication. A client
- * hands the last id it saw back as `?since=`.
+ * Message ids, stream positions and the frames a client receives.
+ *
+ * A message id is `<REGION>:<fingerprint>` (16 hex digits of the published bytes): the same on
+ * every gateway instance with no coordination, so it costs nothing on the way out. A stream
+ * position is `<REGION>:<epoch>:<offset>`: where a client that has no message yet stands. A client
+ * hands back the last of either it saw as `?since=`.
  *
  * @module
  */
 
-import type { StreamPosition } from "./broker.ts";
+import type { Cursor, StreamPosition } from "./broker.ts";
 
-const ID_PATTERN = /^([A-Z][A-Z0-9]{1,7}):([0-9a-z]{1,16}):(\d{1,15})$/;
+const MESSAGE_ID = /^([A-Z][A-Z0-9]{1,7}):([0-9a-f]{16})$/;
+const POSITION = /^([A-Z][A-Z0-9]{1,7}):([0-9a-z]{1,16}):(\d{1,15})$/;
 
-/** A stream position with its region. */
-export interface RegionPosition {
+/** A cursor with its region. */
+export interface RegionCursor {
   readonly region: string;
-  readonly position: StreamPosition;
+  readonly cursor: Cursor;
 }
 
-/** The id of the message at `position` in `region`'s stream. */
-export function formatId(region: string, position: StreamPosition): string {
+/** The id of the message published in `region` with `fingerprint`. */
+export function messageId(region: string, fingerprint: string): string {
+  return `${region}:${fingerprint}`;
+}
+
+/** `position` of `region`'s stream as a cursor string. */
+export function positionToken(region: string, position: StreamPosition): string {
   return `${region}:${position.epoch}:${position.offset}`;
 }
 
-/** Reads an id; `null` when it is not one. */
-export function parseId(id: string): RegionPosition | null {
-  const match = ID_PATTERN.exec(id);
-  if (match === null) return null;
-  const [, region = "", epoch = "", offset = "0"] = match;
-  return { region, position: { epoch, offset: Number(offset) } };
+/** Reads a message id or a stream position; `null` when it is neither. */
+export function parseCursor(text: string): RegionCursor | null {
+  const message = MESSAGE_ID.exec(text);
+  if (message !== null) {
+    return { region: message[1]!, cursor: { kind: "message", fingerprint: message[2]! } };
+  }
+  const position = POSITION.exec(text);
+  if (position === null) return null;
+  return {
+    region: position[1]!,
+    cursor: { kind: "position", position: { epoch: position[2]!, offset: Number(position[3]) } },
+  };
 }
 
 /**
@@ -37,22 +52,22 @@ export function withId(id: string, body: string): string {
   return `{"id":"${id}",${body.slice(1)}`;
 }
 
-/** The first frame of a region for a client that named no position: where the stream is now. */
-export function subscribedFrame(region: string, position: StreamPosition): string {
-  return JSON.stringify({ event: "subscribed", region, position: formatId(region, position) });
+/** The first frame of a region for a client that gave no cursor: where the region stands now. */
+export function subscribedFrame(region: string, position: string): string {
+  return JSON.stringify({ event: "subscribed", region, position });
 }
 
 /**
- * The first frame of a region for a client that named a position: whether every message since
- * is coming (`recovered`, then `replayed` messages follow), or the client must refresh its view.
+ * The first frame of a region for a client that gave a cursor: whether every message since is
+ * coming (`recovered`, then `replayed` messages follow), or the client must refresh its view.
+ * `position` is where the client stands afterwards (absent when the broker could not be asked).
  */
 export function recoveryFrame(
   region: string,
   recovery: {
     readonly recovered: boolean;
     readonly replayed: number;
-    /** `null` when the broker could not be asked. */
-    readonly position: StreamPosition | null;
+    readonly position: string | null;
   },
 ): string {
   return JSON.stringify({
@@ -60,6 +75,6 @@ export function recoveryFrame(
     region,
     recovered: recovery.recovered,
     replayed: recovery.replayed,
-    ...(recovery.position !== null && { position: formatId(region, recovery.position) }),
+    ...(recovery.position !== null && { position: recovery.position }),
   });
 }

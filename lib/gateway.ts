@@ -1,18 +1,18 @@
 /**
  * The gateway's decisions: what a publication becomes (validated, normalised, serialised once),
- * whether it is new (the broker's verdict), who gets it (the hub of its region), which handshakes
- * are let in, and what each connection's lifecycle does to the registry, the limits and the
- * metrics. It knows the broker only through its interface and sockets only through {@link Client}.
+ * whether it is new (`streams.ts`), who gets it (the hub of its region), which handshakes are let
+ * in, and what each connection's lifecycle does to the registry, the limits and the metrics. It
+ * knows the broker only through its interface and sockets only through {@link Client}.
  *
  * @module
  */
 
 import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
 import { Admission } from "./admission.ts";
-import type { Broker, BrokerState, Recovery, StreamPosition } from "./broker.ts";
+import type { Broker, BrokerState, Cursor } from "./broker.ts";
 import { Client, type ClientContext } from "./client.ts";
 import type { Config } from "./config.ts";
-import { formatId, recoveryFrame, subscribedFrame, withId } from "./frames.ts";
+import { fingerprint } from "./fingerprint.ts";
 import {
   type AcceptedHandshake,
   checkRegions,
@@ -21,9 +21,11 @@ import {
 } from "./handshake.ts";
 import { Hub } from "./hub.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
-import { type AcceptedMessage, parsePublication, type ParseResult } from "./message.ts";
+import { parsePublication, type ParseResult } from "./message.ts";
 import { Metrics } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
+import type { RecentFrame } from "./recent_frames.ts";
+import { Streams } from "./streams.ts";
 import { utf8Length } from "./utf8.ts";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
@@ -65,8 +67,12 @@ export class Gateway {
   #everReady = false;
   #draining = false;
   #closeTimeouts = 0;
-  /** Position of the last message delivered per region, to drop a publication seen again. */
-  readonly #delivered = new Map<string, StreamPosition>();
+  readonly #streams: Streams;
+  /**
+   * Publications waiting while the de-duplication keys are loaded (after a start or a reconnect),
+   * in order; `null` when decisions can be made.
+   */
+  #waiting: [string, Uint8Array][] | null = [];
   /** Clients the drain has yet to close, oldest first; `null` once its window has passed. */
   #drainQueue: Client[] | null = [];
   /** Resolves the drain's wait once no socket is left. */
@@ -81,6 +87,12 @@ export class Gateway {
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
     const hub = new Hub(config.regions, { maxHeldBytes: 2 * config.maxBufferedBytes });
+    this.#streams = new Streams(this.#broker, {
+      regions: config.regions,
+      dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+      dedupeCapacity: config.dedupeCapacity,
+      recentFrames: config.historySize,
+    });
     const admission = new Admission(config);
     this.#hub = hub;
     this.#admission = admission;
@@ -182,9 +194,7 @@ export class Gateway {
       if (this.#drainQueue === null) client.close(CLOSE_CODES.serviceRestart);
       else this.#drainQueue.push(client);
     }
-    for (const [region, position] of client.since ?? []) {
-      void this.#recover(client, region, position);
-    }
+    for (const [region, cursor] of client.since ?? []) void this.#recover(client, region, cursor);
   }
 
   #onClientRelease(client: Client, timedOut: boolean): void {
@@ -234,7 +244,10 @@ export class Gateway {
     });
   }
 
-  /** Stops the broker and flushes pending log summaries. */
+  /**
+   * Stops the broker (records already sent still complete: the Redis client's close waits for
+   * commands in flight) and flushes pending log summaries.
+   */
   async close(): Promise<void> {
     await this.#broker.close();
     for (const log of [this.#rejections, this.#refusals, this.#closes, this.#brokerFailures]) {
@@ -272,6 +285,11 @@ export class Gateway {
   }
 
   #onPublication(region: string, payload: Uint8Array): void {
+    if (this.#waiting !== null) this.#waiting.push([region, payload]);
+    else this.#process(region, payload);
+  }
+
+  #process(region: string, payload: Uint8Array): void {
     const counters = this.#metrics.region(region);
     counters.received.inc();
     const result = this.validate(payload, region);
@@ -287,90 +305,70 @@ export class Gateway {
     const { message } = result;
     this.#metrics.lastMessageTime.setToCurrentTime();
     for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
-    // Appends go out in arrival order on one connection and settle in that order, so the
-    // broadcasts below keep the order of the region's publications.
-    const request = { payload, body: message.body, dedupeKey: message.dedupeKey };
-    this.#broker.append(region, request).then(
-      (result) => {
-        if (result.status === "fresh" && this.#isNew(region, result.position)) {
-          this.#broadcast(message, result.position);
-        } else {
-          counters.deduplicated.inc();
-        }
-      },
-      (error) => {
-        // Without a verdict, delivering beats dropping: a repeat is better than a loss. The
-        // message goes out without an id, so it cannot be resumed from.
-        this.#metrics.brokerErrors.inc({ operation: "append" });
-        this.#brokerFailures.record("append", { operation: "append", ...errorFields(error) });
-        this.#broadcast(message, null);
-      },
-    );
-  }
-
-  /**
-   * Whether `position` follows what this gateway already delivered in `region`. The same bytes
-   * published twice within the verdict's lifetime come back at the same position.
-   */
-  #isNew(region: string, position: StreamPosition): boolean {
-    const last = this.#delivered.get(region);
-    if (last !== undefined && last.epoch === position.epoch && position.offset <= last.offset) {
-      return false;
+    const print = fingerprint(payload);
+    if (!this.#streams.admit(region, print, message.dedupeKey)) {
+      counters.deduplicated.inc();
+      return;
     }
-    this.#delivered.set(region, position);
-    return true;
+    const { frame, recorded } = this.#streams.deliver(region, {
+      fingerprint: print,
+      body: message.body,
+      dedupeKey: message.dedupeKey,
+    });
+    this.#broadcast(region, frame);
+    // Recorded after delivery: a failure costs recovery of this message, never its delivery.
+    recorded.catch((error) => {
+      this.#metrics.brokerErrors.inc({ operation: "record" });
+      this.#brokerFailures.record("record", { operation: "record", ...errorFields(error) });
+    });
   }
 
-  #broadcast(message: AcceptedMessage, position: StreamPosition | null): void {
+  #broadcast(region: string, frame: RecentFrame): void {
     const started = performance.now();
-    const frame = position === null
-      ? message.body
-      : withId(formatId(message.region, position), message.body);
-    const result = this.#hub.broadcast(message.region, frame, utf8Length(frame), position);
+    const result = this.#hub.broadcast(region, frame.frame, frame.bytes, frame.fingerprint);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
-    this.#metrics.region(message.region).deliveries.inc(result.delivered);
+    this.#metrics.region(region).deliveries.inc(result.delivered);
   }
 
   /**
-   * Catches `client` up on `region`: the control frame, the replay if any, then the frames kept for
-   * it during the replay that it does not already have; then it is live. No gap, no duplicate.
+   * Catches `client` up on `region`: the control frame, the missed messages, then what was
+   * broadcast meanwhile that the catch-up did not carry; then it is live. No gap, no duplicate.
    */
-  async #recover(client: Client, region: string, since: StreamPosition | null): Promise<void> {
-    let recovery: Recovery | undefined;
-    try {
-      recovery = await this.#broker.recover(region, since);
-    } catch (error) {
+  async #recover(client: Client, region: string, cursor: Cursor | null): Promise<void> {
+    const catchUp = await this.#streams.catchUp(region, cursor);
+    if (catchUp.brokerError !== undefined) {
       this.#metrics.brokerErrors.inc({ operation: "recover" });
-      this.#brokerFailures.record("recover", { operation: "recover", ...errorFields(error) });
+      this.#brokerFailures.record("recover", {
+        operation: "recover",
+        ...errorFields(catchUp.brokerError),
+      });
     }
     if (!client.open) return;
-    // Without the broker's answer there is no position: nothing replayed, every held frame sent.
-    const position = recovery?.position ?? null;
-    const replay = recovery?.recovered ? recovery : undefined;
-    const frames = replay === undefined
-      ? []
-      : replay.entries.map((entry) =>
-        withId(formatId(region, { epoch: replay.position.epoch, offset: entry.offset }), entry.body)
-      );
-    let control: string;
-    if (since === null && position !== null) {
-      control = subscribedFrame(region, position);
-      this.#metrics.recoveries.inc({ result: "subscribed" });
-    } else {
-      const recovered = recovery?.recovered ?? false;
-      control = recoveryFrame(region, { recovered, replayed: frames.length, position });
-      this.#metrics.recoveries.inc({ result: recovered ? "recovered" : "not_recovered" });
+    this.#metrics.recoveries.inc({ result: catchUp.result });
+    client.send(catchUp.control, utf8Length(catchUp.control));
+    const sent = new Set<string>();
+    for (const frame of catchUp.frames) {
+      if (!(await client.sendPaced(frame.frame, frame.bytes))) return;
+      sent.add(frame.fingerprint);
     }
-    client.send(control, utf8Length(control));
-    for (const frame of frames) {
-      if (!(await client.sendPaced(frame, utf8Length(frame)))) return;
-    }
-    this.#metrics.replayedMessages.inc(frames.length);
+    this.#metrics.replayedMessages.inc(catchUp.frames.length);
     for (const held of this.#hub.goLive(client, region)) {
-      const alreadySent = held.position !== null && position !== null &&
-        held.position.epoch === position.epoch && held.position.offset <= position.offset;
-      if (!alreadySent) client.send(held.frame, held.bytes);
+      if (!sent.has(held.fingerprint)) client.send(held.frame, held.bytes);
     }
+  }
+
+  /** Loads the broker's de-duplication keys, then lets waiting publications through, in order. */
+  async #seed(): Promise<void> {
+    this.#waiting ??= [];
+    try {
+      await this.#streams.seed();
+    } catch (error) {
+      this.#metrics.brokerErrors.inc({ operation: "seed" });
+      this.#brokerFailures.record("seed", { operation: "seed", ...errorFields(error) });
+    }
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    for (const [region, payload] of waiting) this.#process(region, payload);
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {
@@ -379,6 +377,7 @@ export class Gateway {
     if (state === "ready") {
       if (this.#everReady) this.#metrics.brokerReconnects.inc();
       this.#everReady = true;
+      void this.#seed();
       this.#logger.info("broker ready", { broker: kind, regions: this.#config.regions });
     } else if (state === "closed") {
       this.#logger.info("broker closed", { broker: kind });

@@ -6,8 +6,8 @@
  */
 
 import { HANDSHAKE_REFUSALS } from "../static/close_codes.js";
-import type { StreamPosition } from "./broker.ts";
-import { parseId } from "./frames.ts";
+import type { Cursor } from "./broker.ts";
+import { parseCursor } from "./frames.ts";
 
 /** One entry of {@link HANDSHAKE_REFUSALS}. */
 export type Refusal = typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS];
@@ -19,9 +19,9 @@ export interface AcceptedHandshake {
   readonly regions: readonly string[];
   /**
    * `null` without `?since=`: plain delivery. Otherwise the client takes part in recovery, and this
-   * holds the position it gave for each region (`null` for a region it gave none).
+   * holds the cursor it gave for each region (`null` for a region it gave none).
    */
-  readonly since: ReadonlyMap<string, StreamPosition | null> | null;
+  readonly since: ReadonlyMap<string, Cursor | null> | null;
 }
 
 /** The handshake is refused. */
@@ -83,28 +83,28 @@ export function checkRegions(params: URLSearchParams, policy: HandshakePolicy): 
 const MAX_SINCE_PARAM_LENGTH = 1024;
 
 /**
- * Reads `?since=AE:<epoch>:<offset>,GB:<epoch>:<offset>`: the last id seen per region. Present
- * but empty means "recovery, no position yet".
+ * Reads `?since=AE:<fingerprint>,GB:<epoch>:<offset>`: per region, the last message id or stream
+ * position the client saw. Present but empty means "recovery, no cursor yet".
  */
 function checkSince(
   params: URLSearchParams,
   regions: readonly string[],
-): { positions: ReadonlyMap<string, StreamPosition | null> | null } | RefusedHandshake {
+): { positions: ReadonlyMap<string, Cursor | null> | null } | RefusedHandshake {
   const raw = params.get("since");
   if (raw === null) return { positions: null };
   const invalid = (message: string) => refused(HANDSHAKE_REFUSALS.invalidSince, message);
   if (raw.length > MAX_SINCE_PARAM_LENGTH) return invalid("since is too long");
-  const positions = new Map<string, StreamPosition | null>(regions.map((region) => [region, null]));
-  for (const id of raw.split(",").map((part) => part.trim()).filter(Boolean)) {
-    const parsed = parseId(id);
-    if (parsed === null) return invalid(`Not a message id: "${excerpt(id)}"`);
+  const positions = new Map<string, Cursor | null>(regions.map((region) => [region, null]));
+  for (const text of raw.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const parsed = parseCursor(text);
+    if (parsed === null) return invalid(`Not a message id or position: "${excerpt(text)}"`);
     if (!positions.has(parsed.region)) {
       return invalid(`since names ${parsed.region}, which is not subscribed`);
     }
     if (positions.get(parsed.region) !== null) {
       return invalid(`since names ${parsed.region} twice`);
     }
-    positions.set(parsed.region, parsed.position);
+    positions.set(parsed.region, parsed.cursor);
   }
   return { positions };
 }

@@ -4,14 +4,13 @@
  * of the region gets that same string, each send guarded on its own.
  *
  * A client catching up on a region (its history is being replayed) is "recovering" there: instead
- * of sending, the broadcast keeps the frame for it, with the frame's position, until the replay is
- * done; then the client goes live and gets what it does not already have.
+ * of sending, the broadcast keeps the frame for it until the replay is done; then the client goes
+ * live and gets what the replay did not already carry.
  *
  * @module
  */
 
 import { CLOSE_CODES } from "../static/close_codes.js";
-import type { StreamPosition } from "./broker.ts";
 import { type Client, SendOutcome } from "./client.ts";
 
 /** Counts of one broadcast. */
@@ -26,8 +25,8 @@ export interface BroadcastResult {
 
 /** A frame kept for a recovering client. */
 export interface HeldFrame {
-  /** Its stream position; `null` for a message the broker could not place. */
-  readonly position: StreamPosition | null;
+  /** Fingerprint of its publication, to tell it from a replayed one. */
+  readonly fingerprint: string;
   readonly frame: string;
   readonly bytes: number;
 }
@@ -103,13 +102,8 @@ export class Hub {
     return clients;
   }
 
-  /** Sends `frame`, `bytes` long in UTF-8 and at `position`, to every client of `region`. */
-  broadcast(
-    region: string,
-    frame: string,
-    bytes: number,
-    position: StreamPosition | null,
-  ): BroadcastResult {
+  /** Sends `frame`, `bytes` long in UTF-8, of the publication `fingerprint`, to `region`. */
+  broadcast(region: string, frame: string, bytes: number, fingerprint: string): BroadcastResult {
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
     const clients = this.#live.get(region);
     if (clients === undefined) return result;
@@ -124,7 +118,7 @@ export class Hub {
     const recovering = this.#recovering.get(region);
     if (recovering !== undefined && recovering.size > 0) {
       for (const [client, held] of recovering) {
-        held.frames.push({ position, frame, bytes });
+        held.frames.push({ fingerprint, frame, bytes });
         held.bytes += bytes;
         if (held.bytes > this.#maxHeldBytes) {
           client.close(CLOSE_CODES.slowConsumer);

@@ -1,7 +1,7 @@
 /**
  * A bounded memory of keys seen recently: each key is remembered for a window from its first
- * sighting, and past a capacity the oldest are forgotten first. The embedded broker's
- * de-duplication; the Redis broker keeps the same rule in Redis (`broker_redis.ts`).
+ * sighting, and past a capacity the oldest are forgotten first. The gateway decides
+ * de-duplication with it, seeded from the keys the broker recorded (`merge`).
  *
  * @module
  */
@@ -50,6 +50,28 @@ export class RecentKeys {
       if (!oldest.done) this.#seenAt.delete(oldest.value);
     }
     return true;
+  }
+
+  /**
+   * Adds keys seen elsewhere (`seenAt` in this clock), keeping the earliest sighting of each and
+   * the oldest-first order the window relies on.
+   */
+  merge(entries: readonly { readonly key: string; readonly seenAt: number }[]): void {
+    const merged = new Map(this.#seenAt);
+    for (const { key, seenAt } of entries) {
+      const known = merged.get(key);
+      if (known === undefined || seenAt < known) merged.set(key, seenAt);
+    }
+    this.#seenAt.clear();
+    for (const [key, seenAt] of [...merged].sort((a, b) => a[1] - b[1])) {
+      this.#seenAt.set(key, seenAt);
+    }
+    while (this.#seenAt.size > this.#capacity) {
+      const oldest = this.#seenAt.keys().next();
+      if (oldest.done) break;
+      this.#seenAt.delete(oldest.value);
+    }
+    this.#forgetBefore(this.#now() - this.#windowMs);
   }
 
   #forgetBefore(cutoff: number): void {

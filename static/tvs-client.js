@@ -15,10 +15,11 @@
  * ```
  *
  * It reconnects with exponential backoff and full jitter, never after a "do not reconnect" close
- * code or handshake refusal; resumes from the last message id of each region (`?since=`), so
- * nothing published while it was away is lost while the gateway's history covers it (a `recovery`
- * event with `recovered: false` says when it does not); drops anything it already has; reconnects
- * at once when the browser comes back `online`; and pings the gateway to notice a dead connection.
+ * code or handshake refusal; resumes from the last message id (or stream position) of each region
+ * (`?since=`), so nothing published while it was away is lost while the gateway's history covers
+ * it (a `recovery` event with `recovered: false` says when it does not); drops any message whose id
+ * it already has; reconnects at once when the browser comes back `online`; and pings the gateway to
+ * notice a dead connection.
  *
  * @module
  */
@@ -27,7 +28,6 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
 
 /**
  * @typedef {"idle" | "connecting" | "live" | "reconnecting" | "stopped"} Status
- * @typedef {{ epoch: string, offset: number }} Position
  *
  * @typedef {object} TvsClientOptions
  * @property {readonly string[]} regions Regions to follow, such as `["AE"]`.
@@ -41,19 +41,8 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
  */
 
 const CONTROL_EVENTS = new Set(["subscribed", "recovery", "pong"]);
-const ID_PATTERN = /^([A-Z][A-Z0-9]{1,7}):([0-9a-z]{1,16}):(\d{1,15})$/;
-
-/** @param {string} id @returns {{ region: string, position: Position } | null} */
-function parseId(id) {
-  const match = ID_PATTERN.exec(id);
-  if (match === null) return null;
-  return { region: match[1] ?? "", position: { epoch: match[2] ?? "", offset: Number(match[3]) } };
-}
-
-/** @param {string} region @param {Position} position */
-function formatId(region, position) {
-  return `${region}:${position.epoch}:${position.offset}`;
-}
+/** Ids remembered per region to drop repeats; far more than a replay can carry. */
+const SEEN_IDS = 1000;
 
 /** A connection to the gateway that survives network changes, restarts and deploys. */
 export class TvsClient extends EventTarget {
@@ -71,8 +60,10 @@ export class TvsClient extends EventTarget {
   #random;
   /** @type {Status} */
   #status = "idle";
-  /** @type {Map<string, Position>} */
-  #positions = new Map();
+  /** Per region, the last message id or stream position: where to resume. @type {Map<string, string>} */
+  #cursors = new Map();
+  /** Per region, the ids received lately, oldest first. @type {Map<string, Set<string>>} */
+  #seen = new Map();
   /** @type {WebSocket | undefined} */
   #socket;
   #attempt = 0;
@@ -108,11 +99,9 @@ export class TvsClient extends EventTarget {
     return this.#status;
   }
 
-  /** @returns {Record<string, string>} The last message id received per region. */
+  /** @returns {Record<string, string>} Per region, where the client would resume. */
   get lastIds() {
-    return Object.fromEntries(
-      [...this.#positions].map(([region, position]) => [region, formatId(region, position)]),
-    );
+    return Object.fromEntries(this.#cursors);
   }
 
   /** Connects, and keeps connecting until {@link close}. */
@@ -140,7 +129,7 @@ export class TvsClient extends EventTarget {
     clearTimeout(this.#retryTimer);
     const url = new URL(this.#url);
     url.searchParams.set("region", this.#regions.join(","));
-    url.searchParams.set("since", [...this.#positions].map(([r, p]) => formatId(r, p)).join(","));
+    url.searchParams.set("since", [...this.#cursors.values()].join(","));
     this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
     const socket = new this.#WebSocket(url.href);
     this.#socket = socket;
@@ -176,12 +165,14 @@ export class TvsClient extends EventTarget {
       this.#control(event, message);
       return;
     }
-    const parsed = typeof message.id === "string" ? parseId(message.id) : null;
-    if (parsed !== null) {
-      const known = this.#positions.get(parsed.region);
-      // Ids grow within an epoch: anything not past the last one is already here.
-      if (known?.epoch === parsed.position.epoch && parsed.position.offset <= known.offset) return;
-      this.#positions.set(parsed.region, parsed.position);
+    if (typeof message.id === "string") {
+      const region = message.id.slice(0, message.id.indexOf(":"));
+      let seen = this.#seen.get(region);
+      if (seen === undefined) this.#seen.set(region, seen = new Set());
+      if (seen.has(message.id)) return;
+      seen.add(message.id);
+      if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value ?? "");
+      this.#cursors.set(region, message.id);
     }
     const name = event === "new_trending" ? "trending" : "message";
     this.dispatchEvent(new CustomEvent(name, { detail: message }));
@@ -191,15 +182,13 @@ export class TvsClient extends EventTarget {
   #control(event, message) {
     if (event === "pong") return;
     const region = String(message.region);
-    const parsed = typeof message.position === "string" ? parseId(message.position) : null;
+    const position = typeof message.position === "string" ? message.position : null;
     if (event === "subscribed") {
-      if (parsed !== null && !this.#positions.has(region)) {
-        this.#positions.set(region, parsed.position);
-      }
+      if (position !== null && !this.#cursors.has(region)) this.#cursors.set(region, position);
     } else {
       const recovered = message.recovered === true;
-      // Not recovered: start again from where the stream is now; the app refreshes its view.
-      if (!recovered && parsed !== null) this.#positions.set(region, parsed.position);
+      // Not recovered: start again from where the region is now; the app refreshes its view.
+      if (!recovered && position !== null) this.#cursors.set(region, position);
       this.dispatchEvent(
         new CustomEvent("recovery", {
           detail: { region, recovered, replayed: Number(message.replayed ?? 0) },

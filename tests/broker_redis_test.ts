@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import type { AppendResult, BrokerState } from "../lib/broker.ts";
+import type { BrokerState } from "../lib/broker.ts";
 import { reconnectDelay, RedisBroker } from "../lib/broker_redis.ts";
 import { brokerContract } from "./broker_contract.ts";
 import { RedisServer } from "./support/redis_server.ts";
 import { waitFor } from "./support/wait.ts";
 
 const options = { channelPrefix: "tvs:", regions: ["AE", "FI", "CZ"] };
-const encoder = new TextEncoder();
 const quiet = { publication: () => {}, stateChange: () => {} };
 
 brokerContract("redis", async (settings) => {
@@ -26,9 +25,9 @@ async function twoBrokers(): Promise<{ brokers: RedisBroker[]; redis: RedisServe
   return { brokers, redis };
 }
 
-const request = (payload: string, dedupeKey: string | null) => ({
-  payload: encoder.encode(payload),
-  body: payload,
+const request = (fingerprint: string, body = "m", dedupeKey: string | null = null) => ({
+  fingerprint,
+  body,
   dedupeKey,
 });
 
@@ -53,23 +52,19 @@ Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", as
   }
 });
 
-Deno.test("two redis brokers give the same publication the same position, and the same verdicts", async () => {
+Deno.test("two redis brokers recording the same publication give it one position", async () => {
   const { brokers, redis } = await twoBrokers();
-  const appendBoth = (payload: string, key: string | null): Promise<AppendResult[]> =>
-    Promise.all(brokers.map((broker) => broker.append("AE", request(payload, key))));
   try {
-    const [a, b] = await appendBoth('{"v":"v1","ts":1}', "v1");
-    assert.deepEqual(a, b, "both instances see one publication at one position");
-    assert.equal(a?.status === "fresh" && a.position.offset, 1);
-    // The cron job publishes the same video again: both drop it.
-    assert.deepEqual(await appendBoth('{"v":"v1","ts":2}', "v1"), [{ status: "duplicate" }, {
-      status: "duplicate",
-    }]);
+    const [a, b] = await Promise.all(
+      brokers.map((broker) => broker.record("AE", request("00000000000000a1"))),
+    );
+    assert.deepEqual(a, b);
+    assert.equal(a?.offset, 1);
     // Whichever instance is first, the other agrees.
-    const later = await brokers[1]!.append("AE", request("x", "v2"));
-    const earlier = await brokers[0]!.append("AE", request("x", "v2"));
-    assert.deepEqual(later, earlier);
-    assert.equal(later.status === "fresh" && later.position.offset, 2);
+    const later = await brokers[1]!.record("AE", request("00000000000000a2"));
+    const earlier = await brokers[0]!.record("AE", request("00000000000000a2"));
+    assert.deepEqual(earlier, later);
+    assert.equal(later.offset, 2);
   } finally {
     await Promise.all(brokers.map((broker) => broker.close()));
     await redis.stop();
@@ -79,31 +74,38 @@ Deno.test("two redis brokers give the same publication the same position, and th
 Deno.test("redis history outlives a broker: another instance recovers from it", async () => {
   const { brokers: [writer, reader], redis } = await twoBrokers();
   try {
-    const results = [];
-    for (let i = 1; i <= 3; i++) results.push(await writer!.append("FI", request(`m${i}`, null)));
+    for (let i = 1; i <= 3; i++) {
+      await writer!.record("FI", request(`000000000000000${i}`, `m${i}`));
+    }
     await writer!.close();
-    const first = results[0];
-    assert.ok(first?.status === "fresh");
-    const recovery = await reader!.recover("FI", first.position);
+    const recovery = await reader!.recover("FI", {
+      kind: "message",
+      fingerprint: "0000000000000001",
+    });
     assert.equal(recovery.recovered, true);
-    assert.deepEqual(recovery.entries, [{ offset: 2, body: "m2" }, { offset: 3, body: "m3" }]);
+    assert.deepEqual(recovery.entries.map((entry) => entry.body), ["m2", "m3"]);
   } finally {
     await reader!.close();
     await redis.stop();
   }
 });
 
-Deno.test("when Redis loses its data a new epoch begins and old positions are not recovered", async () => {
+Deno.test("when Redis loses its data a new epoch begins and old cursors are not recovered", async () => {
   const { brokers: [broker], redis } = await twoBrokers();
   try {
-    const before = await broker!.append("CZ", request("m1", null));
-    assert.ok(before.status === "fresh");
+    const before = await broker!.record("CZ", request("00000000000000c1"));
     await redis.command("FLUSHALL");
-    const after = await broker!.append("CZ", request("m2", null));
-    assert.ok(after.status === "fresh");
-    assert.notEqual(after.position.epoch, before.position.epoch);
-    assert.equal(after.position.offset, 1);
-    assert.equal((await broker!.recover("CZ", before.position)).recovered, false);
+    const after = await broker!.record("CZ", request("00000000000000c2"));
+    assert.notEqual(after.epoch, before.epoch);
+    assert.equal(after.offset, 1);
+    assert.equal(
+      (await broker!.recover("CZ", { kind: "position", position: before })).recovered,
+      false,
+    );
+    assert.equal(
+      (await broker!.recover("CZ", { kind: "message", fingerprint: "00000000000000c1" })).recovered,
+      false,
+    );
   } finally {
     await broker!.close();
     await redis.stop();
@@ -120,9 +122,16 @@ Deno.test("redis broker keeps its state in Redis, bounded per region", async () 
   broker.start(quiet);
   try {
     await waitFor(() => broker.state === "ready", { what: "ready" });
-    for (let i = 0; i < 20; i++) await broker.append("FI", request(`p${i}`, `v${i}`));
+    for (let i = 0; i < 20; i++) {
+      await broker.record("FI", request(i.toString(16).padStart(16, "0"), `p${i}`, `v${i}`));
+    }
     assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
     assert.equal(await redis.command("XLEN", "tvs:{FI}:history"), ":10");
+    assert.equal(
+      await redis.command("HLEN", "tvs:{FI}:index"),
+      ":10",
+      "the index follows the history",
+    );
     const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
     assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
   } finally {

@@ -37,12 +37,16 @@ Deno.test("the refusal message quotes at most 16 printable characters of the val
   assert.equal(verdict.message, `Unknown region "?${"B".repeat(15)}…"`);
 });
 
-Deno.test("since gives a position per subscribed region; empty since asks for recovery only", () => {
-  const verdict = check("region=AE,FI&since=AE:k3j9x2p1:42");
+Deno.test("since gives a cursor per subscribed region; empty since asks for recovery only", () => {
+  const verdict = check("region=AE,FI,GB&since=AE:00000000000000ff,GB:k3j9x2p1:42");
   assert.ok(verdict.ok);
   assert.deepEqual(
     verdict.since,
-    new Map([["AE", { epoch: "k3j9x2p1", offset: 42 }], ["FI", null]]),
+    new Map<string, unknown>([
+      ["AE", { kind: "message", fingerprint: "00000000000000ff" }],
+      ["FI", null],
+      ["GB", { kind: "position", position: { epoch: "k3j9x2p1", offset: 42 } }],
+    ]),
   );
   const empty = check("region=GB&since=");
   assert.ok(empty.ok);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryBroker } from "../lib/broker_memory.ts";
+import { fingerprint } from "../lib/fingerprint.ts";
+import { Streams } from "../lib/streams.ts";
 import { parsePublication, type RejectReason } from "../lib/message.ts";
 
 const encoder = new TextEncoder();
@@ -410,6 +412,11 @@ const DUPLICATES: readonly DuplicateCase[] = [
     delivered: [true, false, true],
   },
   {
+    name: "the same bytes published twice",
+    sequence: [[0, "AE", "v1"], [0, "AE", "v1"]],
+    delivered: [true, false],
+  },
+  {
     name: "the same video in two regions",
     sequence: [[0, "AE", "v1"], [1, "GB", "v1"]],
     delivered: [true, true],
@@ -421,27 +428,25 @@ const DUPLICATES: readonly DuplicateCase[] = [
   },
 ];
 
-Deno.test("duplicates inside and outside the window", async () => {
+Deno.test("duplicates inside and outside the window", () => {
   for (const testCase of DUPLICATES) {
     let now = 0;
-    const broker = new MemoryBroker({
-      dedupe: { windowMs: 3_600_000, capacity: 100 },
+    const streams = new Streams(new MemoryBroker(), {
+      regions: ["AE", "GB"],
+      dedupeWindowMs: 3_600_000,
+      dedupeCapacity: 100,
+      recentFrames: 10,
       now: () => now,
     });
     const delivered: boolean[] = [];
     for (const [seconds, region, videoId] of testCase.sequence) {
       now = seconds * 1000;
-      const result = parsePublication(
-        payloadBytes(trending({ region, video_id: videoId, ts: 1732800000 + seconds })),
-        { region },
+      const payload = payloadBytes(
+        trending({ region, video_id: videoId, ts: 1732800000 + seconds }),
       );
+      const result = parsePublication(payload, { region });
       assert.ok(result.ok);
-      const verdict = await broker.append(region, {
-        payload: payloadBytes(result.message.body),
-        body: result.message.body,
-        dedupeKey: result.message.dedupeKey,
-      });
-      delivered.push(verdict.status === "fresh");
+      delivered.push(streams.admit(region, fingerprint(payload), result.message.dedupeKey));
     }
     assert.deepEqual(delivered, testCase.delivered, testCase.name);
   }

@@ -1,0 +1,192 @@
+/**
+ * What the gateway knows of each region's stream, and decides from it without asking anyone:
+ * whether a publication is new (the same bytes again, or the same `video_id` within the window),
+ * what it delivered lately, and what a reconnecting client needs to catch up.
+ *
+ * Every instance on one Redis receives the same publications in the same order, and seeds its
+ * de-duplication keys from the ones the broker recorded; so instances decide alike without a
+ * round trip per message. The broker records each delivered publication afterwards (its position
+ * and history), off the hot path.
+ *
+ * @module
+ */
+
+import type { Broker, Cursor, RecordRequest } from "./broker.ts";
+import { messageId, positionToken, recoveryFrame, subscribedFrame, withId } from "./frames.ts";
+import { type RecentFrame, RecentFrames } from "./recent_frames.ts";
+import { RecentKeys } from "./recent_keys.ts";
+import { utf8Length } from "./utf8.ts";
+
+/**
+ * How long the same bytes published again count as the same publication, in milliseconds: they
+ * have the same id, so a client would drop them anyway.
+ */
+export const SAME_PUBLICATION_MS = 120_000;
+
+/** Options of {@link Streams}. */
+export interface StreamsOptions {
+  readonly regions: readonly string[];
+  /** The same key within this many milliseconds is a duplicate; 0 disables. */
+  readonly dedupeWindowMs: number;
+  /** Most keys remembered per region. */
+  readonly dedupeCapacity: number;
+  /** Frames remembered per region for fast recovery. */
+  readonly recentFrames: number;
+  /** Clock in milliseconds, for the windows. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A frame to send a catching-up client. */
+export interface CatchUpFrame {
+  readonly fingerprint: string;
+  readonly frame: string;
+  readonly bytes: number;
+}
+
+/** What a client connecting with (or without) a cursor gets before going live. */
+export interface CatchUp {
+  readonly result: "subscribed" | "recovered" | "not_recovered";
+  /** The `subscribed` or `recovery` frame. */
+  readonly control: string;
+  /** The missed messages, oldest first. */
+  readonly frames: readonly CatchUpFrame[];
+  /** The broker could not be asked; set when it failed. */
+  readonly brokerError?: unknown;
+}
+
+interface RegionState {
+  readonly keys: RecentKeys;
+  readonly publications: RecentKeys;
+  readonly recent: RecentFrames;
+}
+
+/** The streams of every region. */
+export class Streams {
+  readonly #broker: Broker;
+  readonly #options: StreamsOptions;
+  readonly #regions = new Map<string, RegionState>();
+
+  /** Creates empty streams; {@link seed} loads the broker's recorded keys. */
+  constructor(broker: Broker, options: StreamsOptions) {
+    this.#broker = broker;
+    this.#options = options;
+    const now = options.now ?? Date.now;
+    for (const region of options.regions) {
+      this.#regions.set(region, {
+        keys: new RecentKeys({
+          windowMs: options.dedupeWindowMs,
+          capacity: options.dedupeCapacity,
+          now,
+        }),
+        publications: new RecentKeys({ windowMs: SAME_PUBLICATION_MS, capacity: 10_000, now }),
+        recent: new RecentFrames(options.recentFrames),
+      });
+    }
+  }
+
+  /** Loads the de-duplication keys the broker recorded (after a start, or a reconnect). */
+  async seed(): Promise<void> {
+    const now = (this.#options.now ?? Date.now)();
+    await Promise.all(this.#options.regions.map(async (region) => {
+      const keys = await this.#broker.recentKeys(region);
+      this.#state(region).keys.merge(keys.map(({ key, ageMs }) => ({ key, seenAt: now - ageMs })));
+    }));
+  }
+
+  /**
+   * Whether the publication with `fingerprint` (and `dedupeKey`) is new in `region`, remembering
+   * it if so: not the same bytes again, nor the same key within the window.
+   */
+  admit(region: string, fingerprint: string, dedupeKey: string | null): boolean {
+    const state = this.#state(region);
+    if (!state.publications.claim(fingerprint)) return false;
+    if (dedupeKey === null || this.#options.dedupeWindowMs === 0) return true;
+    return state.keys.claim(dedupeKey);
+  }
+
+  /**
+   * The frame of a new publication, remembered as delivered, and the promise of its record by
+   * the broker (which rejects if the broker cannot record it).
+   */
+  deliver(region: string, request: RecordRequest): { frame: RecentFrame; recorded: Promise<void> } {
+    const text = withId(messageId(region, request.fingerprint), request.body);
+    const frame: RecentFrame = {
+      fingerprint: request.fingerprint,
+      frame: text,
+      bytes: utf8Length(text),
+      position: undefined,
+    };
+    this.#state(region).recent.push(frame);
+    const recorded = this.#broker.record(region, request).then((position) => {
+      frame.position = position;
+    });
+    return { frame, recorded };
+  }
+
+  /**
+   * What a client needs before going live in `region`. A client back within moments resumes from
+   * this instance's recent frames; otherwise the broker's history says what followed the cursor,
+   * and the recent frames add what it has not recorded yet.
+   */
+  async catchUp(region: string, cursor: Cursor | null): Promise<CatchUp> {
+    const recent = this.#state(region).recent;
+    const cursorText = cursor === null
+      ? null
+      : cursor.kind === "message"
+      ? messageId(region, cursor.fingerprint)
+      : positionToken(region, cursor.position);
+    if (cursor?.kind === "message") {
+      const after = recent.after(cursor.fingerprint);
+      if (after !== undefined) return recovered(region, after, cursorText);
+    }
+    if (cursor === null && recent.last !== undefined) {
+      const position = messageId(region, recent.last.fingerprint);
+      return { result: "subscribed", control: subscribedFrame(region, position), frames: [] };
+    }
+    let recovery;
+    try {
+      recovery = await this.#broker.recover(region, cursor);
+    } catch (brokerError) {
+      const control = recoveryFrame(region, { recovered: false, replayed: 0, position: null });
+      return { result: "not_recovered", control, frames: [], brokerError };
+    }
+    const position = positionToken(region, recovery.position);
+    if (cursor === null) {
+      return { result: "subscribed", control: subscribedFrame(region, position), frames: [] };
+    }
+    if (!recovery.recovered) {
+      const last = recent.last;
+      const current = last === undefined ? position : messageId(region, last.fingerprint);
+      const control = recoveryFrame(region, { recovered: false, replayed: 0, position: current });
+      return { result: "not_recovered", control, frames: [] };
+    }
+    const replayed: CatchUpFrame[] = recovery.entries.map((entry) => {
+      const frame = withId(messageId(region, entry.fingerprint), entry.body);
+      return { fingerprint: entry.fingerprint, frame, bytes: utf8Length(frame) };
+    });
+    const known = new Set(replayed.map((frame) => frame.fingerprint));
+    const unrecorded = recent.unrecordedAt(recovery.position)
+      .filter((frame) => !known.has(frame.fingerprint));
+    return recovered(region, [...replayed, ...unrecorded], cursorText);
+  }
+
+  #state(region: string): RegionState {
+    const state = this.#regions.get(region);
+    if (state === undefined) throw new RangeError(`Unknown region: ${region}`);
+    return state;
+  }
+}
+
+function recovered(
+  region: string,
+  frames: readonly CatchUpFrame[],
+  cursor: string | null,
+): CatchUp {
+  const last = frames.at(-1);
+  const position = last === undefined ? cursor : messageId(region, last.fingerprint);
+  return {
+    result: "recovered",
+    control: recoveryFrame(region, { recovered: true, replayed: frames.length, position }),
+    frames,
+  };
+}

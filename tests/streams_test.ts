@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import type { Cursor } from "../lib/broker.ts";
+import { MemoryBroker } from "../lib/broker_memory.ts";
+import { Streams } from "../lib/streams.ts";
+
+/** A memory broker that counts how often it is asked to recover. */
+class CountingBroker extends MemoryBroker {
+  recoveries = 0;
+
+  override recover(region: string, cursor: Cursor | null) {
+    this.recoveries++;
+    return super.recover(region, cursor);
+  }
+}
+
+function streams(broker = new CountingBroker(), recentFrames = 10) {
+  return {
+    broker,
+    streams: new Streams(broker, {
+      regions: ["AE", "FI"],
+      dedupeWindowMs: 60_000,
+      dedupeCapacity: 100,
+      recentFrames,
+    }),
+  };
+}
+
+const fp = (n: number) => n.toString(16).padStart(16, "0");
+const body = (title: string) => JSON.stringify({ event: "new_trending", title });
+
+Deno.test("the same bytes, or the same key within the window, are not new", () => {
+  const { streams: s } = streams();
+  assert.equal(s.admit("AE", fp(1), "v1"), true);
+  assert.equal(s.admit("AE", fp(1), "v9"), false, "same bytes");
+  assert.equal(s.admit("AE", fp(2), "v1"), false, "same video");
+  assert.equal(s.admit("FI", fp(2), "v1"), true, "another region");
+  assert.equal(s.admit("AE", fp(3), null), true);
+});
+
+Deno.test("seeding loads the keys the broker recorded, so another instance decides alike", async () => {
+  const broker = new CountingBroker();
+  const first = streams(broker).streams;
+  for (const [n, key] of [[1, "v1"], [2, "v2"]] as const) {
+    first.admit("AE", fp(n), key);
+    await first.deliver("AE", { fingerprint: fp(n), body: body(key), dedupeKey: key }).recorded;
+  }
+  const second = streams(broker).streams;
+  await second.seed();
+  assert.equal(second.admit("AE", fp(10), "v1"), false);
+  assert.equal(second.admit("AE", fp(11), "v3"), true);
+});
+
+Deno.test("a frame carries the content id first and is remembered as delivered", async () => {
+  const { streams: s } = streams();
+  const { frame, recorded } = s.deliver("AE", {
+    fingerprint: fp(7),
+    body: body("x"),
+    dedupeKey: null,
+  });
+  assert.equal(frame.frame, `{"id":"AE:${fp(7)}","event":"new_trending","title":"x"}`);
+  assert.equal(frame.bytes, frame.frame.length);
+  await recorded;
+  assert.equal(frame.position?.offset, 1);
+});
+
+Deno.test("a client back within moments catches up from recent frames, without the broker", async () => {
+  const { streams: s, broker } = streams();
+  for (let n = 1; n <= 4; n++) {
+    s.deliver("AE", { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: null });
+  }
+  const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(2) });
+  assert.equal(catchUp.result, "recovered");
+  assert.deepEqual(catchUp.frames.map((frame) => frame.fingerprint), [fp(3), fp(4)]);
+  assert.deepEqual(JSON.parse(catchUp.control), {
+    event: "recovery",
+    region: "AE",
+    recovered: true,
+    replayed: 2,
+    position: `AE:${fp(4)}`,
+  });
+  assert.equal(broker.recoveries, 0);
+});
+
+Deno.test("an older cursor replays the broker's history plus what it has not recorded yet", async () => {
+  const { streams: s } = streams(new CountingBroker(), 2);
+  for (let n = 1; n <= 5; n++) {
+    await s.deliver("AE", { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: null }).recorded;
+  }
+  // Delivered, not yet recorded: the broker's record of it is still on its way.
+  s.deliver("AE", { fingerprint: fp(6), body: body("m6"), dedupeKey: null });
+  const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(1) });
+  assert.equal(catchUp.result, "recovered");
+  assert.deepEqual(catchUp.frames.map((frame) => frame.fingerprint), [
+    fp(2),
+    fp(3),
+    fp(4),
+    fp(5),
+    fp(6),
+  ]);
+});
+
+Deno.test("a client without a cursor learns where the region stands", async () => {
+  const { streams: s } = streams();
+  const empty = await s.catchUp("FI", null);
+  assert.equal(empty.result, "subscribed");
+  assert.match(JSON.parse(empty.control).position, /^FI:[0-9a-z]{8}:0$/);
+  s.deliver("FI", { fingerprint: fp(9), body: body("m"), dedupeKey: null });
+  const later = await s.catchUp("FI", null);
+  assert.equal(JSON.parse(later.control).position, `FI:${fp(9)}`);
+});
+
+Deno.test("an unknown cursor is not recovered, and says where the region stands", async () => {
+  const { streams: s } = streams();
+  await s.deliver("AE", { fingerprint: fp(1), body: body("m1"), dedupeKey: null }).recorded;
+  const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(99) });
+  assert.equal(catchUp.result, "not_recovered");
+  assert.deepEqual(JSON.parse(catchUp.control), {
+    event: "recovery",
+    region: "AE",
+    recovered: false,
+    replayed: 0,
+    position: `AE:${fp(1)}`,
+  });
+});
