@@ -45,13 +45,21 @@ function handshakeRequest(request: Request, address: string): HandshakeRequest {
   };
 }
 
+/**
+ * `seconds` ±10%, per connection. Deno pings at half the idle timeout: clients that connected
+ * together (after a deploy, say) would otherwise all be pinged in the same instant, every time.
+ */
+function spread(seconds: number): number {
+  return seconds * (0.9 + Math.random() * 0.2);
+}
+
 function upgrade(request: Request, address: string, context: HttpContext): Response {
   const { gateway, config } = context;
   const verdict = gateway.handshake(handshakeRequest(request, address), { reserve: true });
   if (!verdict.ok) return refuse(verdict);
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: config.idleTimeoutSeconds });
+    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: spread(config.idleTimeoutSeconds) });
   } catch (error) {
     gateway.cancel(address);
     return jsonError(
