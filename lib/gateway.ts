@@ -92,6 +92,11 @@ export class Gateway {
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
       dedupeCapacity: config.dedupeCapacity,
       recentFrames: config.historySize,
+      // A record that fails costs recovery of that message, never its delivery.
+      onRecordError: (error) => {
+        this.#metrics.brokerErrors.inc({ operation: "record" });
+        this.#brokerFailures.record("record", { operation: "record", ...errorFields(error) });
+      },
     });
     const admission = new Admission(config);
     this.#hub = hub;
@@ -249,6 +254,7 @@ export class Gateway {
    * commands in flight) and flushes pending log summaries.
    */
   async close(): Promise<void> {
+    this.#streams.flush();
     await this.#broker.close();
     for (const log of [this.#rejections, this.#refusals, this.#closes, this.#brokerFailures]) {
       log.flush();
@@ -310,17 +316,10 @@ export class Gateway {
       counters.deduplicated.inc();
       return;
     }
-    const { frame, recorded } = this.#streams.deliver(region, {
-      fingerprint: print,
-      body: message.body,
-      dedupeKey: message.dedupeKey,
-    });
+    const request = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
+    const frame = this.#streams.deliver(region, request);
     this.#broadcast(region, frame);
-    // Recorded after delivery: a failure costs recovery of this message, never its delivery.
-    recorded.catch((error) => {
-      this.#metrics.brokerErrors.inc({ operation: "record" });
-      this.#brokerFailures.record("record", { operation: "record", ...errorFields(error) });
-    });
+    this.#streams.record(region, frame, request);
   }
 
   #broadcast(region: string, frame: RecentFrame): void {

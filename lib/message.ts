@@ -114,19 +114,30 @@ function normaliseText(text: string): string {
   return text.replace(CONTROL_CHARACTERS, "").normalize("NFC");
 }
 
-/** Normalises every string of a parsed JSON value, keys included, in place order. */
+/**
+ * Normalises every string of a freshly parsed JSON value, keys included, in place: a message
+ * normally needs no change, and rebuilding it would only make garbage on the hot path.
+ */
 function normaliseValue(value: unknown, depth: number): unknown {
   if (typeof value === "string") return normaliseText(value);
   if (typeof value !== "object" || value === null) return value;
   if (depth >= LIMITS.depth) {
     throw new Rejection("too_deep", `Nesting deeper than ${LIMITS.depth} levels`);
   }
-  if (Array.isArray(value)) return value.map((item) => normaliseValue(item, depth + 1));
-  // fromEntries defines own properties, so a "__proto__" key stays a field, not a prototype.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = normaliseValue(value[i], depth + 1);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  if (keys.every((key) => normaliseText(key) === key)) {
+    for (const key of keys) object[key] = normaliseValue(object[key], depth + 1);
+    return object;
+  }
+  // A key changes (rare): rebuild. fromEntries defines own properties, so a "__proto__" key stays
+  // a field, not a prototype.
   return Object.fromEntries(
-    Object.entries(value).map((
-      [key, item],
-    ) => [normaliseText(key), normaliseValue(item, depth + 1)]),
+    keys.map((key) => [normaliseText(key), normaliseValue(object[key], depth + 1)]),
   );
 }
 

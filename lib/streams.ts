@@ -34,6 +34,8 @@ export interface StreamsOptions {
   readonly recentFrames: number;
   /** Clock in milliseconds, for the windows. @default Date.now */
   readonly now?: () => number;
+  /** Told when the broker cannot record a delivered publication. @default ignore */
+  readonly onRecordError?: (error: unknown) => void;
 }
 
 /** A frame to send a catching-up client. */
@@ -65,6 +67,9 @@ export class Streams {
   readonly #broker: Broker;
   readonly #options: StreamsOptions;
   readonly #regions = new Map<string, RegionState>();
+  /** Delivered publications waiting to be recorded, and the timer that sends them. */
+  #unrecorded: [string, RecentFrame, RecordRequest][] = [];
+  #recordTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates empty streams; {@link seed} loads the broker's recorded keys. */
   constructor(broker: Broker, options: StreamsOptions) {
@@ -104,11 +109,8 @@ export class Streams {
     return state.keys.claim(dedupeKey);
   }
 
-  /**
-   * The frame of a new publication, remembered as delivered, and the promise of its record by
-   * the broker (which rejects if the broker cannot record it).
-   */
-  deliver(region: string, request: RecordRequest): { frame: RecentFrame; recorded: Promise<void> } {
+  /** The frame of a new publication, remembered as delivered in `region`. */
+  deliver(region: string, request: RecordRequest): RecentFrame {
     const text = withId(messageId(region, request.fingerprint), request.body);
     const frame: RecentFrame = {
       fingerprint: request.fingerprint,
@@ -117,10 +119,30 @@ export class Streams {
       position: undefined,
     };
     this.#state(region).recent.push(frame);
-    const recorded = this.#broker.record(region, request).then((position) => {
-      frame.position = position;
-    });
-    return { frame, recorded };
+    return frame;
+  }
+
+  /**
+   * Has the broker record a delivered frame, on the next turn of the event loop. Deno writes the
+   * broadcast's frames only once the current turn ends, and anything done before that (encoding a
+   * Redis command, say) delays every one of them; so records go out afterwards, in a batch.
+   */
+  record(region: string, frame: RecentFrame, request: RecordRequest): void {
+    this.#unrecorded.push([region, frame, request]);
+    this.#recordTimer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  /** Sends every waiting record to the broker now. */
+  flush(): void {
+    clearTimeout(this.#recordTimer);
+    this.#recordTimer = undefined;
+    const batch = this.#unrecorded;
+    this.#unrecorded = [];
+    for (const [region, frame, request] of batch) {
+      this.#broker.record(region, request).then((position) => {
+        frame.position = position;
+      }, (error) => this.#options.onRecordError?.(error));
+    }
   }
 
   /**

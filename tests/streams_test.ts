@@ -26,6 +26,16 @@ function streams(broker = new CountingBroker(), recentFrames = 10) {
 }
 
 const fp = (n: number) => n.toString(16).padStart(16, "0");
+
+/** Delivers and records a message at once, as a gateway does a moment after broadcasting it. */
+async function deliverAndRecord(s: Streams, region: string, n: number, key: string | null = null) {
+  const request = { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: key };
+  const frame = s.deliver(region, request);
+  s.record(region, frame, request);
+  s.flush();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return frame;
+}
 const body = (title: string) => JSON.stringify({ event: "new_trending", title });
 
 Deno.test("the same bytes, or the same key within the window, are not new", () => {
@@ -42,7 +52,7 @@ Deno.test("seeding loads the keys the broker recorded, so another instance decid
   const first = streams(broker).streams;
   for (const [n, key] of [[1, "v1"], [2, "v2"]] as const) {
     first.admit("AE", fp(n), key);
-    await first.deliver("AE", { fingerprint: fp(n), body: body(key), dedupeKey: key }).recorded;
+    await deliverAndRecord(first, "AE", n, key);
   }
   const second = streams(broker).streams;
   await second.seed();
@@ -52,14 +62,15 @@ Deno.test("seeding loads the keys the broker recorded, so another instance decid
 
 Deno.test("a frame carries the content id first and is remembered as delivered", async () => {
   const { streams: s } = streams();
-  const { frame, recorded } = s.deliver("AE", {
-    fingerprint: fp(7),
-    body: body("x"),
-    dedupeKey: null,
-  });
+  const request = { fingerprint: fp(7), body: body("x"), dedupeKey: null };
+  const frame = s.deliver("AE", request);
   assert.equal(frame.frame, `{"id":"AE:${fp(7)}","event":"new_trending","title":"x"}`);
   assert.equal(frame.bytes, frame.frame.length);
-  await recorded;
+  s.record("AE", frame, request);
+  const during = frame.position;
+  assert.equal(during, undefined, "recorded after the broadcast's turn, not during it");
+  s.flush();
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(frame.position?.offset, 1);
 });
 
@@ -83,9 +94,7 @@ Deno.test("a client back within moments catches up from recent frames, without t
 
 Deno.test("an older cursor replays the broker's history plus what it has not recorded yet", async () => {
   const { streams: s } = streams(new CountingBroker(), 2);
-  for (let n = 1; n <= 5; n++) {
-    await s.deliver("AE", { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: null }).recorded;
-  }
+  for (let n = 1; n <= 5; n++) await deliverAndRecord(s, "AE", n);
   // Delivered, not yet recorded: the broker's record of it is still on its way.
   s.deliver("AE", { fingerprint: fp(6), body: body("m6"), dedupeKey: null });
   const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(1) });
@@ -111,7 +120,7 @@ Deno.test("a client without a cursor learns where the region stands", async () =
 
 Deno.test("an unknown cursor is not recovered, and says where the region stands", async () => {
   const { streams: s } = streams();
-  await s.deliver("AE", { fingerprint: fp(1), body: body("m1"), dedupeKey: null }).recorded;
+  await deliverAndRecord(s, "AE", 1);
   const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(99) });
   assert.equal(catchUp.result, "not_recovered");
   assert.deepEqual(JSON.parse(catchUp.control), {
