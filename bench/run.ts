@@ -57,10 +57,10 @@ const SIZES = FULL
     s4: {
       clients: 1000,
       perSecond: 50,
-      seconds: 5,
+      seconds: 10,
       bulkBytes: 20 * 1048576,
       messageBytes: 16_000,
-      warmupSeconds: 3,
+      warmupSeconds: 10,
       repeats: 1,
     },
     s5: { clients: 5000, repeats: 1 },
@@ -225,20 +225,18 @@ async function startTarget(name: TargetName, port: number, redisPort: number): P
   };
 }
 
-/** Runs the load generator on core 1; `onEvent` may act on its events as they come. */
+/**
+ * Runs the load generator of `scenario` on core 1: Node for S1-S4 (`bench/loadgen.mjs`), Deno for
+ * the client library's storm (`bench/storm.ts`). `onEvent` may act on its events as they come.
+ */
 async function loadgen(
   scenario: string,
   params: Record<string, number>,
   onEvent: (event: Event) => Promise<void> = async () => {},
 ): Promise<Event[]> {
-  const [command, args] = pinned(1, Deno.execPath(), [
-    "run",
-    "-q",
-    "-A",
-    "bench/loadgen.ts",
-    scenario,
-    JSON.stringify(params),
-  ]);
+  const [command, args] = scenario === "s5"
+    ? pinned(1, Deno.execPath(), ["run", "-q", "-A", "bench/storm.ts", JSON.stringify(params)])
+    : pinned(1, "node", ["bench/loadgen.mjs", scenario, JSON.stringify(params)]);
   const child = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" })
     .spawn();
   const events: Event[] = [];
@@ -256,6 +254,12 @@ async function loadgen(
   const status = await child.status;
   if (!status.success) throw new Error(`loadgen ${scenario} failed (${status.code})`);
   return events;
+}
+
+/** A sample of a Prometheus text body, or NaN. */
+function gatewayMetric(text: string, sample: string): number {
+  const line = text.split("\n").find((candidate) => candidate.startsWith(sample + " "));
+  return line === undefined ? NaN : Number(line.slice(sample.length + 1));
 }
 
 const median = (values: number[]) => {
@@ -475,7 +479,7 @@ try {
 
   // S4 slow consumer.
   if (wanted("s4")) {
-    const s4 = await compare("S4", SIZES.s4.repeats, redis.port, async (target) => {
+    const s4 = await compare("S4", SIZES.s4.repeats, redis.port, async (target, name) => {
       const [result] = await loadgen("s4", {
         ...SIZES.s4,
         port: target.port,
@@ -483,15 +487,26 @@ try {
         targetPid: target.pid,
       });
       const r = result as unknown as { control: Figures; stalled: Figures; rssGrowth: number };
+      const slowCloses = name === "gateway"
+        ? gatewayMetric(
+          await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text(),
+          "tvs_slow_consumer_closes_total",
+        )
+        : NaN;
       return {
         controlP99: r.control.p99!,
         stalledP99: r.stalled.p99!,
         loss: r.stalled.lossTimed! + (r.stalled.expectedBulk! - r.stalled.receivedBulk!),
         rssGrowth: r.rssGrowth,
+        slowCloses,
       };
     });
     const s4g = medians(s4.gateway), s4b = medians(s4.baseline);
     row("S4 slow consumer", "others' p99, control phase", s4g.controlP99!, s4b.controlP99!, ms);
+    row("S4 slow consumer", "clients closed as slow consumers", s4g.slowCloses!, NaN, count, {
+      text: "1 (the stalled one)",
+      met: s4g.slowCloses === 1,
+    });
     row(
       "S4 slow consumer",
       "others' p99, with the stalled client",

@@ -1,0 +1,516 @@
+// @ts-check
+/**
+ * The load generator of scenarios S1 to S4: a separate Node.js process (pinned by the
+ * orchestrator to another core than the target) running one scenario against one target and
+ * printing its figures as JSON lines.
+ *
+ * Node, not Deno, because it must read far more frames per second than the target sends: its
+ * socket callbacks cost a fraction of a promise per read, so the generator measured 64,000
+ * frames/s at 67% of a core where a Deno generator was saturated at 75,000. Clients are raw TCP
+ * WebSocket clients that count frames and read the publish time (`"bt"`, epoch milliseconds)
+ * without parsing whole messages; they answer pings. Messages are published on Redis from this
+ * process, so latency is measured on one clock. The generator reports its own CPU use.
+ *
+ * Usage: node bench/loadgen.mjs <s1|s2|s3|s4> '<json parameters>'
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import net from "node:net";
+
+const REGIONS = ["AE", "FI", "CZ", "DK", "BE", "GB", "CH", "US"];
+const BT = Buffer.from('"bt":');
+
+/** Wall clock in epoch milliseconds with sub-millisecond resolution. */
+const clock = () => performance.timeOrigin + performance.now();
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @param {Record<string, unknown>} event */
+function emit(event) {
+  process.stdout.write(JSON.stringify(event) + "\n");
+}
+
+/**
+ * CPU time (user + system) of a process, in milliseconds.
+ *
+ * @param {number} pid
+ */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time of this process, in milliseconds. */
+function ownCpuMs() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * Resident memory of a process, in bytes.
+ *
+ * @param {number} pid
+ */
+function rssBytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Latency samples and frame counts of one phase. */
+class Sink {
+  samples = new Float64Array(1 << 20);
+  count = 0;
+  /** Frames with a publish time. */
+  timed = 0;
+  /** Frames without one (bulk traffic). */
+  untimed = 0;
+  lastAt = 0;
+
+  /** @param {number} latency */
+  record(latency) {
+    if (this.count === this.samples.length) {
+      const grown = new Float64Array(this.samples.length * 2);
+      grown.set(this.samples);
+      this.samples = grown;
+    }
+    this.samples[this.count++] = latency;
+  }
+
+  summary() {
+    const sorted = this.samples.slice(0, this.count).sort();
+    /** @param {number} p */
+    const at = (p) =>
+      sorted.length === 0
+        ? NaN
+        : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+  }
+}
+
+let sink = new Sink();
+
+/** A raw WebSocket client: counts frames, records the latency of timed ones, answers pings. */
+class RawClient {
+  /** @type {Buffer | null} */
+  #pending = null;
+
+  /**
+   * @param {net.Socket} socket
+   * @param {string} region
+   */
+  constructor(socket, region) {
+    this.socket = socket;
+    this.region = region;
+  }
+
+  /**
+   * Connects and upgrades; with `read: false` it never reads again (a stalled peer).
+   *
+   * @param {number} port
+   * @param {string} region
+   * @param {boolean} [read]
+   * @returns {Promise<RawClient>}
+   */
+  static connect(port, region, read = true) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1");
+      const client = new RawClient(socket, region);
+      let upgraded = false;
+      socket.on("connect", () =>
+        socket.write(
+          `GET /?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+            `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+            `Sec-WebSocket-Version: 13\r\n\r\n`,
+        ));
+      socket.on("error", reject);
+      socket.on("data", (chunk) => {
+        if (upgraded) {
+          client.#consume(chunk);
+          return;
+        }
+        const end = chunk.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        if (!chunk.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) {
+          reject(new Error(`refused: ${chunk.toString().split("\r\n")[0]}`));
+          return;
+        }
+        upgraded = true;
+        if (!read) socket.pause();
+        if (chunk.length > end + 4) client.#consume(chunk.subarray(end + 4));
+        resolve(client);
+      });
+    });
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+
+  /** @param {Buffer} chunk */
+  #consume(chunk) {
+    const data = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = null;
+    let offset = 0;
+    const arrival = clock();
+    while (data.length - offset >= 2) {
+      const opcode = /** @type {number} */ (data[offset]) & 0x0f;
+      let length = /** @type {number} */ (data[offset + 1]) & 0x7f;
+      let header = 2;
+      if (length === 126) {
+        if (data.length - offset < 4) break;
+        length = data.readUInt16BE(offset + 2);
+        header = 4;
+      } else if (length === 127) {
+        if (data.length - offset < 10) break;
+        length = Number(data.readBigUInt64BE(offset + 2));
+        header = 10;
+      }
+      if (data.length - offset < header + length) break;
+      if (opcode === 1) this.#frame(data, offset + header, length, arrival);
+      else if (opcode === 9) this.#pong(data.subarray(offset + header, offset + header + length));
+      offset += header + length;
+    }
+    if (offset < data.length) this.#pending = Buffer.from(data.subarray(offset));
+  }
+
+  /** @param {Buffer} payload */
+  #pong(payload) {
+    // Client frames are masked; a zero mask leaves the payload as it is.
+    const frame = Buffer.alloc(6 + payload.length);
+    frame[0] = 0x8a;
+    frame[1] = 0x80 | payload.length;
+    payload.copy(frame, 6);
+    this.socket.write(frame);
+  }
+
+  /**
+   * @param {Buffer} data
+   * @param {number} start
+   * @param {number} length
+   * @param {number} arrival
+   */
+  #frame(data, start, length, arrival) {
+    sink.lastAt = arrival;
+    const at = data.indexOf(BT, start);
+    if (at === -1 || at > start + 96 || at > start + length) {
+      sink.untimed++;
+      return;
+    }
+    let value = 0;
+    let scale = 0;
+    for (let i = at + BT.length; i < start + length; i++) {
+      const byte = /** @type {number} */ (data[i]);
+      if (byte === 0x2e) scale = 1;
+      else if (byte >= 0x30 && byte <= 0x39) {
+        if (scale > 0) scale *= 10;
+        value = value * 10 + (byte - 0x30);
+      } else break;
+    }
+    sink.timed++;
+    sink.record(arrival - (scale > 0 ? value / scale : value));
+  }
+}
+
+/** Publishes on Redis over one pipelined connection; replies are read and dropped. */
+class Publisher {
+  sequence = 0;
+
+  /** @param {net.Socket} socket */
+  constructor(socket) {
+    this.socket = socket;
+    socket.on("data", () => {});
+  }
+
+  /** @param {number} port @returns {Promise<Publisher>} */
+  static connect(port) {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => resolve(new Publisher(socket)));
+      socket.setNoDelay(true);
+    });
+  }
+
+  /**
+   * Publishes a `new_trending` to `region`, timed unless `padding` makes it bulk traffic.
+   *
+   * @param {string} region
+   * @param {string} [padding]
+   */
+  publish(region, padding) {
+    const id = `b${process.pid}-${this.sequence++}`;
+    const payload = padding === undefined
+      ? `{"bt":${
+        clock().toFixed(3)
+      },"event":"new_trending","video_id":"${id}","title":"Bench ${id}"}`
+      : `{"event":"new_trending","video_id":"${id}","title":"Bulk ${id}","padding":"${padding}"}`;
+    const channel = `tvs:${region}`;
+    this.socket.write(
+      `*3\r\n$7\r\nPUBLISH\r\n$${channel.length}\r\n${channel}\r\n` +
+        `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`,
+    );
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Connects `count` raw clients spread over `regions`, 200 handshakes at a time.
+ *
+ * @param {number} port
+ * @param {number} count
+ * @param {readonly string[]} regions
+ */
+async function connectClients(port, count, regions) {
+  /** @type {RawClient[]} */
+  const clients = [];
+  const started = clock();
+  for (let i = 0; i < count; i += 200) {
+    const batch = Array.from(
+      { length: Math.min(200, count - i) },
+      (_, j) => RawClient.connect(port, /** @type {string} */ (regions[(i + j) % regions.length])),
+    );
+    clients.push(...await Promise.all(batch));
+  }
+  return { clients, seconds: (clock() - started) / 1000 };
+}
+
+/** @param {readonly RawClient[]} clients */
+function perRegion(clients) {
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const client of clients) counts.set(client.region, (counts.get(client.region) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Waits until `done()` or `ms` pass without any frame arriving.
+ *
+ * @param {() => boolean} done
+ * @param {number} ms
+ */
+async function settle(done, ms) {
+  let last = -1;
+  let quietSince = clock();
+  while (!done()) {
+    const progress = sink.timed + sink.untimed;
+    if (progress !== last) {
+      last = progress;
+      quietSince = clock();
+    } else if (clock() - quietSince > ms) {
+      return;
+    }
+    await sleep(20);
+  }
+}
+
+/**
+ * Publishes timed messages at a steady rate (and bulk ones if asked); measures the deliveries.
+ *
+ * @param {Publisher} publisher
+ * @param {readonly RawClient[]} clients
+ * @param {{ perSecond: number, seconds: number, regions: readonly string[],
+ *   bulk?: { region: string, bytes: number, messageBytes: number } }} traffic
+ * @param {number} targetPid
+ */
+async function run(publisher, clients, traffic, targetPid) {
+  sink = new Sink();
+  const counts = perRegion(clients);
+  const total = Math.round(traffic.perSecond * traffic.seconds);
+  const bulk = traffic.bulk;
+  const bulkCount = bulk === undefined ? 0 : Math.ceil(bulk.bytes / bulk.messageBytes);
+  const padding = bulk === undefined ? "" : "x".repeat(bulk.messageBytes - 120);
+  let expectedTimed = 0;
+  let expectedBulk = 0;
+  const cpu0 = { target: cpuMs(targetPid), self: ownCpuMs() };
+  const started = clock();
+  let sentTimed = 0;
+  let sentBulk = 0;
+  // A 1 ms tick publishes whatever is due: timed messages on their schedule, bulk spread evenly.
+  while (sentTimed < total || sentBulk < bulkCount) {
+    const elapsed = clock() - started;
+    while (sentTimed < total && (sentTimed * 1000) / traffic.perSecond <= elapsed) {
+      const region = /** @type {string} */ (traffic.regions[sentTimed % traffic.regions.length]);
+      publisher.publish(region);
+      expectedTimed += counts.get(region) ?? 0;
+      sentTimed++;
+    }
+    while (
+      bulk !== undefined && sentBulk < bulkCount &&
+      (sentBulk * traffic.seconds * 1000) / bulkCount <= elapsed
+    ) {
+      publisher.publish(bulk.region, padding);
+      expectedBulk += counts.get(bulk.region) ?? 0;
+      sentBulk++;
+    }
+    await sleep(1);
+  }
+  const publishedFor = clock() - started;
+  await settle(() => sink.timed >= expectedTimed && sink.untimed >= expectedBulk, 1500);
+  const receivingFor = Math.max(publishedFor, sink.lastAt - started);
+  return {
+    ...sink.summary(),
+    sent: sentTimed,
+    expected: expectedTimed,
+    received: sink.timed,
+    lossTimed: expectedTimed - sink.timed,
+    expectedBulk,
+    receivedBulk: sink.untimed,
+    deliveriesPerSecond: ((sink.timed + sink.untimed) / receivingFor) * 1000,
+    targetCpuMs: cpuMs(targetPid) - cpu0.target,
+    loadgenCpuMs: ownCpuMs() - cpu0.self,
+    seconds: receivingFor / 1000,
+  };
+}
+
+/**
+ * @param {Record<string, number>} params
+ * @param {string} name
+ * @returns {number}
+ */
+function need(params, name) {
+  const value = params[name];
+  if (typeof value !== "number") throw new TypeError(`Missing parameter: ${name}`);
+  return value;
+}
+
+/** @type {Record<string, (params: Record<string, number>) => Promise<void>>} */
+const scenarios = {
+  /** S1: latency of 1,000 clients over 8 regions at a steady rate. */
+  async s1(params) {
+    const { clients } = await connectClients(
+      need(params, "port"),
+      need(params, "clients"),
+      REGIONS,
+    );
+    const publisher = await Publisher.connect(need(params, "redisPort"));
+    await sleep(500);
+    const result = await run(publisher, clients, {
+      perSecond: need(params, "perSecond"),
+      seconds: need(params, "seconds"),
+      regions: REGIONS,
+    }, need(params, "targetPid"));
+    emit({ scenario: "s1", ...result });
+    publisher.close();
+    for (const client of clients) client.close();
+  },
+
+  /** S3 and memory: 10,000 idle clients of one region, then single messages to all of them. */
+  async s3(params) {
+    const pid = need(params, "targetPid");
+    await sleep(1000);
+    const rssBefore = rssBytes(pid);
+    const { clients, seconds } = await connectClients(
+      need(params, "port"),
+      need(params, "clients"),
+      ["AE"],
+    );
+    await sleep(2000);
+    const rssAfter = rssBytes(pid);
+    const publisher = await Publisher.connect(need(params, "redisPort"));
+    const bursts = [];
+    for (let i = 0; i < need(params, "bursts"); i++) {
+      sink = new Sink();
+      publisher.publish("AE");
+      await settle(() => sink.timed >= clients.length, 2000);
+      // The slowest client's latency: publish until the last client has it.
+      bursts.push(sink.timed >= clients.length ? sink.summary().max : NaN);
+      await sleep(200);
+    }
+    emit({
+      scenario: "s3",
+      connectSeconds: seconds,
+      rssBefore,
+      rssAfter,
+      bytesPerConnection: (rssAfter - rssBefore) / clients.length,
+      bursts,
+    });
+    publisher.close();
+    for (const client of clients) client.close();
+  },
+
+  /** S2: 10,000 clients over 8 regions; the publish rate rises until deliveries stop growing. */
+  async s2(params) {
+    const { clients } = await connectClients(
+      need(params, "port"),
+      need(params, "clients"),
+      REGIONS,
+    );
+    const publisher = await Publisher.connect(need(params, "redisPort"));
+    await sleep(1000);
+    const steps = [];
+    let best = 0;
+    for (
+      let rate = need(params, "startRate");
+      rate <= need(params, "maxRate");
+      rate = Math.round(rate * need(params, "factor"))
+    ) {
+      const result = await run(publisher, clients, {
+        perSecond: rate,
+        seconds: need(params, "secondsPerStep"),
+        regions: REGIONS,
+      }, need(params, "targetPid"));
+      const lossRatio = result.lossTimed / Math.max(1, result.expected);
+      steps.push({ rate, ...result, lossRatio });
+      emit({ scenario: "s2-step", rate, ...result, lossRatio });
+      if (lossRatio > 0.005 || result.deliveriesPerSecond < best * 1.05) break;
+      best = Math.max(best, result.deliveriesPerSecond);
+      await sleep(500);
+    }
+    emit({ scenario: "s2", steps });
+    publisher.close();
+    for (const client of clients) client.close();
+  },
+
+  /**
+   * S4: S1 with bulk traffic to AE: a warm-up, a control phase, then the same with a client on AE
+   * that never reads.
+   */
+  async s4(params) {
+    const pid = need(params, "targetPid");
+    const port = need(params, "port");
+    const { clients } = await connectClients(port, need(params, "clients"), REGIONS);
+    const publisher = await Publisher.connect(need(params, "redisPort"));
+    await sleep(500);
+    const seconds = need(params, "seconds");
+    const bytes = need(params, "bulkBytes");
+    const messageBytes = need(params, "messageBytes");
+    /** @param {number} phaseSeconds */
+    const traffic = (phaseSeconds) => ({
+      perSecond: need(params, "perSecond"),
+      seconds: phaseSeconds,
+      regions: REGIONS,
+      bulk: { region: "AE", bytes: (bytes * phaseSeconds) / seconds, messageBytes },
+    });
+    // Warm up with the same traffic, unmeasured: both measured phases then run on a warm process.
+    await run(publisher, clients, traffic(need(params, "warmupSeconds")), pid);
+    const control = await run(publisher, clients, traffic(seconds), pid);
+    const rssControl = rssBytes(pid);
+    const stalled = await RawClient.connect(port, "AE", false);
+    const withStall = await run(publisher, clients, traffic(seconds), pid);
+    const rssStalled = rssBytes(pid);
+    emit({
+      scenario: "s4",
+      control,
+      stalled: withStall,
+      rssControl,
+      rssStalled,
+      rssGrowth: rssStalled - rssControl,
+    });
+    stalled.close();
+    publisher.close();
+    for (const client of clients) client.close();
+  },
+};
+
+const [name, json] = process.argv.slice(2);
+const scenario = name === undefined ? undefined : scenarios[name];
+if (scenario === undefined || json === undefined) {
+  console.error(`usage: loadgen.mjs <${Object.keys(scenarios).join("|")}> '<json>'`);
+  process.exit(2);
+}
+await scenario(JSON.parse(json));
+process.exit(0);
