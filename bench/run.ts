@@ -10,6 +10,11 @@
  *
  * The table is printed and written to bench/results/<date>-<quick|full>.md.
  *
+ * Environment: BENCH_REDIS_CORE (default 1) pins Redis elsewhere ("0", or "0,1" for either core):
+ * on core 1 the target's core is its own, as in production where Redis runs on another host.
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each target to <dir>/<gateway|baseline>
+ * (summarise one with bench/profile_summary.ts).
+ *
  * @module
  */
 
@@ -25,7 +30,7 @@ const SIZES = FULL
     s1: { clients: 1000, perSecond: 50, seconds: 10, repeats: 3 },
     s2: {
       clients: 10_000,
-      startRate: 20,
+      startRate: 40,
       factor: 1.4,
       maxRate: 2000,
       secondsPerStep: 5,
@@ -38,8 +43,8 @@ const SIZES = FULL
       seconds: 10,
       bulkBytes: 20 * 1048576,
       messageBytes: 16_000,
-      warmupSeconds: 5,
-      repeats: 2,
+      warmupSeconds: 15,
+      repeats: 3,
     },
     s5: { clients: 5000, repeats: 3 },
   }
@@ -47,7 +52,7 @@ const SIZES = FULL
     s1: { clients: 1000, perSecond: 50, seconds: 5, repeats: 2 },
     s2: {
       clients: 10_000,
-      startRate: 20,
+      startRate: 40,
       factor: 1.6,
       maxRate: 2000,
       secondsPerStep: 2,
@@ -77,7 +82,7 @@ const hasTaskset = await new Deno.Command("taskset", { args: ["-V"] }).output().
 );
 
 /** `command` pinned to `core` when taskset exists. */
-function pinned(core: number, command: string, args: string[]): [string, string[]] {
+function pinned(core: number | string, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
 }
 
@@ -98,8 +103,8 @@ async function waitUntil(check: () => Promise<boolean> | boolean, ms: number, wh
   }
 }
 
-/** Core of the benchmark's Redis (BENCH_REDIS_CORE). */
-const REDIS_CORE = Number(Deno.env.get("BENCH_REDIS_CORE") ?? 0);
+/** Core(s) of the benchmark's Redis, as taskset takes them (BENCH_REDIS_CORE). */
+const REDIS_CORE = Deno.env.get("BENCH_REDIS_CORE") ?? "1";
 
 /** A redis-server of the benchmark's own. */
 async function startRedis(): Promise<{ port: number; child: Deno.ChildProcess }> {
@@ -158,17 +163,13 @@ async function startTarget(name: TargetName, port: number, redisPort: number): P
     LOG_LEVEL: "info",
     DRAIN_SECONDS: "0",
   };
-  const denoArgs = name === "gateway"
-    ? [
-      "run",
-      "-q",
-      "-P=gateway",
-      ...(Deno.env.get("BENCH_CPU_PROF")
-        ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("BENCH_CPU_PROF")}`]
-        : []),
-      "main.ts",
-    ]
-    : ["run", "-q", "-A", "bench/baseline.ts"];
+  const profile = Deno.env.get("BENCH_CPU_PROF");
+  const denoArgs = [
+    "run",
+    "-q",
+    ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/${name}`] : []),
+    ...(name === "gateway" ? ["-P=gateway", "main.ts"] : ["-A", "bench/baseline.ts"]),
+  ];
   const [command, args] = pinned(0, Deno.execPath(), denoArgs);
   const child = new Deno.Command(command, {
     args,
@@ -319,7 +320,7 @@ async function machine(): Promise<string> {
   } GiB RAM, Linux ${kernel}, ` +
     `Deno ${Deno.version.deno}, Redis ${redis}; ${
       hasTaskset
-        ? "targets pinned to core 0, load generator and Redis to core 1 (taskset)"
+        ? `targets pinned to core 0, load generator to core 1, Redis to core ${REDIS_CORE} (taskset)`
         : "no taskset: processes not pinned"
     }`;
 }
@@ -340,7 +341,7 @@ function row(
   format: (value: number) => string,
   goal?: { text: string; met: boolean },
 ) {
-  const ratio = Number.isFinite(baseline) && baseline !== 0
+  const ratio = Number.isFinite(baseline) && baseline > 0
     ? (gateway / baseline).toFixed(2) + "×"
     : "—";
   const verdict = goal === undefined ? "" : goal.met ? "✅" : "❌";
@@ -358,6 +359,7 @@ function row(
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const count = (value: number) => Math.round(value).toLocaleString("en-US");
+const percent = (value: number) => `${value.toFixed(0)} %`;
 
 try {
   console.error(`bench: ${FULL ? "full" : "quick"} sizes`);
@@ -466,14 +468,14 @@ try {
       "target CPU at saturation",
       s2g.targetCpu!,
       s2b.targetCpu!,
-      (v) => `${v.toFixed(0)} %`,
+      percent,
     );
     row(
       "S2 throughput",
       "load generator CPU at saturation",
       s2g.loadgenCpu!,
       s2b.loadgenCpu!,
-      (v) => `${v.toFixed(0)} %`,
+      percent,
     );
   }
 
@@ -493,9 +495,13 @@ try {
           "tvs_slow_consumer_closes_total",
         )
         : NaN;
+      const cpu = (phase: Figures, key: string) => phase[key]! / (phase.seconds! * 10);
       return {
         controlP99: r.control.p99!,
         stalledP99: r.stalled.p99!,
+        p99Ratio: r.stalled.p99! / r.control.p99!,
+        targetCpu: cpu(r.stalled, "targetCpuMs"),
+        loadgenCpu: cpu(r.stalled, "loadgenCpuMs"),
         loss: r.stalled.lossTimed! + (r.stalled.expectedBulk! - r.stalled.receivedBulk!),
         rssGrowth: r.rssGrowth,
         slowCloses,
@@ -513,15 +519,27 @@ try {
       s4g.stalledP99!,
       s4b.stalledP99!,
       ms,
-      {
-        text: "≤ 1.5× control",
-        met: s4g.stalledP99! <= 1.5 * s4g.controlP99!,
-      },
+    );
+    row(
+      "S4 slow consumer",
+      "others' p99: with the stalled client ÷ control",
+      s4g.p99Ratio!,
+      s4b.p99Ratio!,
+      (v) => `${v.toFixed(2)}×`,
+      { text: "≤ 1.5×", met: s4g.p99Ratio! <= 1.5 },
     );
     row("S4 slow consumer", "others' lost deliveries", s4g.loss!, s4b.loss!, count, {
       text: "0",
       met: s4g.loss === 0,
     });
+    row("S4 slow consumer", "target CPU, stalled phase", s4g.targetCpu!, s4b.targetCpu!, percent);
+    row(
+      "S4 slow consumer",
+      "load generator CPU, stalled phase",
+      s4g.loadgenCpu!,
+      s4b.loadgenCpu!,
+      percent,
+    );
     const bound = 2 * BUDGET + 16 * 1048576;
     row(
       "S4 slow consumer",
