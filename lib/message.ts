@@ -14,6 +14,7 @@
  */
 
 import { textDirection } from "./direction.ts";
+import { utf8Length } from "./utf8.ts";
 
 /** Why a publication was dropped; the label of `tvs_messages_rejected_total`. */
 export type RejectReason =
@@ -82,7 +83,6 @@ export const LIMITS = {
 } as const;
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
 // C0, DEL and C1 control characters (general category Cc).
 const CONTROL_CHARACTERS = /\p{Cc}/gu;
 
@@ -149,7 +149,7 @@ function characters(text: string): number {
 
 /** The thumbnail as a canonical absolute https URL, or `undefined` when it cannot be one. */
 function safeThumbnail(value: unknown): string | undefined {
-  if (typeof value !== "string" || encoder.encode(value).byteLength > LIMITS.thumbnailBytes) {
+  if (typeof value !== "string" || utf8Length(value) > LIMITS.thumbnailBytes) {
     return undefined;
   }
   let url: URL;

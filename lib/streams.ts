@@ -23,6 +23,11 @@ import { utf8Length } from "./utf8.ts";
  */
 export const SAME_PUBLICATION_MS = 120_000;
 
+/** Longest a delivered publication waits to be recorded by the broker, in ms. */
+const RECORD_INTERVAL_MS = 5;
+/** Ticks without a publication after which the record timer stops (one second). */
+const RECORD_IDLE_TICKS = 200;
+
 /** Options of {@link Streams}. */
 export interface StreamsOptions {
   readonly regions: readonly string[];
@@ -69,7 +74,9 @@ export class Streams {
   readonly #regions = new Map<string, RegionState>();
   /** Delivered publications waiting to be recorded, and the timer that sends them. */
   #unrecorded: [string, RecentFrame, RecordRequest][] = [];
-  #recordTimer: ReturnType<typeof setTimeout> | undefined;
+  #recordTimer: ReturnType<typeof setInterval> | undefined;
+  /** Timer ticks since the last record; the timer stops after {@link RECORD_IDLE_TICKS}. */
+  #idleTicks = 0;
 
   /** Creates empty streams; {@link seed} loads the broker's recorded keys. */
   constructor(broker: Broker, options: StreamsOptions) {
@@ -123,19 +130,35 @@ export class Streams {
   }
 
   /**
-   * Has the broker record a delivered frame, on the next turn of the event loop. Deno writes the
+   * Has the broker record a delivered frame, within {@link RECORD_INTERVAL_MS}. Deno writes the
    * broadcast's frames only once the current turn ends, and anything done before that (encoding a
-   * Redis command, say) delays every one of them; so records go out afterwards, in a batch.
+   * Redis command, say) delays every one of them; so records go out afterwards, in a batch. The
+   * timer repeats while publications flow rather than being created per turn: at a few publications
+   * per second its code is cold, and arming a timer then took 40 µs, as long as 15 sends.
    */
   record(region: string, frame: RecentFrame, request: RecordRequest): void {
     this.#unrecorded.push([region, frame, request]);
-    this.#recordTimer ??= setTimeout(() => this.flush(), 0);
+    this.#idleTicks = 0;
+    this.#recordTimer ??= setInterval(() => this.#tick(), RECORD_INTERVAL_MS);
   }
 
-  /** Sends every waiting record to the broker now. */
-  flush(): void {
-    clearTimeout(this.#recordTimer);
+  #tick(): void {
+    if (this.#unrecorded.length > 0) this.#sendRecords();
+    else if (++this.#idleTicks >= RECORD_IDLE_TICKS) this.#stopRecordTimer();
+  }
+
+  #stopRecordTimer(): void {
+    clearInterval(this.#recordTimer);
     this.#recordTimer = undefined;
+  }
+
+  /** Sends every waiting record to the broker now and stops the timer until the next record. */
+  flush(): void {
+    this.#stopRecordTimer();
+    this.#sendRecords();
+  }
+
+  #sendRecords(): void {
     const batch = this.#unrecorded;
     this.#unrecorded = [];
     for (const [region, frame, request] of batch) {
