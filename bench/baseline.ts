@@ -34,6 +34,10 @@ Deno.serve({
   hostname: Deno.env.get("HOST") ?? "127.0.0.1",
   onListen: ({ port }) => console.log(JSON.stringify({ msg: "listening", port })),
 }, (request) => {
+  // The client library asks over plain HTTP why a handshake failed (the server was down).
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("WebSocket only", { status: 426 });
+  }
   const region = (new URL(request.url).searchParams.get("region") ?? "US").toUpperCase();
   const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 30 });
   socket.onopen = () => clients.get(region)?.add(socket);

@@ -37,6 +37,8 @@ const TITLES = {
   CH: "Grüezi mitenand, Zürich",
   US: "Trending now",
 };
+/** RSS growth over one S4 warm-up phase below which the target's heap counts as settled. */
+const SETTLED_GROWTH = 4 * 1_048_576;
 /** The one buffer every client reads into; each read is consumed before the next. */
 const READ_BUFFER = Buffer.alloc(65_536);
 
@@ -500,8 +502,8 @@ const scenarios = {
   },
 
   /**
-   * S4: S1 with bulk traffic to AE: a warm-up, a control phase, then the same with a client on AE
-   * that never reads.
+   * S4: S1 with bulk traffic to AE: warm-up phases until the target's RSS settles, a control
+   * phase, then the same with a client on AE that never reads.
    */
   async s4(params) {
     const pid = need(params, "targetPid");
@@ -510,21 +512,29 @@ const scenarios = {
     const publisher = await Publisher.connect(need(params, "redisPort"));
     await sleep(500);
     const seconds = need(params, "seconds");
-    const bytes = need(params, "bulkBytes");
     const messageBytes = need(params, "messageBytes");
-    /** @param {number} phaseSeconds */
-    const traffic = (phaseSeconds) => ({
+    const traffic = {
       perSecond: need(params, "perSecond"),
-      seconds: phaseSeconds,
+      seconds,
       regions: REGIONS,
-      bulk: { region: "AE", bytes: (bytes * phaseSeconds) / seconds, messageBytes },
-    });
-    // Warm up with the same traffic, unmeasured: both measured phases then run on a warm process.
-    await run(publisher, clients, traffic(need(params, "warmupSeconds")), pid);
-    const control = await run(publisher, clients, traffic(seconds), pid);
+      bulk: { region: "AE", bytes: need(params, "bulkBytes"), messageBytes },
+    };
+    // Warm up with the same traffic, unmeasured, until a phase grows RSS by less than
+    // SETTLED_GROWTH: V8 sizes its heap to the traffic in steps whose timing depends on the
+    // machine's load, and a step inside the stalled phase would be charged to the stalled client.
+    /** RSS growth of each warm-up phase, in bytes. */
+    const warmups = [];
+    while (warmups.length < need(params, "maxWarmups")) {
+      const before = rssBytes(pid);
+      await run(publisher, clients, traffic, pid);
+      const growth = rssBytes(pid) - before;
+      warmups.push(growth);
+      if (growth < SETTLED_GROWTH) break;
+    }
+    const control = await run(publisher, clients, traffic, pid);
     const rssControl = rssBytes(pid);
     const stalled = await RawClient.connect(port, "AE", false);
-    const withStall = await run(publisher, clients, traffic(seconds), pid);
+    const withStall = await run(publisher, clients, traffic, pid);
     const rssStalled = rssBytes(pid);
     emit({
       scenario: "s4",
@@ -533,6 +543,7 @@ const scenarios = {
       rssControl,
       rssStalled,
       rssGrowth: rssStalled - rssControl,
+      warmups,
     });
     stalled.close();
     publisher.close();

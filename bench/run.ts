@@ -8,7 +8,8 @@
  *   deno task bench -- --full         full sizes
  *   deno task bench -- --only=s1,s3   some scenarios only (s1, s2, s3, s4, s5)
  *
- * The table is printed and written to bench/results/<date>-<quick|full>.md.
+ * The table is printed and written to bench/results/<date>-<quick|full>.md (with `--only`,
+ * <date>-<quick|full>-<scenarios>.md, so a partial run never replaces a whole one).
  *
  * Environment: BENCH_REDIS_CORE (default 1) pins Redis elsewhere ("0", or "0,1" for either core):
  * on core 1 the target's core is its own, as in production where Redis runs on another host.
@@ -18,8 +19,10 @@
  * @module
  */
 
-const FULL = Deno.args.includes("--full");
-const ONLY = Deno.args.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
+/** The command-line flags; `deno task` may pass on its `--` separator. */
+const FLAGS = Deno.args.filter((arg) => arg !== "--");
+const FULL = FLAGS.includes("--full");
+const ONLY = FLAGS.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
 const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
 const ROOT = new URL("../", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -43,7 +46,7 @@ const SIZES = FULL
       seconds: 10,
       bulkBytes: 20 * 1048576,
       messageBytes: 16_000,
-      warmupSeconds: 15,
+      maxWarmups: 6,
       repeats: 3,
     },
     s5: { clients: 5000, repeats: 3 },
@@ -65,7 +68,7 @@ const SIZES = FULL
       seconds: 10,
       bulkBytes: 20 * 1048576,
       messageBytes: 16_000,
-      warmupSeconds: 10,
+      maxWarmups: 1,
       repeats: 1,
     },
     s5: { clients: 5000, repeats: 1 },
@@ -488,7 +491,12 @@ try {
         redisPort: redis.port,
         targetPid: target.pid,
       });
-      const r = result as unknown as { control: Figures; stalled: Figures; rssGrowth: number };
+      const r = result as unknown as {
+        control: Figures;
+        stalled: Figures;
+        rssGrowth: number;
+        warmups: number[];
+      };
       const slowCloses = name === "gateway"
         ? gatewayMetric(
           await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text(),
@@ -505,9 +513,17 @@ try {
         loss: r.stalled.lossTimed! + (r.stalled.expectedBulk! - r.stalled.receivedBulk!),
         rssGrowth: r.rssGrowth,
         slowCloses,
+        warmups: r.warmups.length,
       };
     });
     const s4g = medians(s4.gateway), s4b = medians(s4.baseline);
+    row(
+      "S4 slow consumer",
+      "warm-up phases until RSS grew < 4 MB",
+      s4g.warmups!,
+      s4b.warmups!,
+      count,
+    );
     row("S4 slow consumer", "others' p99, control phase", s4g.controlP99!, s4b.controlP99!, ms);
     row("S4 slow consumer", "clients closed as slow consumers", s4g.slowCloses!, NaN, count, {
       text: "1 (the stalled one)",
@@ -637,7 +653,7 @@ const report = [
   "",
   `Machine: ${description}.`,
   "",
-  `Command: \`deno task bench${FULL ? " -- --full" : ""}\`; ${
+  `Command: \`deno task bench${FLAGS.length > 0 ? ` -- ${FLAGS.join(" ")}` : ""}\`; ${
     ((Date.now() - started) / 1000).toFixed(0)
   } s. ` +
   `Medians of ${
@@ -652,6 +668,8 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-${FULL ? "full" : "quick"}.md`;
+const path = `${ROOT}bench/results/${date}-${FULL ? "full" : "quick"}${
+  ONLY === undefined ? "" : `-${ONLY.join("-")}`
+}.md`;
 await Deno.writeTextFile(path, report);
 console.error(`written to ${path}`);
