@@ -37,10 +37,22 @@ const TITLES = {
   CH: "Grüezi mitenand, Zürich",
   US: "Trending now",
 };
-/** RSS growth over one S4 warm-up phase below which the target's heap counts as settled. */
+/** Change of the RSS level over one S4 warm-up phase below which the target counts as settled. */
 const SETTLED_GROWTH = 4 * 1_048_576;
+/** Interval of the RSS samples of an S4 phase, in ms. */
+const RSS_SAMPLE_MS = 200;
 /** The one buffer every client reads into; each read is consumed before the next. */
 const READ_BUFFER = Buffer.alloc(65_536);
+
+/**
+ * The median of `values` (NaN when empty).
+ *
+ * @param {number[]} values
+ */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : /** @type {number} */ (sorted[Math.floor(sorted.length / 2)]);
+}
 
 /** Wall clock in epoch milliseconds with sub-millisecond resolution. */
 const clock = () => performance.timeOrigin + performance.now();
@@ -519,30 +531,40 @@ const scenarios = {
       regions: REGIONS,
       bulk: { region: "AE", bytes: need(params, "bulkBytes"), messageBytes },
     };
-    // Warm up with the same traffic, unmeasured, until a phase grows RSS by less than
-    // SETTLED_GROWTH: V8 sizes its heap to the traffic in steps whose timing depends on the
-    // machine's load, and a step inside the stalled phase would be charged to the stalled client.
-    /** RSS growth of each warm-up phase, in bytes. */
+    // Under this traffic V8 keeps resizing its heap: the gateway's RSS swings by 30 MB from one
+    // second to the next with no change in what it holds (measured over 150 s: heap in use flat).
+    // So a phase's RSS is the median of samples over its second half, and warm-up phases repeat
+    // until that level moves by less than SETTLED_GROWTH: a stalled client's queue, which only
+    // grows, shows as a higher level; a swing of the heap does not.
+    /** Runs one phase of `traffic`; resolves to its figures and its RSS level. */
+    const phase = async () => {
+      /** @type {number[]} */
+      const samples = [];
+      const sampler = setInterval(() => samples.push(rssBytes(pid)), RSS_SAMPLE_MS);
+      const figures = await run(publisher, clients, traffic, pid);
+      clearInterval(sampler);
+      return { figures, rss: median(samples.slice(Math.floor(samples.length / 2))) };
+    };
+    /** @type {number[]} How much each warm-up phase moved the RSS level, in bytes. */
     const warmups = [];
+    let level = (await phase()).rss;
     while (warmups.length < need(params, "maxWarmups")) {
-      const before = rssBytes(pid);
-      await run(publisher, clients, traffic, pid);
-      const growth = rssBytes(pid) - before;
-      warmups.push(growth);
-      if (growth < SETTLED_GROWTH) break;
+      const next = (await phase()).rss;
+      warmups.push(next - level);
+      const settled = Math.abs(next - level) < SETTLED_GROWTH;
+      level = next;
+      if (settled) break;
     }
-    const control = await run(publisher, clients, traffic, pid);
-    const rssControl = rssBytes(pid);
+    const control = await phase();
     const stalled = await RawClient.connect(port, "AE", false);
-    const withStall = await run(publisher, clients, traffic, pid);
-    const rssStalled = rssBytes(pid);
+    const withStall = await phase();
     emit({
       scenario: "s4",
-      control,
-      stalled: withStall,
-      rssControl,
-      rssStalled,
-      rssGrowth: rssStalled - rssControl,
+      control: control.figures,
+      stalled: withStall.figures,
+      rssControl: control.rss,
+      rssStalled: withStall.rss,
+      rssGrowth: withStall.rss - control.rss,
       warmups,
     });
     stalled.close();
