@@ -180,6 +180,6 @@ export function helpText(version: string): string {
     "publish flags:",
     ...publishLines,
     "",
-    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration.",
+    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration (check-config: 1).",
   ].join("\n");
 }
