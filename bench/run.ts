@@ -19,6 +19,10 @@
  * @module
  */
 
+import { metricValue } from "../tests/support/metrics.ts";
+import { RedisServer } from "../tests/support/redis_server.ts";
+import { freePort, waitFor } from "../tests/support/wait.ts";
+
 /** The command-line flags; `deno task` may pass on its `--` separator. */
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
@@ -89,62 +93,8 @@ function pinned(core: number | string, command: string, args: string[]): [string
   return hasTaskset ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(check: () => Promise<boolean> | boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** Core(s) of the benchmark's Redis, as taskset takes them (BENCH_REDIS_CORE). */
 const REDIS_CORE = Deno.env.get("BENCH_REDIS_CORE") ?? "1";
-
-/** A redis-server of the benchmark's own. */
-async function startRedis(): Promise<{ port: number; child: Deno.ChildProcess }> {
-  const port = freePort();
-  const [command, args] = pinned(REDIS_CORE, "redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ]);
-  const child = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
-  await waitUntil(
-    async () => {
-      try {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        conn.close();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    5000,
-    "redis",
-  );
-  return { port, child };
-}
-
-async function flushRedis(port: number): Promise<void> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode("*1\r\n$8\r\nFLUSHALL\r\n"));
-  await conn.read(new Uint8Array(64));
-  conn.close();
-}
 
 interface Target {
   readonly pid: number;
@@ -198,13 +148,12 @@ async function startTarget(name: TargetName, port: number, redisPort: number): P
     }
   })();
   if (name === "gateway") {
-    await waitUntil(
+    await waitFor(
       async () =>
         (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text(), () => "")).includes(
           '"ready"',
         ),
-      10_000,
-      "gateway ready",
+      { timeoutMs: 10_000, intervalMs: 50, what: "gateway ready" },
     );
   }
   return {
@@ -260,12 +209,6 @@ async function loadgen(
   return events;
 }
 
-/** A sample of a Prometheus text body, or NaN. */
-function gatewayMetric(text: string, sample: string): number {
-  const line = text.split("\n").find((candidate) => candidate.startsWith(sample + " "));
-  return line === undefined ? NaN : Number(line.slice(sample.length + 1));
-}
-
 const median = (values: number[]) => {
   const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
@@ -279,14 +222,13 @@ type Figures = Record<string, number>;
 async function compare(
   scenario: string,
   repeats: number,
-  redisPort: number,
   once: (target: Target, name: TargetName) => Promise<Figures>,
 ): Promise<Record<TargetName, Figures[]>> {
   const results: Record<TargetName, Figures[]> = { gateway: [], baseline: [] };
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const name of ["gateway", "baseline"] as const) {
-      await flushRedis(redisPort);
-      const target = await startTarget(name, freePort(), redisPort);
+      await redis.command("FLUSHALL");
+      const target = await startTarget(name, await freePort(), redis.port);
       try {
         const figures = await once(target, name);
         results[name].push(figures);
@@ -331,9 +273,16 @@ async function machine(): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 
 const started = Date.now();
-const redis = await startRedis();
+const redis = await RedisServer.start({
+  launch: (args) => pinned(REDIS_CORE, "redis-server", args),
+});
 const rows: string[][] = [];
 const failures: string[] = [];
+
+/** A scenario's sizes with where its load generator finds the target and the Redis. */
+function scenarioParams(sizes: Record<string, number>, target: Target): Record<string, number> {
+  return { ...sizes, port: target.port, redisPort: redis.port, targetPid: target.pid };
+}
 
 /** Adds a table row; `goal` checks the gateway's figure (and ratio), if there is a target. */
 function row(
@@ -369,13 +318,8 @@ try {
 
   // S1 latency.
   if (wanted("s1")) {
-    const s1 = await compare("S1", SIZES.s1.repeats, redis.port, async (target) => {
-      const [result] = await loadgen("s1", {
-        ...SIZES.s1,
-        port: target.port,
-        redisPort: redis.port,
-        targetPid: target.pid,
-      });
+    const s1 = await compare("S1", SIZES.s1.repeats, async (target) => {
+      const [result] = await loadgen("s1", scenarioParams(SIZES.s1, target));
       const r = result as unknown as Figures;
       return {
         p50: r.p50!,
@@ -401,13 +345,8 @@ try {
 
   // S3 burst and memory per idle connection (10,000 clients of one region).
   if (wanted("s3")) {
-    const s3 = await compare("S3", SIZES.s3.repeats, redis.port, async (target) => {
-      const [result] = await loadgen("s3", {
-        ...SIZES.s3,
-        port: target.port,
-        redisPort: redis.port,
-        targetPid: target.pid,
-      });
+    const s3 = await compare("S3", SIZES.s3.repeats, async (target) => {
+      const [result] = await loadgen("s3", scenarioParams(SIZES.s3, target));
       const r = result as unknown as { bytesPerConnection: number; bursts: number[] };
       return { burst: median(r.bursts), bytesPerConnection: r.bytesPerConnection };
     });
@@ -431,13 +370,8 @@ try {
 
   // S2 throughput.
   if (wanted("s2")) {
-    const s2 = await compare("S2", SIZES.s2.repeats, redis.port, async (target) => {
-      const events = await loadgen("s2", {
-        ...SIZES.s2,
-        port: target.port,
-        redisPort: redis.port,
-        targetPid: target.pid,
-      });
+    const s2 = await compare("S2", SIZES.s2.repeats, async (target) => {
+      const events = await loadgen("s2", scenarioParams(SIZES.s2, target));
       const steps = events.filter((event) => event.scenario === "s2-step") as unknown as Figures[];
       const good = steps.filter((step) => step.lossRatio! <= 0.005);
       const best = good.reduce(
@@ -484,13 +418,8 @@ try {
 
   // S4 slow consumer.
   if (wanted("s4")) {
-    const s4 = await compare("S4", SIZES.s4.repeats, redis.port, async (target, name) => {
-      const [result] = await loadgen("s4", {
-        ...SIZES.s4,
-        port: target.port,
-        redisPort: redis.port,
-        targetPid: target.pid,
-      });
+    const s4 = await compare("S4", SIZES.s4.repeats, async (target, name) => {
+      const [result] = await loadgen("s4", scenarioParams(SIZES.s4, target));
       const r = result as unknown as {
         control: Figures;
         stalled: Figures;
@@ -498,7 +427,7 @@ try {
         warmups: number[];
       };
       const slowCloses = name === "gateway"
-        ? gatewayMetric(
+        ? metricValue(
           await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text(),
           "tvs_slow_consumer_closes_total",
         )
@@ -572,16 +501,11 @@ try {
 
   // S5 reconnect storm.
   if (wanted("s5")) {
-    const s5 = await compare("S5", SIZES.s5.repeats, redis.port, async (first, name) => {
+    const s5 = await compare("S5", SIZES.s5.repeats, async (first, name) => {
       let target = first;
       let refusals = NaN;
       let downtime = NaN;
-      const events = await loadgen("s5", {
-        ...SIZES.s5,
-        port: first.port,
-        redisPort: redis.port,
-        targetPid: first.pid,
-      }, async (event) => {
+      const events = await loadgen("s5", scenarioParams(SIZES.s5, first), async (event) => {
         if (event.scenario !== "s5-ready") return;
         const stopping = performance.now();
         await target.stop("SIGTERM");
@@ -639,8 +563,7 @@ try {
     });
   }
 } finally {
-  redis.child.kill("SIGTERM");
-  await redis.child.status;
+  await redis.stop();
 }
 
 const header = ["scenario", "figure", "tvs-realtime", "baseline", "ratio", "target", ""];

@@ -22,7 +22,7 @@ import {
 import { Hub } from "./hub.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics, type RegionCounters } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
 import type { RecentFrame } from "./recent_frames.ts";
 import { Streams } from "./streams.ts";
@@ -318,15 +318,15 @@ export class Gateway {
     }
     const request = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
     const frame = this.#streams.deliver(region, request);
-    this.#broadcast(region, frame);
+    this.#broadcast(region, frame, counters);
     this.#streams.record(region, frame, request);
   }
 
-  #broadcast(region: string, frame: RecentFrame): void {
+  #broadcast(region: string, frame: RecentFrame, counters: RegionCounters): void {
     const started = performance.now();
-    const result = this.#hub.broadcast(region, frame.frame, frame.bytes, frame.fingerprint);
+    const result = this.#hub.broadcast(region, frame);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
-    this.#metrics.region(region).deliveries.inc(result.delivered);
+    counters.deliveries.inc(result.delivered);
   }
 
   /**

@@ -102,8 +102,9 @@ export class Hub {
     return clients;
   }
 
-  /** Sends `frame`, `bytes` long in UTF-8, of the publication `fingerprint`, to `region`. */
-  broadcast(region: string, frame: string, bytes: number, fingerprint: string): BroadcastResult {
+  /** Sends `held.frame` to `region`'s live clients and holds it for the recovering ones. */
+  broadcast(region: string, held: HeldFrame): BroadcastResult {
+    const { frame, bytes } = held;
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
     const clients = this.#live.get(region);
     if (clients === undefined) return result;
@@ -117,10 +118,10 @@ export class Hub {
     }
     const recovering = this.#recovering.get(region);
     if (recovering !== undefined && recovering.size > 0) {
-      for (const [client, held] of recovering) {
-        held.frames.push({ fingerprint, frame, bytes });
-        held.bytes += bytes;
-        if (held.bytes > this.#maxHeldBytes) {
+      for (const [client, holding] of recovering) {
+        holding.frames.push(held);
+        holding.bytes += bytes;
+        if (holding.bytes > this.#maxHeldBytes) {
           client.close(CLOSE_CODES.slowConsumer);
           result.dropped++;
         }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Admission } from "../lib/admission.ts";
-import { metricValue, startTestGateway } from "./support/gateway.ts";
+import { startTestGateway } from "./support/gateway.ts";
+import { metricValue } from "./support/metrics.ts";
 import { TestClient } from "./support/ws_client.ts";
 
 Deno.test("admission counts sockets in all and per address, and releases them", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { metricValue, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { metricValue } from "./support/metrics.ts";
 import { RedisServer } from "./support/redis_server.ts";
 import { delay, waitFor } from "./support/wait.ts";
 import { TestClient } from "./support/ws_client.ts";

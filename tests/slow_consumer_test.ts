@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { metricValue } from "./support/gateway.ts";
+import { metricValue } from "./support/metrics.ts";
 import { GatewayProcess } from "./support/gateway_process.ts";
 import { RawWebSocket } from "./support/raw_ws.ts";
 import { RedisServer } from "./support/redis_server.ts";

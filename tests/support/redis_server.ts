@@ -15,18 +15,29 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (written < bytes.byteLength) written += await conn.write(bytes.subarray(written));
 }
 
+/** Options of {@link RedisServer.start}. */
+export interface RedisServerOptions {
+  /**
+   * The command line that runs `redis-server` with `args` (the benchmark pins it to a core).
+   * @default `redis-server <args>`
+   */
+  readonly launch?: (args: string[]) => [string, string[]];
+}
+
 /** A running (or stopped) test Redis. */
 export class RedisServer {
   readonly port: number;
+  readonly #launch: (args: string[]) => [string, string[]];
   #process: Deno.ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, options: RedisServerOptions) {
     this.port = port;
+    this.#launch = options.launch ?? ((args) => ["redis-server", args]);
   }
 
   /** Starts a server on a free port, without persistence. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.restart();
     return server;
   }
@@ -39,22 +50,19 @@ export class RedisServer {
   /** Starts the server again on the same port and waits until it answers. */
   async restart(): Promise<void> {
     if (this.#process !== undefined) throw new Error("Redis is already running");
-    this.#process = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "no",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const [command, args] = this.#launch([
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "no",
+    ]);
+    this.#process = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
     await waitFor(async () => (await this.command("PING").catch(() => "")) === "+PONG", {
       timeoutMs: 5000,
       what: `redis-server on port ${this.port}`,
