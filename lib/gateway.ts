@@ -335,12 +335,17 @@ export class Gateway {
    */
   async #recover(client: Client, region: string, cursor: Cursor | null): Promise<void> {
     const catchUp = await this.#streams.catchUp(region, cursor);
-    if (catchUp.brokerError !== undefined) {
+    if (catchUp.result === "unavailable") {
+      this.#metrics.recoveries.inc({ result: catchUp.result });
       this.#metrics.brokerErrors.inc({ operation: "recover" });
       this.#brokerFailures.record("recover", {
         operation: "recover",
         ...errorFields(catchUp.brokerError),
       });
+      // Telling the client "not recovered" would make it drop a cursor the history may still
+      // cover once the broker is back: it reconnects with the cursor instead.
+      client.close(CLOSE_CODES.tryAgainLater);
+      return;
     }
     if (!client.open) return;
     this.#metrics.recoveries.inc({ result: catchUp.result });

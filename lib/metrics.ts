@@ -167,7 +167,8 @@ export class Metrics {
   /** Clients catching up on a region, by outcome. */
   readonly recoveries = new Counter({
     name: "tvs_recoveries_total",
-    help: "Regions a client caught up on: subscribed (no position), recovered, not_recovered",
+    help: "Regions a client caught up on: subscribed (no position), recovered, not_recovered, " +
+      "unavailable (broker unreachable, client told to reconnect)",
     labelNames: ["result"],
     registers: [this.registry],
   });

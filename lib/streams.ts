@@ -51,15 +51,17 @@ export interface CatchUpFrame {
 }
 
 /** What a client connecting with (or without) a cursor gets before going live. */
-export interface CatchUp {
+export type CatchUp = {
   readonly result: "subscribed" | "recovered" | "not_recovered";
   /** The `subscribed` or `recovery` frame. */
   readonly control: string;
   /** The missed messages, oldest first. */
   readonly frames: readonly CatchUpFrame[];
-  /** The broker could not be asked; set when it failed. */
-  readonly brokerError?: unknown;
-}
+} | {
+  /** The broker could not be asked: the answer is unknown, not negative. */
+  readonly result: "unavailable";
+  readonly brokerError: unknown;
+};
 
 interface RegionState {
   readonly keys: RecentKeys;
@@ -192,8 +194,7 @@ export class Streams {
     try {
       recovery = await this.#broker.recover(region, cursor);
     } catch (brokerError) {
-      const control = recoveryFrame(region, { recovered: false, replayed: 0, position: null });
-      return { result: "not_recovered", control, frames: [], brokerError };
+      return { result: "unavailable", brokerError };
     }
     const position = positionToken(region, recovery.position);
     if (cursor === null) {

@@ -18,6 +18,7 @@ export const CLOSE_CODES = /** @type {const} */ ({
   policyViolation: { code: 1008, reconnect: false, reason: "Too many inbound messages" },
   messageTooBig: { code: 1009, reconnect: false, reason: "Inbound message over the size limit" },
   serviceRestart: { code: 1012, reconnect: true, reason: "Gateway restarting, reconnect" },
+  tryAgainLater: { code: 1013, reconnect: true, reason: "Recovery unavailable, reconnect later" },
   slowConsumer: { code: 4001, reconnect: true, reason: "Slow consumer, reconnect later" },
 });
 

@@ -6,7 +6,7 @@ import {
   reconnectAfterRefusal,
 } from "../static/close_codes.js";
 
-Deno.test("restart, idle, lost connection and slow consumer mean reconnect; policy codes mean stop", () => {
+Deno.test("restart, idle, lost connection, try again later and slow consumer mean reconnect; policy codes mean stop", () => {
   const expected: [number, boolean][] = [
     [1000, false],
     [1001, true],
@@ -14,6 +14,7 @@ Deno.test("restart, idle, lost connection and slow consumer mean reconnect; poli
     [1008, false],
     [1009, false],
     [1012, true],
+    [1013, true],
     [4001, true],
     [1005, true], // not in the table: transient
     [4999, true],

@@ -115,6 +115,7 @@ Deno.test("a client without a cursor learns where the region stands", async () =
   assert.match(JSON.parse(empty.control).position, /^FI:[0-9a-z]{8}:0$/);
   s.deliver("FI", { fingerprint: fp(9), body: body("m"), dedupeKey: null });
   const later = await s.catchUp("FI", null);
+  assert.equal(later.result, "subscribed");
   assert.equal(JSON.parse(later.control).position, `FI:${fp(9)}`);
 });
 
