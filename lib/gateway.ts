@@ -335,8 +335,8 @@ export class Gateway {
    */
   async #recover(client: Client, region: string, cursor: Cursor | null): Promise<void> {
     const catchUp = await this.#streams.catchUp(region, cursor);
+    this.#metrics.recoveries.inc({ result: catchUp.result });
     if (catchUp.result === "unavailable") {
-      this.#metrics.recoveries.inc({ result: catchUp.result });
       this.#metrics.brokerErrors.inc({ operation: "recover" });
       this.#brokerFailures.record("recover", {
         operation: "recover",
@@ -348,7 +348,6 @@ export class Gateway {
       return;
     }
     if (!client.open) return;
-    this.#metrics.recoveries.inc({ result: catchUp.result });
     client.send(catchUp.control, utf8Length(catchUp.control));
     const sent = new Set<string>();
     for (const frame of catchUp.frames) {
@@ -386,6 +385,7 @@ export class Gateway {
     } else if (state === "closed") {
       this.#logger.info("broker closed", { broker: kind });
     } else {
+      this.#streams.brokerLost();
       this.#logger.warn("broker unavailable, retrying", { broker: kind, state, cause });
     }
   }

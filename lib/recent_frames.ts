@@ -38,6 +38,11 @@ export class RecentFrames {
     if (this.#frames.length > this.#capacity) this.#frames.shift();
   }
 
+  /** Forgets every frame. */
+  clear(): void {
+    this.#frames.length = 0;
+  }
+
   /** The frames delivered after the one with `fingerprint`, or `undefined` if it is not here. */
   after(fingerprint: string): RecentFrame[] | undefined {
     const index = this.#frames.findLastIndex((frame) => frame.fingerprint === fingerprint);

@@ -108,6 +108,15 @@ export class Streams {
   }
 
   /**
+   * The broker is unreachable: publications may now go by unseen, so this instance's recent frames
+   * no longer tell what followed a cursor. Forgetting them sends cursors to the broker's history,
+   * which other instances kept writing (or, while it cannot be asked, has the client come back).
+   */
+  brokerLost(): void {
+    for (const state of this.#regions.values()) state.recent.clear();
+  }
+
+  /**
    * Whether the publication with `fingerprint` (and `dedupeKey`) is new in `region`, remembering
    * it if so: not the same bytes again, nor the same key within the window.
    */

@@ -13,18 +13,12 @@ async function withRedisGateway(
   const redis = await RedisServer.start();
   const gateway = await startTestGateway({ REDIS_URL: redis.url, ...env });
   try {
-    await waitFor(() => ready(gateway), { what: "gateway ready" });
+    await waitFor(() => gateway.ready(), { what: "gateway ready" });
     await fn(gateway, redis);
   } finally {
     await gateway.close();
     await redis.stop();
   }
-}
-
-async function ready(gateway: TestGateway): Promise<boolean> {
-  const response = await fetch(`${gateway.http}/readyz`);
-  await response.body?.cancel();
-  return response.status === 200;
 }
 
 let videos = 0;
@@ -219,7 +213,7 @@ Deno.test("after Redis is killed and restarted the same clients receive again wi
       await redis.publish("tvs:CZ", trending("CZ", "before"));
       await client.waitForFrames(1);
       await redis.kill();
-      await waitFor(async () => !(await ready(gateway)), { what: "not ready" });
+      await waitFor(async () => !(await gateway.ready()), { what: "not ready" });
       const restartedAt = performance.now();
       await redis.restart();
       // Publish until the gateway is subscribed again: the first copy that arrives measures it.
@@ -255,7 +249,7 @@ Deno.test("with Redis down at start the gateway listens, is not ready, and logs 
     assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
     await delay(1500);
     await redis.restart();
-    await waitFor(() => ready(gateway), { timeoutMs: 2000, what: "ready once Redis is up" });
+    await waitFor(() => gateway.ready(), { timeoutMs: 2000, what: "ready once Redis is up" });
     const client = await TestClient.connect(`${gateway.ws}/?region=GB`);
     await redis.publish("tvs:GB", trending("GB", "hello"));
     await client.waitForFrames(1);
@@ -342,7 +336,7 @@ Deno.test("two gateways on one Redis each deliver a video once, and drop its re-
       await TestClient.connect(`${second.ws}/?region=DK`),
     ];
     try {
-      await waitFor(() => ready(second), { what: "second gateway ready" });
+      await waitFor(() => second.ready(), { what: "second gateway ready" });
       for (const ts of [1732800000, 1732800300, 1732800600]) {
         await redis.publish(
           "tvs:DK",

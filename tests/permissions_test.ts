@@ -56,9 +56,7 @@ Deno.test("the gateway works under exactly those permissions, Redis included", a
   const redis = await RedisServer.start();
   const gateway = await GatewayProcess.start({ REDIS_URL: redis.url });
   try {
-    await waitFor(async () =>
-      (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"')
-    );
+    await waitFor(() => gateway.ready());
     const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
     await redis.publish(
       "tvs:AE",

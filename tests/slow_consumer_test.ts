@@ -35,12 +35,7 @@ Deno.test("a client that never reads while 20 MB goes to AE: readers get everyth
   const readers: TestClient[] = [];
   let stalled: RawWebSocket | undefined;
   try {
-    await waitFor(
-      async () => (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"'),
-      {
-        what: "gateway ready",
-      },
-    );
+    await waitFor(() => gateway.ready(), { what: "gateway ready" });
     for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
     const padding = "ع".repeat((MESSAGE_BYTES - 200) / 2);
     let published = 0;

@@ -27,12 +27,7 @@ function observe(client: TvsClient): Seen {
 }
 
 async function ready(gateway: TestGateway): Promise<void> {
-  await waitFor(
-    async () => (await fetch(`${gateway.http}/readyz`).then((r) => r.text())).includes('"ready"'),
-    {
-      what: "gateway ready",
-    },
-  );
+  await waitFor(() => gateway.ready(), { what: "gateway ready" });
 }
 
 /** Publishes `count` messages to `region` on Redis at `perSecond`, titled by their index. */

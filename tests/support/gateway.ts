@@ -18,6 +18,8 @@ export interface TestGateway extends RunningGateway {
   readonly logs: Record<string, unknown>[];
   /** Body of `GET /metrics`. */
   metricsText(): Promise<string>;
+  /** Whether `GET /readyz` answers 200, as a load balancer's probe asks. */
+  ready(): Promise<boolean>;
 }
 
 /** Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). */
@@ -37,6 +39,11 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     logs,
     async metricsText() {
       return await (await fetch(`${http}/metrics`)).text();
+    },
+    async ready() {
+      const response = await fetch(`${http}/readyz`);
+      await response.body?.cancel();
+      return response.status === 200;
     },
   };
 }

@@ -76,6 +76,13 @@ export class GatewayProcess {
     return await (await fetch(`${this.http}/metrics`)).text();
   }
 
+  /** Whether `GET /readyz` answers 200, as a load balancer's probe asks. */
+  async ready(): Promise<boolean> {
+    const response = await fetch(`${this.http}/readyz`);
+    await response.body?.cancel();
+    return response.status === 200;
+  }
+
   /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for the end. */
   async stop(): Promise<void> {
     try {
