@@ -1,6 +1,7 @@
 /**
- * One WebSocket connection: its regions, its state, sending, receiving and closing. The only
- * module that calls `socket.send` or `socket.close`, so every guard on a socket lives here.
+ * One WebSocket connection: its regions, its state, sending, receiving and closing. Every guard on
+ * a socket lives here; the one other module that sends, the broadcast loop (`audience.ts`), only
+ * sends within the budget below and leaves everything else to {@link Client.send}.
  *
  * Slow consumers. Deno keeps every byte queued for a peer that stops reading, and `close()` does
  * not free it while the peer stays stalled. So each client has a byte budget, checked through
@@ -12,7 +13,8 @@
  * close event that a stalled peer may never produce. What stays queued for a stalled client is
  * bounded by twice the budget plus one frame. The queue is tracked as an upper bound (last
  * measured `bufferedAmount` plus bytes sent since), so `bufferedAmount` is only read when the
- * bound says the budget might be reached.
+ * bound says the budget might be reached. The bound lives in a shared typed array
+ * (`queue_bounds.ts`), where the broadcast loop reads it without touching the client.
  *
  * Inbound limits. Deno 2.9 drops the TCP connection without sending the close frame when frames
  * keep arriving after `close()`, so a client breaking a limit would never see why. Such a client
@@ -25,6 +27,7 @@
 
 import { CLOSE_CODES } from "../static/close_codes.js";
 import type { Cursor } from "./broker.ts";
+import type { QueueBounds } from "./queue_bounds.ts";
 import { utf8Length } from "./utf8.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
@@ -61,6 +64,8 @@ export const VIOLATION_MAX_WAIT_MS = 2000;
 export interface ClientContext {
   /** Most bytes queued on the socket before the client is closed as slow. */
   readonly maxBufferedBytes: number;
+  /** Where every open client's queued-bytes bound is kept. */
+  readonly bounds: QueueBounds;
   /** How long a closing socket may take to confirm before it is given up, in ms. */
   readonly closeTimeoutMs: number;
   /** The handshake completed; the client may join the registry. */
@@ -104,8 +109,8 @@ export class Client implements EventListenerObject {
   /** A limit the client broke, waiting for the client to be quiet before the close frame. */
   #violation: { readonly close: CloseCode; readonly deadline: number } | undefined;
   #violationTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Upper bound of the bytes queued on the socket. */
-  #queuedBound = 0;
+  /** Slot of the upper bound of the bytes queued on the socket, while open. */
+  #slot = -1;
   /** Set while the client is over its budget, until the grace period tells burst from stall. */
   #suspectTimer: ReturnType<typeof setTimeout> | undefined;
   #tokens = INBOUND_BURST;
@@ -127,6 +132,7 @@ export class Client implements EventListenerObject {
       case "open":
         if (this.#state !== "connecting") return;
         this.#state = "open";
+        this.#slot = this.#context.bounds.allocate();
         this.#context.onOpen(this);
         return;
       case "close":
@@ -146,6 +152,16 @@ export class Client implements EventListenerObject {
     return this.#state === "open";
   }
 
+  /** The socket, for the broadcast loop (`audience.ts`); everything else sends through {@link send}. */
+  get socket(): WebSocket {
+    return this.#socket;
+  }
+
+  /** Slot of the client's queued-bytes bound in the shared {@link QueueBounds}, while open. */
+  get slot(): number {
+    return this.#slot;
+  }
+
   /**
    * Sends one text frame of `bytes` UTF-8 bytes if the socket is open and within its budget.
    * Never throws, never waits.
@@ -153,13 +169,15 @@ export class Client implements EventListenerObject {
   send(frame: string, bytes: number): SendOutcome {
     if (this.#state !== "open") return SendOutcome.Skipped;
     const budget = this.#context.maxBufferedBytes;
-    if (this.#queuedBound + bytes > budget) {
-      this.#queuedBound = this.#socket.bufferedAmount;
-      if (this.#queuedBound + bytes > 2 * budget) {
+    const bounds = this.#context.bounds.values;
+    const slot = this.#slot;
+    if (bounds[slot]! + bytes > budget) {
+      bounds[slot] = this.#socket.bufferedAmount;
+      if (bounds[slot]! + bytes > 2 * budget) {
         this.close(CLOSE_CODES.slowConsumer);
         return SendOutcome.Dropped;
       }
-      if (this.#queuedBound + bytes > budget) this.#suspect();
+      if (bounds[slot]! + bytes > budget) this.#suspect();
     }
     try {
       this.#socket.send(frame);
@@ -167,7 +185,7 @@ export class Client implements EventListenerObject {
       // The runtime closed the socket between our check and the send; its close event follows.
       return SendOutcome.Skipped;
     }
-    this.#queuedBound += bytes;
+    bounds[slot]! += bytes;
     return SendOutcome.Delivered;
   }
 
@@ -178,10 +196,11 @@ export class Client implements EventListenerObject {
    */
   async sendPaced(frame: string, bytes: number): Promise<boolean> {
     const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
-    while (this.#queuedBound + bytes > this.#context.maxBufferedBytes) {
-      if (this.#state !== "open") return false;
-      this.#queuedBound = this.#socket.bufferedAmount;
-      if (this.#queuedBound + bytes <= this.#context.maxBufferedBytes) break;
+    const budget = this.#context.maxBufferedBytes;
+    while (this.#state === "open" && this.#context.bounds.values[this.#slot]! + bytes > budget) {
+      const queued = this.#socket.bufferedAmount;
+      this.#context.bounds.values[this.#slot] = queued;
+      if (queued + bytes <= budget) break;
       if (performance.now() > deadline) {
         this.close(CLOSE_CODES.slowConsumer);
         return false;
@@ -207,8 +226,9 @@ export class Client implements EventListenerObject {
     this.#suspectTimer = setTimeout(() => {
       this.#suspectTimer = undefined;
       if (this.#state !== "open") return;
-      this.#queuedBound = this.#socket.bufferedAmount;
-      if (this.#queuedBound > this.#context.maxBufferedBytes) this.close(CLOSE_CODES.slowConsumer);
+      const queued = this.#socket.bufferedAmount;
+      this.#context.bounds.values[this.#slot] = queued;
+      if (queued > this.#context.maxBufferedBytes) this.close(CLOSE_CODES.slowConsumer);
     }, SLOW_CONSUMER_GRACE_MS);
   }
 
@@ -281,10 +301,12 @@ export class Client implements EventListenerObject {
 
   #leave(code: number): void {
     if (this.#state === "closed") return;
+    const wasOpen = this.#state === "open";
     this.#state = "closed";
     clearTimeout(this.#suspectTimer);
     this.#suspectTimer = undefined;
     this.#context.onClose(this, code);
+    if (wasOpen) this.#context.bounds.release(this.#slot);
   }
 
   #release(timedOut: boolean): void {

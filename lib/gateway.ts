@@ -20,6 +20,7 @@ import {
   refused,
 } from "./handshake.ts";
 import { Hub } from "./hub.ts";
+import { QueueBounds } from "./queue_bounds.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
 import { Metrics, type RegionCounters } from "./metrics.ts";
@@ -86,7 +87,11 @@ export class Gateway {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
-    const hub = new Hub(config.regions, { maxHeldBytes: 2 * config.maxBufferedBytes });
+    const bounds = new QueueBounds();
+    const hub = new Hub(config.regions, bounds, {
+      maxQueuedBytes: config.maxBufferedBytes,
+      maxHeldBytes: 2 * config.maxBufferedBytes,
+    });
     this.#streams = new Streams(this.#broker, {
       regions: config.regions,
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
@@ -116,6 +121,7 @@ export class Gateway {
     });
     this.#clientContext = {
       maxBufferedBytes: config.maxBufferedBytes,
+      bounds,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
       onOpen: (client) => this.#onClientOpen(client),
       onClose: (client, code) => this.#onClientClose(client, code),

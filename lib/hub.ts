@@ -1,7 +1,7 @@
 /**
  * The local fan-out: region → connected clients. A broadcast serialises nothing and awaits
  * nothing: the caller hands over one frame, already serialised and measured, and every open client
- * of the region gets that same string, each send guarded on its own.
+ * of the region gets that same string, each send within the client's budget (`audience.ts`).
  *
  * A client catching up on a region (its history is being replayed) is "recovering" there: instead
  * of sending, the broadcast keeps the frame for it until the replay is done; then the client goes
@@ -11,17 +11,9 @@
  */
 
 import { CLOSE_CODES } from "../static/close_codes.js";
-import { type Client, SendOutcome } from "./client.ts";
-
-/** Counts of one broadcast. */
-export interface BroadcastResult {
-  /** Frames handed to sockets. */
-  delivered: number;
-  /** Clients of the region whose socket was not open. */
-  skipped: number;
-  /** Clients over their byte budget, now closed as slow consumers. */
-  dropped: number;
-}
+import { Audience, type BroadcastResult } from "./audience.ts";
+import type { Client } from "./client.ts";
+import type { QueueBounds } from "./queue_bounds.ts";
 
 /** A frame kept for a recovering client. */
 export interface HeldFrame {
@@ -38,18 +30,23 @@ interface Held {
 
 /** Clients by region. */
 export class Hub {
-  readonly #live = new Map<string, Set<Client>>();
+  readonly #live = new Map<string, Audience>();
   readonly #recovering = new Map<string, Map<Client, Held>>();
   readonly #maxHeldBytes: number;
   #size = 0;
 
   /**
-   * Creates a hub for exactly these regions; other regions have no clients. A recovering client
-   * holding more than `maxHeldBytes` is closed as a slow consumer.
+   * Creates a hub for exactly these regions; other regions have no clients. A live client may have
+   * `maxQueuedBytes` queued (tracked in `bounds`); a recovering client holding more than
+   * `maxHeldBytes` is closed as a slow consumer.
    */
-  constructor(regions: readonly string[], options: { readonly maxHeldBytes: number }) {
+  constructor(
+    regions: readonly string[],
+    bounds: QueueBounds,
+    options: { readonly maxQueuedBytes: number; readonly maxHeldBytes: number },
+  ) {
     for (const region of regions) {
-      this.#live.set(region, new Set());
+      this.#live.set(region, new Audience(bounds, { maxQueuedBytes: options.maxQueuedBytes }));
       this.#recovering.set(region, new Map());
     }
     this.#maxHeldBytes = options.maxHeldBytes;
@@ -81,7 +78,7 @@ export class Hub {
   /** Removes `client` from every region. Call once per added client. */
   remove(client: Client): void {
     for (const region of client.regions) {
-      this.#live.get(region)?.delete(client);
+      this.#live.get(region)?.remove(client);
       this.#recovering.get(region)?.delete(client);
     }
     this.#size--;
@@ -95,7 +92,9 @@ export class Hub {
   /** Every client, once each, whatever its regions. */
   all(): Set<Client> {
     const clients = new Set<Client>();
-    for (const set of this.#live.values()) for (const client of set) clients.add(client);
+    for (const audience of this.#live.values()) {
+      for (const client of audience.clients) clients.add(client);
+    }
     for (const map of this.#recovering.values()) {
       for (const client of map.keys()) clients.add(client);
     }
@@ -106,16 +105,7 @@ export class Hub {
   broadcast(region: string, held: HeldFrame): BroadcastResult {
     const { frame, bytes } = held;
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
-    const clients = this.#live.get(region);
-    if (clients === undefined) return result;
-    // A client dropped as slow removes itself from `clients` during the loop; Set iteration
-    // allows deleting the current element.
-    for (const client of clients) {
-      const outcome = client.send(frame, bytes);
-      if (outcome === SendOutcome.Delivered) result.delivered++;
-      else if (outcome === SendOutcome.Dropped) result.dropped++;
-      else result.skipped++;
-    }
+    this.#live.get(region)?.broadcast(frame, bytes, result);
     const recovering = this.#recovering.get(region);
     if (recovering !== undefined && recovering.size > 0) {
       for (const [client, holding] of recovering) {

@@ -132,6 +132,39 @@ Deno.test("a peer that never answers pings is removed after the idle timeout, wi
   });
 });
 
+Deno.test("whichever clients leave, each one still connected gets every message exactly once", async () => {
+  await withGateway({ MAX_CONNECTIONS_PER_IP: "100" }, async (gateway) => {
+    // Every third client also listens to GB, so leaving touches two regions' lists.
+    const clients = await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) => TestClient.connect(`${gateway.ws}/?region=${i % 3 === 0 ? "AE,GB" : "AE"}`),
+      ),
+    );
+    const leaving = new Set([0, 29, 1, 28, 15, 14, 3, 9, 21]);
+    const staying = clients.filter((_, i) => !leaving.has(i));
+    try {
+      await Promise.all([...leaving].map((i) => clients[i]!.close()));
+      await waitFor(async () => (await metric(gateway, 'tvs_connections{region="AE"}')) === 21, {
+        what: "21 AE clients left",
+      });
+      await publish(gateway, "AE", { video_id: "first" });
+      await publish(gateway, "GB", { video_id: "gb" });
+      await publish(gateway, "AE", { video_id: "second" });
+      for (const [i, client] of clients.entries()) {
+        if (leaving.has(i)) continue;
+        const expected = i % 3 === 0 ? ["first", "gb", "second"] : ["first", "second"];
+        await client.waitForFrames(expected.length);
+        // Anything extra (a duplicate) would have arrived with the last message.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(client.messages.map((m) => m.video_id), expected, `client ${i}`);
+      }
+    } finally {
+      await Promise.all(staying.map((client) => client.close()));
+    }
+  });
+});
+
 Deno.test("after many connect/disconnect cycles the registry and gauges are exactly what is connected", async () => {
   await withGateway({ MAX_CONNECTIONS_PER_IP: "1000" }, async (gateway) => {
     const keep = await TestClient.connect(`${gateway.ws}/?region=GB,US`);

@@ -1,0 +1,39 @@
+/**
+ * Upper bounds of the bytes queued on each open client's socket, side by side in one typed array.
+ * The broadcast loop (`audience.ts`) checks and raises a client's bound there without reading the
+ * client object: at 10,000 connections, reaching every client object on every send cost a quarter
+ * of a microsecond per send in cache misses. An open client holds one slot.
+ *
+ * @module
+ */
+
+const INITIAL_SLOTS = 1024;
+
+/** The queued-bytes bounds of every open client, by slot. */
+export class QueueBounds {
+  #values = new Float64Array(INITIAL_SLOTS);
+  readonly #free: number[] = [];
+  #next = 0;
+
+  /** The bounds by slot. A new array once {@link allocate} grows it: read it afresh each time. */
+  get values(): Float64Array {
+    return this.#values;
+  }
+
+  /** A free slot, its bound zero. */
+  allocate(): number {
+    const slot = this.#free.pop() ?? this.#next++;
+    if (slot === this.#values.length) {
+      const grown = new Float64Array(2 * this.#values.length);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[slot] = 0;
+    return slot;
+  }
+
+  /** Gives `slot` back; its holder must not use it any more. */
+  release(slot: number): void {
+    this.#free.push(slot);
+  }
+}
