@@ -152,7 +152,7 @@ export class Client implements EventListenerObject {
     return this.#state === "open";
   }
 
-  /** The socket, for the broadcast loop (`audience.ts`); everything else sends through {@link send}. */
+  /** The socket, for the broadcast loop (`audience.ts`); all else sends through {@link send}. */
   get socket(): WebSocket {
     return this.#socket;
   }

@@ -20,11 +20,11 @@ import {
   refused,
 } from "./handshake.ts";
 import { Hub } from "./hub.ts";
-import { QueueBounds } from "./queue_bounds.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
 import { Metrics, type RegionCounters } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
+import { QueueBounds } from "./queue_bounds.ts";
 import type { RecentFrame } from "./recent_frames.ts";
 import { Streams } from "./streams.ts";
 import { utf8Length } from "./utf8.ts";
