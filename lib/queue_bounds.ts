@@ -1,8 +1,8 @@
 /**
  * Upper bounds of the bytes queued on each open client's socket, side by side in one typed array.
  * The broadcast loop (`audience.ts`) checks and raises a client's bound there without reading the
- * client object: at 10,000 connections, reaching every client object on every send cost a quarter
- * of a microsecond per send in cache misses. An open client holds one slot.
+ * client object: over the same 10,000 sockets, a loop through the client objects spent 1.41-1.50 µs
+ * per send against 1.27-1.45 µs for this layout. An open client holds one slot.
  *
  * @module
  */
