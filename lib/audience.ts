@@ -23,16 +23,14 @@ export interface BroadcastResult {
 /** One region's live clients. */
 export class Audience {
   readonly #bounds: QueueBounds;
-  readonly #budget: number;
   readonly #clients: Client[] = [];
   readonly #sockets: WebSocket[] = [];
   readonly #slots: number[] = [];
   readonly #index = new Map<Client, number>();
 
-  /** An empty audience whose clients may each have `maxQueuedBytes` queued. */
-  constructor(bounds: QueueBounds, options: { readonly maxQueuedBytes: number }) {
+  /** An empty audience whose clients' queues are bounded in `bounds`. */
+  constructor(bounds: QueueBounds) {
     this.#bounds = bounds;
-    this.#budget = options.maxQueuedBytes;
   }
 
   /** Number of clients. */
@@ -45,9 +43,8 @@ export class Audience {
     return this.#clients;
   }
 
-  /** Adds an open client; nothing if it is already here. */
+  /** Adds an open client that is not here yet (a client's regions are distinct). */
   add(client: Client): void {
-    if (this.#index.has(client)) return;
     this.#index.set(client, this.#clients.length);
     this.#clients.push(client);
     this.#sockets.push(client.socket);
@@ -75,7 +72,7 @@ export class Audience {
   /** Sends `frame` of `bytes` UTF-8 bytes to every client, adding to `result`. Never throws. */
   broadcast(frame: string, bytes: number, result: BroadcastResult): void {
     const bounds = this.#bounds.values;
-    const budget = this.#budget;
+    const budget = this.#bounds.budget;
     const sockets = this.#sockets;
     const slots = this.#slots;
     // Downwards: a client closed as slow is replaced by the last one, which was already served.

@@ -62,9 +62,7 @@ export const VIOLATION_MAX_WAIT_MS = 2000;
 
 /** What is shared by every client of a gateway: settings and callbacks, created once. */
 export interface ClientContext {
-  /** Most bytes queued on the socket before the client is closed as slow. */
-  readonly maxBufferedBytes: number;
-  /** Where every open client's queued-bytes bound is kept. */
+  /** Where every open client's queued-bytes bound is kept, and the budget it is held to. */
   readonly bounds: QueueBounds;
   /** How long a closing socket may take to confirm before it is given up, in ms. */
   readonly closeTimeoutMs: number;
@@ -168,8 +166,7 @@ export class Client implements EventListenerObject {
    */
   send(frame: string, bytes: number): SendOutcome {
     if (this.#state !== "open") return SendOutcome.Skipped;
-    const budget = this.#context.maxBufferedBytes;
-    const bounds = this.#context.bounds.values;
+    const { budget, values: bounds } = this.#context.bounds;
     const slot = this.#slot;
     if (bounds[slot]! + bytes > budget) {
       bounds[slot] = this.#socket.bufferedAmount;
@@ -196,7 +193,7 @@ export class Client implements EventListenerObject {
    */
   async sendPaced(frame: string, bytes: number): Promise<boolean> {
     const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
-    const budget = this.#context.maxBufferedBytes;
+    const budget = this.#context.bounds.budget;
     while (this.#state === "open" && this.#context.bounds.values[this.#slot]! + bytes > budget) {
       const queued = this.#socket.bufferedAmount;
       this.#context.bounds.values[this.#slot] = queued;
@@ -228,7 +225,7 @@ export class Client implements EventListenerObject {
       if (this.#state !== "open") return;
       const queued = this.#socket.bufferedAmount;
       this.#context.bounds.values[this.#slot] = queued;
-      if (queued > this.#context.maxBufferedBytes) this.close(CLOSE_CODES.slowConsumer);
+      if (queued > this.#context.bounds.budget) this.close(CLOSE_CODES.slowConsumer);
     }, SLOW_CONSUMER_GRACE_MS);
   }
 

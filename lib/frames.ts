@@ -62,14 +62,14 @@ export function subscribedFrame(region: string, position: string): string {
 /**
  * The first frame of a region for a client that gave a cursor: whether every message since is
  * coming (`recovered`, then `replayed` messages follow), or the client must refresh its view.
- * `position` is where the client stands afterwards (absent when the broker could not be asked).
+ * `position` is where the client stands afterwards.
  */
 export function recoveryFrame(
   region: string,
   recovery: {
     readonly recovered: boolean;
     readonly replayed: number;
-    readonly position: string | null;
+    readonly position: string;
   },
 ): string {
   return JSON.stringify({
@@ -77,6 +77,6 @@ export function recoveryFrame(
     region,
     recovered: recovery.recovered,
     replayed: recovery.replayed,
-    ...(recovery.position !== null && { position: recovery.position }),
+    position: recovery.position,
   });
 }

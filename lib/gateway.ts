@@ -87,11 +87,8 @@ export class Gateway {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
-    const bounds = new QueueBounds();
-    const hub = new Hub(config.regions, bounds, {
-      maxQueuedBytes: config.maxBufferedBytes,
-      maxHeldBytes: 2 * config.maxBufferedBytes,
-    });
+    const bounds = new QueueBounds(config.maxBufferedBytes);
+    const hub = new Hub(config.regions, bounds, { maxHeldBytes: 2 * config.maxBufferedBytes });
     this.#streams = new Streams(this.#broker, {
       regions: config.regions,
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
@@ -120,7 +117,6 @@ export class Gateway {
       level: "error",
     });
     this.#clientContext = {
-      maxBufferedBytes: config.maxBufferedBytes,
       bounds,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
       onOpen: (client) => this.#onClientOpen(client),

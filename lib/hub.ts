@@ -36,17 +36,17 @@ export class Hub {
   #size = 0;
 
   /**
-   * Creates a hub for exactly these regions; other regions have no clients. A live client may have
-   * `maxQueuedBytes` queued (tracked in `bounds`); a recovering client holding more than
-   * `maxHeldBytes` is closed as a slow consumer.
+   * Creates a hub for exactly these regions; other regions have no clients. A live client's queue
+   * is bounded in `bounds`; a recovering client holding more than `maxHeldBytes` is closed as a
+   * slow consumer.
    */
   constructor(
     regions: readonly string[],
     bounds: QueueBounds,
-    options: { readonly maxQueuedBytes: number; readonly maxHeldBytes: number },
+    options: { readonly maxHeldBytes: number },
   ) {
     for (const region of regions) {
-      this.#live.set(region, new Audience(bounds, { maxQueuedBytes: options.maxQueuedBytes }));
+      this.#live.set(region, new Audience(bounds));
       this.#recovering.set(region, new Map());
     }
     this.#maxHeldBytes = options.maxHeldBytes;

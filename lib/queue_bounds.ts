@@ -9,11 +9,18 @@
 
 const INITIAL_SLOTS = 1024;
 
-/** The queued-bytes bounds of every open client, by slot. */
+/** The queued-bytes bounds of every open client, by slot, and the budget they are held to. */
 export class QueueBounds {
+  /** Most bytes a client may have queued before it is a slow consumer (see `client.ts`). */
+  readonly budget: number;
   #values = new Float64Array(INITIAL_SLOTS);
   readonly #free: number[] = [];
   #next = 0;
+
+  /** Bounds held to `budget` bytes per client. */
+  constructor(budget: number) {
+    this.budget = budget;
+  }
 
   /** The bounds by slot. A new array once {@link allocate} grows it: read it afresh each time. */
   get values(): Float64Array {

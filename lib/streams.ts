@@ -186,14 +186,9 @@ export class Streams {
    */
   async catchUp(region: string, cursor: Cursor | null): Promise<CatchUp> {
     const recent = this.#state(region).recent;
-    const cursorText = cursor === null
-      ? null
-      : cursor.kind === "message"
-      ? messageId(region, cursor.fingerprint)
-      : positionToken(region, cursor.position);
     if (cursor?.kind === "message") {
       const after = recent.after(cursor.fingerprint);
-      if (after !== undefined) return recovered(region, after, cursorText);
+      if (after !== undefined) return recovered(region, after, cursor);
     }
     if (cursor === null && recent.last !== undefined) {
       const position = messageId(region, recent.last.fingerprint);
@@ -222,7 +217,7 @@ export class Streams {
     const known = new Set(replayed.map((frame) => frame.fingerprint));
     const unrecorded = recent.unrecordedAt(recovery.position)
       .filter((frame) => !known.has(frame.fingerprint));
-    return recovered(region, [...replayed, ...unrecorded], cursorText);
+    return recovered(region, [...replayed, ...unrecorded], cursor);
   }
 
   #state(region: string): RegionState {
@@ -232,13 +227,14 @@ export class Streams {
   }
 }
 
-function recovered(
-  region: string,
-  frames: readonly CatchUpFrame[],
-  cursor: string | null,
-): CatchUp {
+/** A recovery of `frames` after `cursor`; the client then stands at the last one, or still at it. */
+function recovered(region: string, frames: readonly CatchUpFrame[], cursor: Cursor): CatchUp {
   const last = frames.at(-1);
-  const position = last === undefined ? cursor : messageId(region, last.fingerprint);
+  const position = last !== undefined
+    ? messageId(region, last.fingerprint)
+    : cursor.kind === "message"
+    ? messageId(region, cursor.fingerprint)
+    : positionToken(region, cursor.position);
   return {
     result: "recovered",
     control: recoveryFrame(region, { recovered: true, replayed: frames.length, position }),
