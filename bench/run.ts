@@ -19,7 +19,7 @@
  * @module
  */
 
-import { metricValue } from "../tests/support/metrics.ts";
+import { fetchMetrics, isReady, metricValue } from "../tests/support/metrics.ts";
 import { RedisServer } from "../tests/support/redis_server.ts";
 import { freePort, waitFor } from "../tests/support/wait.ts";
 
@@ -148,13 +148,11 @@ async function startTarget(name: TargetName, port: number, redisPort: number): P
     }
   })();
   if (name === "gateway") {
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text(), () => "")).includes(
-          '"ready"',
-        ),
-      { timeoutMs: 10_000, intervalMs: 50, what: "gateway ready" },
-    );
+    await waitFor(() => isReady(`http://127.0.0.1:${port}`), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "gateway ready",
+    });
   }
   return {
     pid: child.pid,
@@ -428,7 +426,7 @@ try {
       };
       const slowCloses = name === "gateway"
         ? metricValue(
-          await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text(),
+          await fetchMetrics(`http://127.0.0.1:${target.port}`),
           "tvs_slow_consumer_closes_total",
         )
         : NaN;
@@ -513,7 +511,7 @@ try {
         downtime = (performance.now() - stopping) / 1000;
       });
       if (name === "gateway") {
-        const metrics = await (await fetch(`http://127.0.0.1:${target.port}/metrics`)).text();
+        const metrics = await fetchMetrics(`http://127.0.0.1:${target.port}`);
         refusals = [
           ...metrics.matchAll(
             /^tvs_handshake_refusals_total\{reason="too_many_connections(?:_per_ip)?"\} (\d+)/gm,

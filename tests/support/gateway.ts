@@ -7,6 +7,7 @@
 import { loadConfig } from "../../lib/config.ts";
 import { Logger } from "../../lib/log.ts";
 import { type RunningGateway, startGateway } from "../../lib/server.ts";
+import { fetchMetrics, isReady } from "./metrics.ts";
 
 /** An in-process gateway with its captured logs. */
 export interface TestGateway extends RunningGateway {
@@ -37,13 +38,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     http,
     ws: `ws://127.0.0.1:${running.port}`,
     logs,
-    async metricsText() {
-      return await (await fetch(`${http}/metrics`)).text();
-    },
-    async ready() {
-      const response = await fetch(`${http}/readyz`);
-      await response.body?.cancel();
-      return response.status === 200;
-    },
+    metricsText: () => fetchMetrics(http),
+    ready: () => isReady(http),
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import { baseEnv, gatewayArgs, PROJECT_ROOT } from "./cli.ts";
+import { fetchMetrics, isReady } from "./metrics.ts";
 import { waitFor } from "./wait.ts";
 
 /** A running gateway process and its parsed log lines. */
@@ -72,15 +73,13 @@ export class GatewayProcess {
   }
 
   /** Body of `GET /metrics`. */
-  async metricsText(): Promise<string> {
-    return await (await fetch(`${this.http}/metrics`)).text();
+  metricsText(): Promise<string> {
+    return fetchMetrics(this.http);
   }
 
   /** Whether `GET /readyz` answers 200, as a load balancer's probe asks. */
-  async ready(): Promise<boolean> {
-    const response = await fetch(`${this.http}/readyz`);
-    await response.body?.cancel();
-    return response.status === 200;
+  ready(): Promise<boolean> {
+    return isReady(this.http);
   }
 
   /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for the end. */
