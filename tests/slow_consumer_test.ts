@@ -58,7 +58,22 @@ Deno.test("a client that never reads while 20 MB goes to AE: readers get everyth
         // Readers keep up as browsers would; a stalled client never reads a byte.
         for (const reader of readers) await reader.waitForFrames(published, 10_000);
       }
+      // Every message also goes to Redis's history after delivery; when Redis lags (beside other
+      // suites), 20 MB of records can wait in the gateway. RSS is read once they are all in.
+      await waitFor(async () => (await recorded()) === published, {
+        timeoutMs: 10_000,
+        what: `${published} records in Redis`,
+      });
     };
+    const recorded = async () =>
+      Number(
+        (await redis.command(
+          "EVAL",
+          "return tonumber(redis.call('HGET', KEYS[1], 'top'))",
+          "1",
+          "tvs:{AE}:meta",
+        )).slice(1),
+      );
     const rss = async () =>
       metricValue(await gateway.metricsText(), "process_resident_memory_bytes");
 
