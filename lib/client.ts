@@ -166,15 +166,14 @@ export class Client implements EventListenerObject {
    */
   send(frame: string, bytes: number): SendOutcome {
     if (this.#state !== "open") return SendOutcome.Skipped;
-    const { budget, values: bounds } = this.#context.bounds;
-    const slot = this.#slot;
-    if (bounds[slot]! + bytes > budget) {
-      bounds[slot] = this.#socket.bufferedAmount;
-      if (bounds[slot]! + bytes > 2 * budget) {
+    const budget = this.#context.bounds.budget;
+    if (this.#context.bounds.values[this.#slot]! + bytes > budget) {
+      const queued = this.#measureQueue();
+      if (queued + bytes > 2 * budget) {
         this.close(CLOSE_CODES.slowConsumer);
         return SendOutcome.Dropped;
       }
-      if (bounds[slot]! + bytes > budget) this.#suspect();
+      if (queued + bytes > budget) this.#suspect();
     }
     try {
       this.#socket.send(frame);
@@ -182,7 +181,7 @@ export class Client implements EventListenerObject {
       // The runtime closed the socket between our check and the send; its close event follows.
       return SendOutcome.Skipped;
     }
-    bounds[slot]! += bytes;
+    this.#context.bounds.values[this.#slot]! += bytes;
     return SendOutcome.Delivered;
   }
 
@@ -195,9 +194,7 @@ export class Client implements EventListenerObject {
     const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
     const budget = this.#context.bounds.budget;
     while (this.#state === "open" && this.#context.bounds.values[this.#slot]! + bytes > budget) {
-      const queued = this.#socket.bufferedAmount;
-      this.#context.bounds.values[this.#slot] = queued;
-      if (queued + bytes <= budget) break;
+      if (this.#measureQueue() + bytes <= budget) break;
       if (performance.now() > deadline) {
         this.close(CLOSE_CODES.slowConsumer);
         return false;
@@ -223,10 +220,15 @@ export class Client implements EventListenerObject {
     this.#suspectTimer = setTimeout(() => {
       this.#suspectTimer = undefined;
       if (this.#state !== "open") return;
-      const queued = this.#socket.bufferedAmount;
-      this.#context.bounds.values[this.#slot] = queued;
-      if (queued > this.#context.bounds.budget) this.close(CLOSE_CODES.slowConsumer);
+      if (this.#measureQueue() > this.#context.bounds.budget) this.close(CLOSE_CODES.slowConsumer);
     }, SLOW_CONSUMER_GRACE_MS);
+  }
+
+  /** The bytes queued on the socket now, which become the client's bound again. */
+  #measureQueue(): number {
+    const queued = this.#socket.bufferedAmount;
+    this.#context.bounds.values[this.#slot] = queued;
+    return queued;
   }
 
   #shut(close: CloseCode): void {

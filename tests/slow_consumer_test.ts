@@ -65,6 +65,7 @@ Deno.test("a client that never reads while 20 MB goes to AE: readers get everyth
         what: `${published} records in Redis`,
       });
     };
+    // The stream's top offset, as an integer reply: `command` reads only a reply's first line.
     const recorded = async () =>
       Number(
         (await redis.command(
