@@ -5,6 +5,7 @@ import { CONTENT_SECURITY_POLICY } from "../lib/static_assets.ts";
 import { SCREENSHOTS, withPage } from "./support/browser.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { freePort } from "./support/wait.ts";
+import type { Page } from "playwright-core";
 
 let videos = 0;
 
@@ -16,6 +17,15 @@ async function publish(gateway: TestGateway, message: Record<string, unknown>): 
   });
   const answer = await response.text();
   assert.equal(response.status, 202, answer);
+}
+
+/**
+ * The region picker's option names, once the page has filled it: that waits for `/config.json`,
+ * which the page fetches after its load event.
+ */
+async function regionOptions(page: Page): Promise<string[]> {
+  await page.waitForSelector("#region option", { state: "attached" });
+  return await page.locator("#region option").allTextContents();
 }
 
 await Deno.mkdir(SCREENSHOTS, { recursive: true });
@@ -238,7 +248,7 @@ Deno.test("the region picker shows native names, remembers the choice, and ?regi
   try {
     await withPage(async ({ page }) => {
       await page.goto(`${gateway.http}/`);
-      const names = await page.locator("#region option").allTextContents();
+      const names = await regionOptions(page);
       assert.deepEqual(names, [
         "الإمارات العربية المتحدة",
         "Suomi",
@@ -254,8 +264,10 @@ Deno.test("the region picker shows native names, remembers the choice, and ?regi
       await page.waitForSelector('#status[data-status="live"]');
       assert.match(page.url(), /\?region=FI$/);
       await page.goto(`${gateway.http}/`);
+      await regionOptions(page);
       assert.equal(await page.locator("#region").inputValue(), "FI", "remembered across reloads");
       await page.goto(`${gateway.http}/?region=dk`);
+      await regionOptions(page);
       assert.equal(await page.locator("#region").inputValue(), "DK");
       await page.waitForSelector('#status[data-status="live"]');
       await publish(gateway, { region: "DK", title: "Hygge i København" });
