@@ -382,6 +382,7 @@ export class Gateway {
     if (state === "ready") {
       if (this.#everReady) this.#metrics.brokerReconnects.inc();
       this.#everReady = true;
+      this.#streams.subscribed();
       void this.#seed();
       this.#logger.info("broker ready", { broker: kind, regions: this.#config.regions });
     } else if (state === "closed") {

@@ -132,3 +132,23 @@ Deno.test("an unknown cursor is not recovered, and says where the region stands"
     position: `AE:${fp(1)}`,
   });
 });
+
+Deno.test("right after subscribing, a replay waits for what other instances are still recording", async () => {
+  const broker = new CountingBroker();
+  const other = streams(broker).streams;
+  await deliverAndRecord(other, "AE", 1);
+  // The other instance delivered message 2 just before this one subscribed; its record is on its
+  // way (it goes out with the other instance's next batch).
+  const request = { fingerprint: fp(2), body: body("m2"), dedupeKey: null };
+  other.record("AE", other.deliver("AE", request), request);
+  const fresh = streams(broker).streams;
+  fresh.subscribed();
+  try {
+    const catchUp = await fresh.catchUp("AE", { kind: "message", fingerprint: fp(1) });
+    assert.equal(catchUp.result, "recovered");
+    if (catchUp.result !== "recovered") return;
+    assert.deepEqual(catchUp.frames.map((frame) => frame.fingerprint), [fp(2)]);
+  } finally {
+    other.flush();
+  }
+});
