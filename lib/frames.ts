@@ -30,6 +30,13 @@ export function positionToken(region: string, position: StreamPosition): string 
   return `${region}:${position.epoch}:${position.offset}`;
 }
 
+/** `cursor` in `region` as the string a client gives back: the inverse of {@link parseCursor}. */
+export function cursorToken(region: string, cursor: Cursor): string {
+  return cursor.kind === "message"
+    ? messageId(region, cursor.fingerprint)
+    : positionToken(region, cursor.position);
+}
+
 /** Reads a message id or a stream position; `null` when it is neither. */
 export function parseCursor(text: string): RegionCursor | null {
   const message = MESSAGE_ID.exec(text);

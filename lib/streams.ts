@@ -12,7 +12,14 @@
  */
 
 import type { Broker, Cursor, RecordRequest } from "./broker.ts";
-import { messageId, positionToken, recoveryFrame, subscribedFrame, withId } from "./frames.ts";
+import {
+  cursorToken,
+  messageId,
+  positionToken,
+  recoveryFrame,
+  subscribedFrame,
+  withId,
+} from "./frames.ts";
 import { type RecentFrame, RecentFrames } from "./recent_frames.ts";
 import { RecentKeys } from "./recent_keys.ts";
 import { utf8Length } from "./utf8.ts";
@@ -257,9 +264,7 @@ function recovered(region: string, frames: readonly CatchUpFrame[], cursor: Curs
   const last = frames.at(-1);
   const position = last !== undefined
     ? messageId(region, last.fingerprint)
-    : cursor.kind === "message"
-    ? messageId(region, cursor.fingerprint)
-    : positionToken(region, cursor.position);
+    : cursorToken(region, cursor);
   return {
     result: "recovered",
     control: recoveryFrame(region, { recovered: true, replayed: frames.length, position }),

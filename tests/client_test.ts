@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { metricValue } from "./support/metrics.ts";
 import { RawWebSocket } from "./support/raw_ws.ts";
-import { waitFor } from "./support/wait.ts";
+import { delay, waitFor } from "./support/wait.ts";
 import { TestClient } from "./support/ws_client.ts";
 
 async function withGateway(
@@ -156,7 +156,7 @@ Deno.test("whichever clients leave, each one still connected gets every message 
         const expected = i % 3 === 0 ? ["first", "gb", "second"] : ["first", "second"];
         await client.waitForFrames(expected.length);
         // Anything extra (a duplicate) would have arrived with the last message.
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await delay(50);
         assert.deepEqual(client.messages.map((m) => m.video_id), expected, `client ${i}`);
       }
     } finally {
