@@ -7,11 +7,12 @@
  * not free it while the peer stays stalled. So each client has a byte budget, checked through
  * `bufferedAmount` before every send. Deno counts a send as buffered until its write completes,
  * which happens between event-loop turns, so a burst of broadcasts in one turn queues up even for
- * a client that reads at once. Hence two thresholds: over the budget a client is suspect and keeps
- * receiving; still over it {@link SLOW_CONSUMER_GRACE_MS} later, or over twice the budget at any
- * moment, it is a slow consumer: closed, and out of the registry at once, without waiting for a
- * close event that a stalled peer may never produce. What stays queued for a stalled client is
- * bounded by twice the budget plus one frame. The queue is tracked as an upper bound (last
+ * a client that reads at once (at most half the budget: `publication_pacer.ts`). Hence two
+ * thresholds: over the budget a client is suspect and keeps receiving; still over it
+ * {@link SLOW_CONSUMER_GRACE_MS} later, or over twice the budget at any moment, it is a slow
+ * consumer: closed, and out of the registry at once, without waiting for a close event that a
+ * stalled peer may never produce. What stays queued for a stalled client is bounded by twice the
+ * budget plus one frame. The queue is tracked as an upper bound (last
  * measured `bufferedAmount` plus bytes sent since), so `bufferedAmount` is only read when the
  * bound says the budget might be reached. The bound lives in a shared typed array
  * (`queue_bounds.ts`), where the broadcast loop reads it without touching the client.

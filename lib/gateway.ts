@@ -24,6 +24,7 @@ import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
 import { Metrics, type RegionCounters } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
+import { PublicationPacer } from "./publication_pacer.ts";
 import { QueueBounds } from "./queue_bounds.ts";
 import type { RecentFrame } from "./recent_frames.ts";
 import { Streams } from "./streams.ts";
@@ -70,10 +71,10 @@ export class Gateway {
   #closeTimeouts = 0;
   readonly #streams: Streams;
   /**
-   * Publications waiting while the de-duplication keys are loaded (after a start or a reconnect),
-   * in order; `null` when decisions can be made.
+   * Publications in order: held while the de-duplication keys are loaded (after a start or a
+   * reconnect), then handled at most half a client's byte budget per event-loop turn.
    */
-  #waiting: [string, Uint8Array][] | null = [];
+  readonly #publications: PublicationPacer;
   /** Clients the drain has yet to close, oldest first; `null` once its window has passed. */
   #drainQueue: Client[] | null = [];
   /** Resolves the drain's wait once no socket is left. */
@@ -100,6 +101,12 @@ export class Gateway {
         this.#brokerFailures.record("record", { operation: "record", ...errorFields(error) });
       },
     });
+    // Half the budget: what one turn queues for a client stays within it, with room for what the
+    // turns before left unwritten.
+    this.#publications = new PublicationPacer(
+      config.maxBufferedBytes / 2,
+      (region, payload) => this.#process(region, payload),
+    );
     const admission = new Admission(config);
     this.#hub = hub;
     this.#admission = admission;
@@ -148,7 +155,7 @@ export class Gateway {
   start(): void {
     this.#metrics.brokerConnected.set({ broker: this.#broker.kind }, 0);
     this.#broker.start({
-      publication: (region, payload) => this.#onPublication(region, payload),
+      publication: (region, payload) => this.#publications.push(region, payload),
       stateChange: (state, cause) => this.#onBrokerState(state, cause),
     });
   }
@@ -292,11 +299,6 @@ export class Gateway {
     }
   }
 
-  #onPublication(region: string, payload: Uint8Array): void {
-    if (this.#waiting !== null) this.#waiting.push([region, payload]);
-    else this.#process(region, payload);
-  }
-
   #process(region: string, payload: Uint8Array): void {
     const counters = this.#metrics.region(region);
     counters.received.inc();
@@ -364,16 +366,14 @@ export class Gateway {
 
   /** Loads the broker's de-duplication keys, then lets waiting publications through, in order. */
   async #seed(): Promise<void> {
-    this.#waiting ??= [];
+    this.#publications.hold();
     try {
       await this.#streams.seed();
     } catch (error) {
       this.#metrics.brokerErrors.inc({ operation: "seed" });
       this.#brokerFailures.record("seed", { operation: "seed", ...errorFields(error) });
     }
-    const waiting = this.#waiting;
-    this.#waiting = null;
-    for (const [region, payload] of waiting) this.#process(region, payload);
+    this.#publications.release();
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {

@@ -119,3 +119,45 @@ Deno.test("a client that never reads while 20 MB goes to AE: readers get everyth
     await redis.stop();
   }
 });
+
+Deno.test("a gateway catching up after a pause keeps its readers: a pile of publications is not a slow consumer", async () => {
+  const redis = await RedisServer.start();
+  const gateway = await GatewayProcess.start({
+    REDIS_URL: redis.url,
+    MAX_BUFFERED_BYTES: String(BUDGET),
+  });
+  const readers: TestClient[] = [];
+  try {
+    await waitFor(() => gateway.ready(), { what: "gateway ready" });
+    for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
+    const padding = "ع".repeat((MESSAGE_BYTES - 200) / 2);
+    // Four budgets' worth piles up while the process is stopped (a long GC pause, a VM descheduled)
+    // and reaches it in a few reads once it runs again.
+    const count = Math.ceil((4 * BUDGET) / MESSAGE_BYTES);
+    gateway.signal("SIGSTOP");
+    try {
+      await redis.pipeline(Array.from({ length: count }, (_, i) => [
+        "PUBLISH",
+        "tvs:AE",
+        JSON.stringify({ event: "new_trending", video_id: `v${i}`, title: `#${i}`, padding }),
+      ]));
+    } finally {
+      gateway.signal("SIGCONT");
+    }
+    for (const reader of readers) await reader.waitForFrames(count, 10_000);
+    for (const reader of readers) {
+      assert.deepEqual(
+        reader.messages.map((message) => message.video_id),
+        Array.from({ length: count }, (_, i) => `v${i}`),
+        "every reader got every message, in order",
+      );
+    }
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 0);
+    assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
+  } finally {
+    await Promise.all(readers.map((reader) => reader.close()));
+    await gateway.stop();
+    await redis.stop();
+  }
+});
