@@ -12,10 +12,10 @@
  * {@link SLOW_CONSUMER_GRACE_MS} later, or over twice the budget at any moment, it is a slow
  * consumer: closed, and out of the registry at once, without waiting for a close event that a
  * stalled peer may never produce. What stays queued for a stalled client is bounded by twice the
- * budget plus one frame. The queue is tracked as an upper bound (last
- * measured `bufferedAmount` plus bytes sent since), so `bufferedAmount` is only read when the
- * bound says the budget might be reached. The bound lives in a shared typed array
- * (`queue_bounds.ts`), where the broadcast loop reads it without touching the client.
+ * budget plus one frame. The queue is tracked as an upper bound (last measured `bufferedAmount`
+ * plus bytes sent since), so `bufferedAmount` is only read when the bound says the budget might be
+ * reached. The bound lives in a shared typed array (`queue_bounds.ts`), where the broadcast loop
+ * reads it without touching the client.
  *
  * Inbound limits. Deno 2.9 drops the TCP connection without sending the close frame when frames
  * keep arriving after `close()`, so a client breaking a limit would never see why. Such a client

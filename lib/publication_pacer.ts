@@ -19,9 +19,8 @@ export type PublicationHandler = (region: string, payload: Uint8Array) => void;
 export class PublicationPacer {
   readonly #bytesPerTurn: number;
   readonly #handle: PublicationHandler;
+  /** Publications waiting for a later turn, or for the release, oldest first. */
   readonly #waiting: [string, Uint8Array][] = [];
-  /** Index of the next waiting publication: the queue is consumed without shifting it. */
-  #next = 0;
   #held = true;
   #drainScheduled = false;
   /** Payload bytes handled in the current turn; a microtask zeroes it when the turn ends. */
@@ -43,7 +42,7 @@ export class PublicationPacer {
 
   /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
   push(region: string, payload: Uint8Array): void {
-    if (!this.#held && this.#pending === 0 && this.#spent < this.#bytesPerTurn) {
+    if (!this.#held && this.#waiting.length === 0 && this.#spent < this.#bytesPerTurn) {
       this.#run(region, payload);
     } else {
       this.#waiting.push([region, payload]);
@@ -62,24 +61,16 @@ export class PublicationPacer {
     this.#handleWaiting();
   }
 
-  /** Publications waiting for a later turn, or for the release. */
-  get #pending(): number {
-    return this.#waiting.length - this.#next;
-  }
-
   #handleWaiting(): void {
     if (this.#held) return;
-    while (this.#pending > 0 && this.#spent < this.#bytesPerTurn) {
-      const [region, payload] = this.#waiting[this.#next]!;
-      this.#next++;
+    let handled = 0;
+    while (handled < this.#waiting.length && this.#spent < this.#bytesPerTurn) {
+      const [region, payload] = this.#waiting[handled++]!;
       this.#run(region, payload);
     }
-    if (this.#pending > 0) {
-      this.#scheduleDrain();
-    } else {
-      this.#waiting.length = 0;
-      this.#next = 0;
-    }
+    // Once per turn, so that a backlog that never empties does not keep what it handled.
+    this.#waiting.splice(0, handled);
+    if (this.#waiting.length > 0) this.#scheduleDrain();
   }
 
   #run(region: string, payload: Uint8Array): void {

@@ -138,10 +138,7 @@ Deno.test("sockets that open after the drain window are closed too, and the proc
     MAX_CONNECTIONS_PER_IP: "5000",
   });
   try {
-    // Clients see "open" before the gateway has processed every upgrade: many open late. Not more
-    // sockets: the drain stops waiting for close handshakes 500 ms after its last batch (so that a
-    // restart is short), and beside other test files 2,000 closes did not all finish by then (the
-    // rest were cut with 1001).
+    // Clients see "open" before the gateway has processed every upgrade: many open late.
     const sockets = Array.from({ length: 1000 }, () => new WebSocket(`${gateway.ws}/ws?region=FI`));
     const codes = sockets.map((socket) =>
       new Promise<number>((resolve) => socket.onclose = (event) => resolve(event.code))
@@ -153,7 +150,16 @@ Deno.test("sockets that open after the drain window are closed too, and the proc
     const exitedAfterMs = performance.now() - signalledAt;
     assert.equal(status.code, 0);
     assert.ok(exitedAfterMs < 5000, `exited after ${exitedAfterMs} ms, not at the hard deadline`);
-    assert.deepEqual(new Set(await Promise.all(codes)), new Set([1012]));
+    // The drain stops waiting for close handshakes 500 ms after its last batch, so that a restart
+    // is short; the sockets still closing then are cut by the server's stop, and it logs how many.
+    // On a quiet machine none is: every client sees 1012. Beside other test files some clients now
+    // and then answered too late (at worst 288 of 2,000); only those may see another code, and
+    // never most of them.
+    const drained = gateway.logs.find((line) => line.msg === "drained");
+    const unconfirmed = Number(drained?.unconfirmed);
+    const cut = (await Promise.all(codes)).filter((code) => code !== 1012).length;
+    assert.ok(cut <= unconfirmed, `${cut} clients saw no 1012, ${unconfirmed} left unconfirmed`);
+    assert.ok(cut < sockets.length / 2, `${cut} of ${sockets.length} clients saw no 1012`);
   } finally {
     await gateway.stop();
   }

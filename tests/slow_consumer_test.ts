@@ -37,32 +37,61 @@ const STALLED_PHASES = 3;
 const SETTLED_PHASES = 2;
 const MAX_CONTROL_PHASES = 6;
 
-Deno.test("a client that never reads while 60 MB goes to AE: readers get everything, RSS stays bounded", async () => {
+/** Two-byte padding that makes a publication {@link MESSAGE_BYTES} long. */
+const PADDING = "ع".repeat((MESSAGE_BYTES - 200) / 2);
+
+/** `PUBLISH` of the `index`-th bulk message to AE. */
+function publishCommand(index: number): string[] {
+  const message = {
+    event: "new_trending",
+    video_id: `v${index}`,
+    title: `#${index}`,
+    padding: PADDING,
+  };
+  return ["PUBLISH", "tvs:AE", JSON.stringify(message)];
+}
+
+/** Runs `test` against a gateway on its own Redis with three AE readers; tears all down. */
+async function withReaders(
+  test: (
+    context: { redis: RedisServer; gateway: GatewayProcess; readers: TestClient[] },
+  ) => Promise<void>,
+): Promise<void> {
   const redis = await RedisServer.start();
   const gateway = await GatewayProcess.start({
     REDIS_URL: redis.url,
     MAX_BUFFERED_BYTES: String(BUDGET),
   });
   const readers: TestClient[] = [];
-  let stalled: RawWebSocket | undefined;
   try {
     await waitFor(() => gateway.ready(), { what: "gateway ready" });
     for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
-    const padding = "ع".repeat((MESSAGE_BYTES - 200) / 2);
+    await test({ redis, gateway, readers });
+  } finally {
+    await Promise.all(readers.map((reader) => reader.close()));
+    await gateway.stop();
+    await redis.stop();
+  }
+}
+
+/** Asserts that each reader got messages 0 to `count` - 1, in order, and nothing else. */
+function assertEveryMessageInOrder(readers: readonly TestClient[], count: number): void {
+  for (const reader of readers) {
+    assert.deepEqual(
+      reader.messages.map((message) => message.video_id),
+      Array.from({ length: count }, (_, i) => `v${i}`),
+      "every reader got every message, in order",
+    );
+  }
+}
+
+Deno.test("a client that never reads while 60 MB goes to AE: readers get everything, RSS stays bounded", async () => {
+  await withReaders(async ({ redis, gateway, readers }) => {
     let published = 0;
     const publishPhase = async () => {
       const end = published + Math.ceil(PHASE_BYTES / MESSAGE_BYTES);
       while (published < end) {
-        await redis.pipeline(Array.from({ length: BATCH }, () => [
-          "PUBLISH",
-          "tvs:AE",
-          JSON.stringify({
-            event: "new_trending",
-            video_id: `v${published}`,
-            title: `#${published++}`,
-            padding,
-          }),
-        ]));
+        await redis.pipeline(Array.from({ length: BATCH }, () => publishCommand(published++)));
         // Readers keep up as browsers would; a stalled client never reads a byte.
         for (const reader of readers) await reader.waitForFrames(published, 10_000);
       }
@@ -98,74 +127,45 @@ Deno.test("a client that never reads while 60 MB goes to AE: readers get everyth
       afterControl = now;
       if (quietPhases === SETTLED_PHASES) break;
     }
-    stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
+    const stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
     for (let phase = 0; phase < STALLED_PHASES; phase++) await publishPhase();
     const afterStall = await rss();
+    stalled.close();
 
     const growth = afterStall - afterControl;
     const bound = (STALLED_PHASES * PHASE_BYTES) / 2;
     console.log(
       `slow consumer: RSS ${mb(start)} MB at start; readers-only phases of 20 MB grew it by ` +
-        `${controls.map(mb).join(", ")} MB; ${STALLED_PHASES * 20} MB more with a stalled client ` +
-        `grew it by ${mb(growth)} MB (bound ${mb(bound)} MB)`,
+        `${controls.map(mb).join(", ")} MB; ${mb(STALLED_PHASES * PHASE_BYTES)} MB more with ` +
+        `a stalled client grew it by ${mb(growth)} MB (bound ${mb(bound)} MB)`,
     );
-    for (const reader of readers) {
-      assert.deepEqual(
-        reader.messages.map((message) => message.video_id),
-        Array.from({ length: published }, (_, i) => `v${i}`),
-        "every reader got every message, in order",
-      );
-    }
+    assertEveryMessageInOrder(readers, published);
     const metrics = await gateway.metricsText();
-    assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 1, "only the stalled one");
+    assert.equal(
+      metricValue(metrics, "tvs_slow_consumer_closes_total"),
+      1,
+      "only the stalled one",
+    );
     assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
     assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, bound ${mb(bound)} MB`);
-  } finally {
-    stalled?.close();
-    await Promise.all(readers.map((reader) => reader.close()));
-    await gateway.stop();
-    await redis.stop();
-  }
+  });
 });
 
 Deno.test("a gateway catching up after a pause keeps its readers: a pile of publications is not a slow consumer", async () => {
-  const redis = await RedisServer.start();
-  const gateway = await GatewayProcess.start({
-    REDIS_URL: redis.url,
-    MAX_BUFFERED_BYTES: String(BUDGET),
-  });
-  const readers: TestClient[] = [];
-  try {
-    await waitFor(() => gateway.ready(), { what: "gateway ready" });
-    for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
-    const padding = "ع".repeat((MESSAGE_BYTES - 200) / 2);
+  await withReaders(async ({ redis, gateway, readers }) => {
     // Four budgets' worth piles up while the process is stopped (a long GC pause, a VM descheduled)
     // and reaches it in a few reads once it runs again.
     const count = Math.ceil((4 * BUDGET) / MESSAGE_BYTES);
     gateway.signal("SIGSTOP");
     try {
-      await redis.pipeline(Array.from({ length: count }, (_, i) => [
-        "PUBLISH",
-        "tvs:AE",
-        JSON.stringify({ event: "new_trending", video_id: `v${i}`, title: `#${i}`, padding }),
-      ]));
+      await redis.pipeline(Array.from({ length: count }, (_, i) => publishCommand(i)));
     } finally {
       gateway.signal("SIGCONT");
     }
     for (const reader of readers) await reader.waitForFrames(count, 10_000);
-    for (const reader of readers) {
-      assert.deepEqual(
-        reader.messages.map((message) => message.video_id),
-        Array.from({ length: count }, (_, i) => `v${i}`),
-        "every reader got every message, in order",
-      );
-    }
+    assertEveryMessageInOrder(readers, count);
     const metrics = await gateway.metricsText();
     assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 0);
     assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
-  } finally {
-    await Promise.all(readers.map((reader) => reader.close()));
-    await gateway.stop();
-    await redis.stop();
-  }
+  });
 });
