@@ -34,3 +34,25 @@ Deno.test("text with no strong character is left-to-right", () => {
   assert.equal(textDirection("🔥 2024"), "ltr");
   assert.equal(textDirection("2024 كأس"), "rtl");
 });
+
+/** The definition the module implements, from Unicode properties alone: a test oracle. */
+function directionByProperties(char: string): "rtl" | "ltr" | null {
+  if (char === "\u200F" || char === "\u061C") return "rtl";
+  if (char === "\u200E") return "ltr";
+  if (!/\p{L}/u.test(char)) return null;
+  return /[\p{Script=Arabic}\p{Script=Hebrew}]/u.test(char) ? "rtl" : "ltr";
+}
+
+Deno.test("every Latin-1, Hebrew and Arabic character gets the class its properties give", () => {
+  // The blocks where characters are classed by comparison rather than by the property regexes.
+  for (const [first, last] of [[0x0, 0xff], [0x590, 0x6ff]] as const) {
+    for (let code = first; code <= last; code++) {
+      const char = String.fromCharCode(code);
+      assert.equal(
+        firstStrongDirection(char),
+        directionByProperties(char),
+        `U+${code.toString(16)}`,
+      );
+    }
+  }
+});
