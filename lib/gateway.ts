@@ -22,7 +22,7 @@ import {
 import { Hub } from "./hub.ts";
 import { AggregatedLog, errorFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
-import { Metrics, type RegionCounters } from "./metrics.ts";
+import { Metrics, type RegionCounts } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
 import { PublicationPacer } from "./publication_pacer.ts";
 import { QueueBounds } from "./queue_bounds.ts";
@@ -300,8 +300,8 @@ export class Gateway {
   }
 
   #process(region: string, payload: Uint8Array): void {
-    const counters = this.#metrics.region(region);
-    counters.received.inc();
+    const counts = this.#metrics.region(region);
+    counts.received++;
     const result = this.validate(payload, region);
     if (!result.ok) {
       this.#metrics.messagesRejected.inc({ reason: result.reason });
@@ -313,24 +313,24 @@ export class Gateway {
       return;
     }
     const { message } = result;
-    this.#metrics.lastMessageTime.setToCurrentTime();
+    this.#metrics.messageAccepted();
     for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
     const print = fingerprint(payload);
     if (!this.#streams.admit(region, print, message.dedupeKey)) {
-      counters.deduplicated.inc();
+      counts.deduplicated++;
       return;
     }
     const request = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
     const frame = this.#streams.deliver(region, request);
-    this.#broadcast(region, frame, counters);
+    this.#broadcast(region, frame, counts);
     this.#streams.record(region, frame, request);
   }
 
-  #broadcast(region: string, frame: RecentFrame, counters: RegionCounters): void {
+  #broadcast(region: string, frame: RecentFrame, counts: RegionCounts): void {
     const started = performance.now();
     const result = this.#hub.broadcast(region, frame);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
-    counters.deliveries.inc(result.delivered);
+    counts.deliveries += result.delivered;
   }
 
   /**

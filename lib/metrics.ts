@@ -3,7 +3,8 @@
  * tests, never share counters). prom-client needs no Deno permission; process metrics come from
  * `Deno.memoryUsage()` because its default collectors read `/proc`, which the gateway may not.
  *
- * Hot-path counts are summed per broadcast by the caller and added once, never per delivery.
+ * Hot-path counts are plain numbers ({@link RegionCounts}), summed per broadcast by the caller and
+ * read at scrape time.
  *
  * @module
  */
@@ -24,16 +25,37 @@ export interface MetricsSources {
   draining(): boolean;
 }
 
-/** A counter bound to one label set. */
-interface BoundCounter {
-  inc(value?: number): void;
+/**
+ * The hot-path counts of one region: plain numbers the gateway adds to, copied into their counters
+ * at scrape time. A prom-client counter hashes its labels on every `inc`; on the cold caches a
+ * trending message finds after an idle spell, the four metric updates of a publication took
+ * 14-15 µs (p99 320 µs) against 4 µs (p99 26 µs) this way.
+ */
+export interface RegionCounts {
+  /** Publications received from the broker, valid or not. */
+  received: number;
+  /** Valid publications not sent because their key repeated within the window. */
+  deduplicated: number;
+  /** Frames handed to client sockets. */
+  deliveries: number;
 }
 
-/** The per-region counters of the hot path, bound once so no label object is hashed per call. */
-export interface RegionCounters {
-  readonly received: BoundCounter;
-  readonly deduplicated: BoundCounter;
-  readonly deliveries: BoundCounter;
+/** A counter by region whose value is `key` of each region's counts, read at every scrape. */
+function regionCounter(
+  registry: Registry,
+  counts: ReadonlyMap<string, RegionCounts>,
+  key: keyof RegionCounts,
+  about: { readonly name: string; readonly help: string },
+): Counter {
+  return new Counter({
+    ...about,
+    labelNames: ["region"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [region, count] of counts) this.inc({ region }, count[key]);
+    },
+  });
 }
 
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
@@ -41,12 +63,13 @@ export class Metrics {
   /** The registry `/metrics` renders. */
   readonly registry = new Registry();
 
+  readonly #regionCounts = new Map<string, RegionCounts>();
+  #lastMessageMs = 0;
+
   /** Publications received from the broker, valid or not. */
-  readonly messagesReceived = new Counter({
+  readonly messagesReceived = regionCounter(this.registry, this.#regionCounts, "received", {
     name: "tvs_messages_received_total",
     help: "Publications received from the broker, valid or not",
-    labelNames: ["region"],
-    registers: [this.registry],
   });
 
   /** Publications dropped by validation, by reason. */
@@ -58,12 +81,15 @@ export class Metrics {
   });
 
   /** Valid publications not sent because their key repeated within the window. */
-  readonly messagesDeduplicated = new Counter({
-    name: "tvs_messages_deduplicated_total",
-    help: "Valid publications not sent: same (region, video_id) within the window",
-    labelNames: ["region"],
-    registers: [this.registry],
-  });
+  readonly messagesDeduplicated = regionCounter(
+    this.registry,
+    this.#regionCounts,
+    "deduplicated",
+    {
+      name: "tvs_messages_deduplicated_total",
+      help: "Valid publications not sent: same (region, video_id) within the window",
+    },
+  );
 
   /** Fields removed from accepted messages (a thumbnail that is not https). */
   readonly fieldsRemoved = new Counter({
@@ -82,11 +108,9 @@ export class Metrics {
   });
 
   /** Frames handed to client sockets. */
-  readonly deliveries = new Counter({
+  readonly deliveries = regionCounter(this.registry, this.#regionCounts, "deliveries", {
     name: "tvs_deliveries_total",
     help: "Message frames handed to client sockets",
-    labelNames: ["region"],
-    registers: [this.registry],
   });
 
   /** Subscriptions currently open, by region (a client of two regions counts in both). */
@@ -158,10 +182,11 @@ export class Metrics {
   });
 
   /** Time of the last valid publication, for "no messages for a while" alerts. */
-  readonly lastMessageTime = new Gauge({
+  readonly lastMessageTime: Gauge = new Gauge({
     name: "tvs_last_message_timestamp_seconds",
     help: "Unix time of the last valid publication received",
     registers: [this.registry],
+    collect: (): void => this.lastMessageTime.set(this.#lastMessageMs / 1000),
   });
 
   /** Clients catching up on a region, by outcome. */
@@ -206,6 +231,8 @@ export class Metrics {
 
   /** Creates the metrics; gauges of `sources` are read at every scrape, so they cannot drift. */
   constructor(sources: MetricsSources) {
+    // Every configured region has its series from the start, so `rate()` sees the first message.
+    for (const region of sources.regions) this.region(region);
     this.connections = new Gauge({
       name: "tvs_connections",
       help: "Open client subscriptions by region",
@@ -235,20 +262,19 @@ export class Metrics {
     });
   }
 
-  readonly #regionCounters = new Map<string, RegionCounters>();
-
-  /** The counters of `region`. */
-  region(region: string): RegionCounters {
-    let counters = this.#regionCounters.get(region);
-    if (counters === undefined) {
-      counters = {
-        received: this.messagesReceived.labels({ region }),
-        deduplicated: this.messagesDeduplicated.labels({ region }),
-        deliveries: this.deliveries.labels({ region }),
-      };
-      this.#regionCounters.set(region, counters);
+  /** The counts of `region`, to add to; `/metrics` shows them from the next scrape. */
+  region(region: string): RegionCounts {
+    let counts = this.#regionCounts.get(region);
+    if (counts === undefined) {
+      counts = { received: 0, deduplicated: 0, deliveries: 0 };
+      this.#regionCounts.set(region, counts);
     }
-    return counters;
+    return counts;
+  }
+
+  /** Notes that a valid publication arrived now (`tvs_last_message_timestamp_seconds`). */
+  messageAccepted(): void {
+    this.#lastMessageMs = Date.now();
   }
 
   /** Renders every metric in the Prometheus text format. */

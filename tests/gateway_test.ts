@@ -330,6 +330,31 @@ Deno.test("a video re-published within the window goes out once, and is counted"
   });
 });
 
+Deno.test("/metrics counts what each region received and delivered, and when the last came", async () => {
+  await withRedisGateway(async (gateway, redis) => {
+    const readers = await Promise.all(
+      [1, 2].map(() => TestClient.connect(`${gateway.ws}/?region=DK`)),
+    );
+    try {
+      const before = Math.floor(Date.now() / 1000);
+      await redis.publish("tvs:DK", trending("DK", "Rødgrød med fløde"));
+      await redis.publish("tvs:DK", "{not json");
+      await redis.publish("tvs:DK", trending("DK", "Ærø"));
+      await Promise.all(readers.map((reader) => reader.waitForFrames(2)));
+      const after = Date.now() / 1000;
+      const metrics = await gateway.metricsText();
+      assert.equal(metricValue(metrics, 'tvs_messages_received_total{region="DK"}'), 3);
+      assert.equal(metricValue(metrics, 'tvs_deliveries_total{region="DK"}'), 4);
+      // A region with no traffic yet is there from the start, at zero.
+      assert.match(metrics, /^tvs_messages_received_total\{region="US"\} 0$/m);
+      const last = metricValue(metrics, "tvs_last_message_timestamp_seconds");
+      assert.ok(last >= before && last <= after, `last message at ${last}`);
+    } finally {
+      await Promise.all(readers.map((reader) => reader.close()));
+    }
+  });
+});
+
 Deno.test("two gateways on one Redis each deliver a video once, and drop its re-publication alike", async () => {
   await withRedisGateway(async (first, redis) => {
     const second = await startTestGateway({ REDIS_URL: redis.url });
