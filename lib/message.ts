@@ -299,8 +299,8 @@ export function parsePublication(payload: Uint8Array, options: ParseOptions): Pa
   let text: string;
   try {
     text = lenientUtf8.decode(payload);
-    // The fatal decoder costs four times the lenient one: ask it only when a replacement
-    // character appears, which a publisher may also have sent as such.
+    // After an idle spell the fatal decoder cost 10-15 µs more per message than the lenient one:
+    // ask it only when a replacement character appears, which a publisher may also have sent.
     if (text.includes("\uFFFD")) text = strictUtf8.decode(payload);
   } catch {
     return reject("invalid_utf8", "Payload is not valid UTF-8");
