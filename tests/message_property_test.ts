@@ -110,6 +110,7 @@ function trendingPayload(fields: Record<string, unknown>): Uint8Array {
   }));
 }
 
+/** The characters of UTF-16 `codes`. */
 const fromCodes = (codes: number[]) => codes.map((code) => String.fromCharCode(code));
 /**
  * Text near the line between text the parser leaves as it is and text it normalises: characters
@@ -147,6 +148,7 @@ Deno.test("titles come out as their NFC form without control characters, trimmed
   );
 });
 
+/** A lower-case host name label. */
 const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,4}[a-z0-9])?$/);
 /** https URLs as thumbnails are written: host names of lower-case labels, plain path segments. */
 const plainUrl = fc.record({
