@@ -40,14 +40,17 @@ export interface RegionCounts {
   deliveries: number;
 }
 
-/** A counter by region whose value is `key` of each region's counts, read at every scrape. */
-function regionCounter(
+/**
+ * Registers a counter by region whose value is `key` of each region's counts, copied at every
+ * scrape. No reference to it is kept: an `inc` on it would be undone by the next scrape.
+ */
+function registerRegionCounter(
   registry: Registry,
   counts: ReadonlyMap<string, RegionCounts>,
   key: keyof RegionCounts,
   about: { readonly name: string; readonly help: string },
-): Counter {
-  return new Counter({
+): void {
+  new Counter({
     ...about,
     labelNames: ["region"],
     registers: [registry],
@@ -66,12 +69,6 @@ export class Metrics {
   readonly #regionCounts = new Map<string, RegionCounts>();
   #lastMessageMs = 0;
 
-  /** Publications received from the broker, valid or not. */
-  readonly messagesReceived = regionCounter(this.registry, this.#regionCounts, "received", {
-    name: "tvs_messages_received_total",
-    help: "Publications received from the broker, valid or not",
-  });
-
   /** Publications dropped by validation, by reason. */
   readonly messagesRejected = new Counter({
     name: "tvs_messages_rejected_total",
@@ -79,17 +76,6 @@ export class Metrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
-
-  /** Valid publications not sent because their key repeated within the window. */
-  readonly messagesDeduplicated = regionCounter(
-    this.registry,
-    this.#regionCounts,
-    "deduplicated",
-    {
-      name: "tvs_messages_deduplicated_total",
-      help: "Valid publications not sent: same (region, video_id) within the window",
-    },
-  );
 
   /** Fields removed from accepted messages (a thumbnail that is not https). */
   readonly fieldsRemoved = new Counter({
@@ -105,12 +91,6 @@ export class Metrics {
     help: "Broker operations that failed, by operation",
     labelNames: ["operation"],
     registers: [this.registry],
-  });
-
-  /** Frames handed to client sockets. */
-  readonly deliveries = regionCounter(this.registry, this.#regionCounts, "deliveries", {
-    name: "tvs_deliveries_total",
-    help: "Message frames handed to client sockets",
   });
 
   /** Subscriptions currently open, by region (a client of two regions counts in both). */
@@ -181,14 +161,6 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Time of the last valid publication, for "no messages for a while" alerts. */
-  readonly lastMessageTime: Gauge = new Gauge({
-    name: "tvs_last_message_timestamp_seconds",
-    help: "Unix time of the last valid publication received",
-    registers: [this.registry],
-    collect: (): void => this.lastMessageTime.set(this.#lastMessageMs / 1000),
-  });
-
   /** Clients catching up on a region, by outcome. */
   readonly recoveries = new Counter({
     name: "tvs_recoveries_total",
@@ -233,6 +205,29 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     // Every configured region has its series from the start, so `rate()` sees the first message.
     for (const region of sources.regions) this.region(region);
+    const counts = this.#regionCounts;
+    registerRegionCounter(this.registry, counts, "received", {
+      name: "tvs_messages_received_total",
+      help: "Publications received from the broker, valid or not",
+    });
+    registerRegionCounter(this.registry, counts, "deduplicated", {
+      name: "tvs_messages_deduplicated_total",
+      help: "Valid publications not sent: same (region, video_id) within the window",
+    });
+    registerRegionCounter(this.registry, counts, "deliveries", {
+      name: "tvs_deliveries_total",
+      help: "Message frames handed to client sockets",
+    });
+    // For "no messages for a while" alerts; set from messageAccepted() at scrape time.
+    const lastMessageSeconds = () => this.#lastMessageMs / 1000;
+    new Gauge({
+      name: "tvs_last_message_timestamp_seconds",
+      help: "Unix time of the last valid publication received",
+      registers: [this.registry],
+      collect() {
+        this.set(lastMessageSeconds());
+      },
+    });
     this.connections = new Gauge({
       name: "tvs_connections",
       help: "Open client subscriptions by region",

@@ -128,9 +128,13 @@ Deno.test("a client that never reads while 60 MB goes to AE: readers get everyth
       if (quietPhases === SETTLED_PHASES) break;
     }
     const stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
-    for (let phase = 0; phase < STALLED_PHASES; phase++) await publishPhase();
-    const afterStall = await rss();
-    stalled.close();
+    let afterStall;
+    try {
+      for (let phase = 0; phase < STALLED_PHASES; phase++) await publishPhase();
+      afterStall = await rss();
+    } finally {
+      stalled.close();
+    }
 
     const growth = afterStall - afterControl;
     const bound = (STALLED_PHASES * PHASE_BYTES) / 2;
