@@ -153,8 +153,8 @@ Deno.test("sockets that open after the drain window are closed too, and the proc
     // The drain stops waiting for close handshakes 500 ms after its last batch, so that a restart
     // is short; the sockets still closing then are cut by the server's stop, and it logs how many.
     // On a quiet machine none is: every client sees 1012. Beside other test files some clients now
-    // and then answered too late (at worst 288 of 2,000); only those may see another code, and
-    // never most of them.
+    // and then answer too late (at worst 288 of 2,000 when this test opened 2,000); only those may
+    // see another code, and never most of them.
     const drained = gateway.logs.find((line) => line.msg === "drained");
     const unconfirmed = Number(drained?.unconfirmed);
     const cut = (await Promise.all(codes)).filter((code) => code !== 1012).length;
