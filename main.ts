@@ -8,10 +8,9 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli.ts";
-import { type Config, ConfigError, describeConfig, loadConfig } from "./lib/config.ts";
+import { type Config, ConfigErrors, describeConfig, loadConfig } from "./lib/config.ts";
 import { startDemoFeed } from "./lib/demo_feed.ts";
 import { Logger } from "./lib/log.ts";
-import { checkNetworkAccess } from "./lib/network_access.ts";
 import { runPublish } from "./lib/publish_command.ts";
 import { startGateway } from "./lib/server.ts";
 import { waitForShutdown } from "./lib/shutdown.ts";
@@ -66,13 +65,12 @@ export async function main(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
     config = loadConfig({ env: (name) => Deno.env.get(name), overrides: command.overrides });
-    const denied = command.kind === "publish" ? undefined : checkNetworkAccess(config);
-    if (denied !== undefined) throw denied;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`tvs-realtime: invalid configuration: ${error.message}`);
-    // check-config answers a yes/no question; a service that cannot start says EX_CONFIG.
-    return command.kind === "check-config" ? 1 : EXIT_CONFIG;
+    if (!(error instanceof ConfigErrors)) throw error;
+    for (const problem of error.errors) {
+      console.error(`tvs-realtime: invalid configuration: ${problem.message}`);
+    }
+    return EXIT_CONFIG;
   }
   return await run(command, config);
 }

@@ -21,6 +21,11 @@ export interface BrokerListener {
   publication(region: string, payload: Uint8Array): void;
   /** The broker moved to `state`; `cause` says why it is not ready, when known. */
   stateChange(state: BrokerState, cause?: string): void;
+  /**
+   * A network connection of the broker stopped answering without closing (`connection` names
+   * which), noticed `silentMs` after its last unanswered ping; it is being replaced.
+   */
+  connectionSilent?(connection: string, silentMs: number): void;
 }
 
 /**

@@ -6,7 +6,9 @@
  *
  * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
  * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
- * `'error'` listener, so both clients get one before they connect.
+ * `'error'` listener, so both clients get one before they connect. A connection that goes silent
+ * without closing is noticed by pinging it (`connection_watch.ts`) and dropped by its socket's
+ * idle timeout, and node-redis reconnects it.
  *
  * @module
  */
@@ -24,6 +26,7 @@ import type {
   Recovery,
   StreamPosition,
 } from "./broker.ts";
+import { ConnectionWatch } from "./connection_watch.ts";
 import { newEpoch } from "./epoch.ts";
 import {
   RECENT_KEYS_SCRIPT,
@@ -44,7 +47,15 @@ export interface RedisBrokerOptions {
   readonly dedupe?: DedupeOptions;
   /** History kept per region. @default {size: 100, ttlMs: 600000} */
   readonly history?: HistoryOptions;
+  /**
+   * How both connections are pinged: every `intervalMs`, silent once a ping waits `timeoutMs`.
+   * @default {intervalMs: 1000, timeoutMs: 2000}
+   */
+  readonly healthCheck?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
+
+/** The two connections of a broker, as logs and metrics name them. */
+export type RedisConnection = "subscriber" | "commands";
 
 /**
  * How long a region's epoch and top offset outlive its last publication, in milliseconds. When
@@ -70,6 +81,7 @@ export class RedisBroker implements Broker {
   readonly #keyPrefix: string;
   readonly #dedupe: DedupeOptions;
   readonly #history: HistoryOptions;
+  readonly #watches: ReadonlyMap<RedisConnection, ConnectionWatch>;
   #listener: BrokerListener | undefined;
   #state: BrokerState = "connecting";
   #lastError: string | undefined;
@@ -77,11 +89,15 @@ export class RedisBroker implements Broker {
   /** Creates a broker for the server at `url`; nothing connects before {@link start}. */
   constructor(url: string, options: RedisBrokerOptions) {
     const maxDelayMs = options.maxReconnectDelayMs ?? 1000;
+    const health = options.healthCheck ?? { intervalMs: 1000, timeoutMs: 2000 };
     const clientOptions = {
       url,
       socket: {
         reconnectStrategy: (retries: number) => reconnectDelay(retries, maxDelayMs),
         connectTimeout: 2000,
+        // A healthy connection carries a ping at least every interval; one quiet for longer
+        // than interval plus timeout is silent (and no longer written to): close it.
+        socketTimeout: health.intervalMs + health.timeoutMs,
       },
     };
     this.#subscriber = createClient({ ...clientOptions, name: "tvs-realtime-sub" });
@@ -98,6 +114,26 @@ export class RedisBroker implements Broker {
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
+    const clients = { subscriber: this.#subscriber, commands: this.#commands };
+    this.#watches = new Map(
+      (["subscriber", "commands"] as const).map((connection) => {
+        const client = clients[connection];
+        return [
+          connection,
+          new ConnectionWatch({
+            ...health,
+            ping: () => client.ping(),
+            isReady: () => client.isReady,
+            onSilent: (silentMs) => {
+              this.#lastError = `${connection} connection silent for ${Math.round(silentMs)} ms`;
+              this.#listener?.connectionSilent?.(connection, silentMs);
+              this.#refreshState();
+            },
+            onHeard: () => this.#refreshState(),
+          }),
+        ];
+      }),
+    );
   }
 
   /** Current state: `ready` when both connections are up and every channel is subscribed. */
@@ -109,12 +145,18 @@ export class RedisBroker implements Broker {
   start(listener: BrokerListener): void {
     if (this.#listener !== undefined) throw new Error("Broker already started");
     this.#listener = listener;
-    for (const client of [this.#subscriber, this.#commands]) {
+    const clients = [["subscriber", this.#subscriber], ["commands", this.#commands]] as const;
+    for (const [connection, client] of clients) {
+      const watch = this.#watches.get(connection)!;
       client.on("error", (error: Error) => {
         this.#lastError = error.message;
         this.#refreshState();
       });
-      client.on("ready", () => this.#refreshState());
+      client.on("ready", () => {
+        watch.reset();
+        this.#refreshState();
+      });
+      watch.start();
       client.on("end", () => this.#refreshState());
       client.on("reconnecting", () => this.#refreshState());
       // With a reconnect strategy, connect() settles only once connected, or rejects when the
@@ -134,12 +176,10 @@ export class RedisBroker implements Broker {
   }
 
   /** `PUBLISH <prefix><region> <payload>`; resolves to the number of subscribers reached. */
-  publish(region: string, payload: string): Promise<number> {
+  async publish(region: string, payload: string): Promise<number> {
     const channel = this.#channels.get(region);
-    if (channel === undefined) {
-      return Promise.reject(new RangeError(`Unknown region: ${region}`));
-    }
-    return this.#commands.publish(channel, payload);
+    if (channel === undefined) throw new RangeError(`Unknown region: ${region}`);
+    return await this.#commandsClient().publish(channel, payload);
   }
 
   /**
@@ -166,7 +206,7 @@ export class RedisBroker implements Broker {
       newEpoch(),
       String(META_TTL_MS),
     ];
-    const reply = await this.#run(RECORD_SCRIPT, keys, args, this.#recorder);
+    const reply = await this.#run(RECORD_SCRIPT, keys, args, this.#commandsClient(this.#recorder));
     const [epoch, offset] = reply as [string, number];
     return { epoch: String(epoch), offset: Number(offset) };
   }
@@ -222,6 +262,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    for (const watch of this.#watches.values()) watch.stop();
     this.#listener?.stateChange("closed");
     await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
   }
@@ -239,15 +280,30 @@ export class RedisBroker implements Broker {
     script: RedisScript,
     keys: string[],
     args: string[],
-    client: RedisClientType = this.#commands,
+    client: RedisClientType = this.#commandsClient(),
   ): Promise<unknown> {
     return client.eval(script.source, { keys, arguments: args });
+  }
+
+  /**
+   * `client` (by default the commands connection) to send a command on, unless that connection
+   * is silent: then every write would keep its socket from timing out, and the command would
+   * wait for ever; it fails at once instead, as a disconnected one does.
+   *
+   * @throws {Error} while the commands connection is silent.
+   */
+  #commandsClient(client: RedisClientType = this.#commands): RedisClientType {
+    if (this.#watches.get("commands")!.silent) {
+      throw new Error("The Redis commands connection is silent; reconnecting");
+    }
+    return client;
   }
 
   #refreshState(): void {
     if (this.#state === "closed") return;
     let next: BrokerState;
-    if (this.#subscriber.isReady && this.#commands.isReady) next = "ready";
+    const silent = [...this.#watches.values()].some((watch) => watch.silent);
+    if (this.#subscriber.isReady && this.#commands.isReady && !silent) next = "ready";
     // A failed first attempt is an outage too: report it once, as retrying.
     else if (this.#state === "connecting" && this.#lastError === undefined) next = "connecting";
     else next = "reconnecting";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SETTINGS } from "./config.ts";
+import { RETIRED_SETTINGS, SETTINGS } from "./config.ts";
 
 /** A command line that cannot be run; the message says what to type instead. */
 export class UsageError extends Error {
@@ -53,6 +53,15 @@ function flagOf(variable: string): string {
 }
 
 const SETTING_FLAGS = new Map(SETTINGS.map((setting) => [flagOf(setting.env), setting.env]));
+/** Flags of yes/no settings: given bare they mean true. */
+const BOOLEAN_FLAGS = new Set(
+  SETTINGS.filter((setting) => "boolean" in setting).map((setting) => flagOf(setting.env)),
+);
+/** Words a yes/no flag may take as its next argument (`--flag false`). */
+const BOOLEAN_WORDS = new Set(["true", "false", "yes", "no", "on", "off", "1", "0"]);
+const RETIRED_FLAGS = new Map(
+  [...RETIRED_SETTINGS].map(([variable, replacement]) => [flagOf(variable), replacement]),
+);
 
 const PUBLISH_FLAGS = {
   region: "Region to publish to (required)",
@@ -123,12 +132,23 @@ export function parseCommandLine(args: readonly string[]): Command {
     const equals = arg.indexOf("=");
     const name = arg.slice(2, equals === -1 ? undefined : equals);
     let value: string | undefined = equals === -1 ? undefined : arg.slice(equals + 1);
+    const retired = RETIRED_FLAGS.get(name);
+    if (retired !== undefined) throw new UsageError(`Flag --${name}: ${retired}.`);
     if (!known.includes(name)) {
       throw new UsageError(`Unknown flag --${name}.${hint(name, known, "--")} See --help.`);
     }
-    if (value === undefined) {
-      value = rest[++i];
-      if (value === undefined) throw new UsageError(`Flag --${name} needs a value.`);
+    // A flag never takes the next flag as its value; a yes/no flag may stand alone.
+    const next = rest[i + 1];
+    if (value === undefined && BOOLEAN_FLAGS.has(name)) {
+      const word = next !== undefined && BOOLEAN_WORDS.has(next.toLowerCase());
+      value = word ? next : "true";
+      if (word) i++;
+    } else if (value === undefined) {
+      if (next === undefined || next.startsWith("--")) {
+        throw new UsageError(`Flag --${name} needs a value.`);
+      }
+      value = next;
+      i++;
     }
     const variable = SETTING_FLAGS.get(name);
     if (variable !== undefined) overrides[variable] = value;
@@ -157,11 +177,13 @@ export function parseCommandLine(args: readonly string[]): Command {
 /** The `--help` text. */
 export function helpText(version: string): string {
   const settingLines = SETTINGS.map((setting) => {
-    const fallback = "fallback" in setting ? ` (default ${setting.fallback})` : "";
-    return `  --${flagOf(setting.env).padEnd(24)} ${setting.env}: ${setting.help}${fallback}`;
+    const fallback = "fallback" in setting && setting.fallback !== ""
+      ? ` (default ${setting.fallback})`
+      : "";
+    return `  --${flagOf(setting.env).padEnd(27)} ${setting.env}: ${setting.help}${fallback}`;
   });
   const publishLines = Object.entries(PUBLISH_FLAGS).map(([flag, help]) =>
-    `  --${flag.padEnd(24)} ${help}`
+    `  --${flag.padEnd(27)} ${help}`
   );
   return [
     `tvs-realtime ${version}: the real-time gateway of TrendVidStream`,
@@ -174,12 +196,13 @@ export function helpText(version: string): string {
     "                                     Publish one new_trending message to Redis or a gateway",
     "  tvs-realtime --help | --version",
     "",
-    "Settings (flags override the environment variable of the same name):",
+    "Settings (flags override the environment variable of the same name; yes/no flags may be",
+    "given bare, --publish-insecure-loopback meaning =true):",
     ...settingLines,
     "",
     "publish flags:",
     ...publishLines,
     "",
-    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration (check-config: 1).",
+    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration.",
   ].join("\n");
 }

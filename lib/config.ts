@@ -6,7 +6,9 @@
  * @module
  */
 
+import { canonicalIp } from "./ip_address.ts";
 import { describeOriginPolicy, type OriginPolicy } from "./origin.ts";
+import { TrustedProxies } from "./trusted_proxies.ts";
 
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
@@ -18,6 +20,17 @@ export class ConfigError extends Error {
     super(`${variable}: ${message}`);
     this.name = "ConfigError";
     this.variable = variable;
+  }
+}
+
+/** Every unusable value of one configuration, so an operator fixes them all in one go. */
+export class ConfigErrors extends AggregateError {
+  declare readonly errors: ConfigError[];
+
+  /** Collects `errors` (at least one). */
+  constructor(errors: ConfigError[]) {
+    super(errors, errors.map((error) => error.message).join("\n"));
+    this.name = "ConfigErrors";
   }
 }
 
@@ -35,8 +48,13 @@ export interface Config {
   readonly regions: readonly string[];
   readonly defaultRegion: string;
   readonly channelPrefix: string;
-  /** `null` means `POST /publish` accepts loopback clients only. */
+  /** Bearer token `POST /publish` requires; `null` turns HTTP publishing off (see below). */
   readonly publishToken: string | null;
+  /**
+   * Without a token, let direct loopback requests (no proxy headers, a loopback `Host`) publish.
+   * For development only: the name says it.
+   */
+  readonly publishInsecureLoopback: boolean;
   readonly logLevel: LogLevel;
   /** Largest publication accepted, in bytes. */
   readonly maxMessageBytes: number;
@@ -58,8 +76,8 @@ export interface Config {
   readonly maxConnectionsPerIp: number;
   /** Origins whose pages may open a WebSocket. */
   readonly allowedOrigins: OriginPolicy;
-  /** Take the client address from `X-Forwarded-For` (behind a load balancer). */
-  readonly trustProxy: boolean;
+  /** Peers whose `X-Forwarded-For` names the client (the proxies in front). */
+  readonly trustedProxies: TrustedProxies;
   /** Seconds over which a draining gateway spreads the closing of its clients. */
   readonly drainSeconds: number;
 }
@@ -74,6 +92,8 @@ interface Setting<K extends keyof Config> {
   /** The raw default; `undefined` means the setting is unset unless given. */
   readonly fallback?: string;
   readonly secret?: boolean;
+  /** A yes/no setting: its flag may be given bare (`--flag` means true). */
+  readonly boolean?: true;
   readonly parse: Parse<Config[K]>;
   /** How `check-config` shows the parsed value. @default String(value) */
   show?(value: Config[K]): string;
@@ -94,9 +114,12 @@ function integer(min: number, max: number): Parse<number> {
   };
 }
 
-function nonEmpty(raw: string, variable: string): string {
-  if (raw.trim() === "") throw new ConfigError(variable, "Must not be empty");
-  return raw.trim();
+function listenHost(raw: string, variable: string): string {
+  const host = raw.trim();
+  if (canonicalIp(host) !== null || /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(host)) {
+    return host;
+  }
+  throw new ConfigError(variable, `Expected an IP address or host name to listen on, got "${raw}"`);
 }
 
 function redisUrl(raw: string, variable: string): string | null {
@@ -189,6 +212,15 @@ function originPolicy(raw: string, variable: string): OriginPolicy {
   return { kind: "list", origins };
 }
 
+function trustedProxies(raw: string, variable: string): TrustedProxies {
+  try {
+    return TrustedProxies.parse(raw);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new ConfigError(variable, `Expected addresses and CIDR ranges: ${error.message}`);
+  }
+}
+
 function logLevel(raw: string, variable: string): LogLevel {
   const level = LOG_LEVELS.find((candidate) => candidate === raw.trim().toLowerCase());
   if (level === undefined) {
@@ -209,9 +241,9 @@ export const SETTINGS = [
   {
     key: "host",
     env: "HOST",
-    help: "Address to listen on",
+    help: "Address to listen on (127.0.0.1 behind a proxy on this host)",
     fallback: "0.0.0.0",
-    parse: nonEmpty,
+    parse: listenHost,
   },
   {
     key: "redisUrl",
@@ -244,9 +276,19 @@ export const SETTINGS = [
   {
     key: "publishToken",
     env: "PUBLISH_TOKEN",
-    help: "Bearer token for POST /publish; unset accepts loopback clients only",
+    help:
+      "Bearer token POST /publish requires (at least 16 characters); unset: HTTP publishing off",
     secret: true,
     parse: optionalSecret,
+  },
+  {
+    key: "publishInsecureLoopback",
+    env: "PUBLISH_INSECURE_LOOPBACK",
+    help: "Without PUBLISH_TOKEN, let direct loopback requests publish (development only; " +
+      "never with a proxy in front)",
+    fallback: "false",
+    boolean: true,
+    parse: boolean,
   },
   {
     key: "logLevel",
@@ -328,11 +370,12 @@ export const SETTINGS = [
       policy.kind === "list" ? policy.origins.join(",") : describeOriginPolicy(policy),
   },
   {
-    key: "trustProxy",
-    env: "TRUST_PROXY",
-    help: "Take the client address from the last X-Forwarded-For entry (behind a load balancer)",
-    fallback: "false",
-    parse: boolean,
+    key: "trustedProxies",
+    env: "TRUSTED_PROXIES",
+    help: "Proxies in front (addresses, CIDR ranges) whose X-Forwarded-For names the client",
+    fallback: "",
+    parse: trustedProxies,
+    show: (proxies: TrustedProxies) => proxies.none ? "(none)" : proxies.describe(),
   },
   {
     key: "drainSeconds",
@@ -343,8 +386,20 @@ export const SETTINGS = [
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 
-/** Names of the environment variables the gateway reads. */
+/** Names of the environment variables of the settings. */
 export const CONFIG_VARIABLES: readonly string[] = SETTINGS.map((setting) => setting.env);
+
+/**
+ * Settings that no longer exist, with what replaced them. Set to anything but a "no", one stops
+ * the gateway: silently ignoring it would change what an upgraded deployment does.
+ */
+export const RETIRED_SETTINGS: ReadonlyMap<string, string> = new Map([
+  [
+    "TRUST_PROXY",
+    "Replaced by TRUSTED_PROXIES, which names the proxies to believe " +
+    "(a proxy on this host: TRUSTED_PROXIES=127.0.0.1,::1)",
+  ],
+]);
 
 /** Where raw values come from: the environment, then flag overrides by variable name. */
 export interface ConfigSources {
@@ -354,33 +409,60 @@ export interface ConfigSources {
   readonly overrides?: Readonly<Record<string, string>>;
 }
 
+/** The checks that relate two settings; each runs when both parsed. */
+function crossChecks(config: Partial<Config>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const { maxBufferedBytes, maxMessageBytes, regions, defaultRegion } = config;
+  if (
+    maxBufferedBytes !== undefined && maxMessageBytes !== undefined &&
+    maxBufferedBytes < 2 * maxMessageBytes
+  ) {
+    errors.push(
+      new ConfigError(
+        "MAX_BUFFERED_BYTES",
+        `Must be at least twice MAX_MESSAGE_BYTES (${2 * maxMessageBytes}), ` +
+          `or a client could not receive one message`,
+      ),
+    );
+  }
+  if (regions !== undefined && defaultRegion !== undefined && !regions.includes(defaultRegion)) {
+    errors.push(
+      new ConfigError(
+        "DEFAULT_REGION",
+        `"${defaultRegion}" is not one of REGIONS (${regions.join(",")})`,
+      ),
+    );
+  }
+  return errors;
+}
+
 /**
  * Reads and validates every setting.
  *
- * @throws {ConfigError} on the first value that cannot be used.
+ * @throws {ConfigErrors} listing every value that cannot be used.
  */
 export function loadConfig(sources: ConfigSources): Config {
   const values: Record<string, unknown> = {};
+  const errors: ConfigError[] = [];
+  for (const [variable, replacement] of RETIRED_SETTINGS) {
+    const raw = sources.env(variable)?.trim().toLowerCase() ?? "";
+    if (!["", "0", "false", "no", "off"].includes(raw)) {
+      errors.push(new ConfigError(variable, replacement));
+    }
+  }
   for (const setting of SETTINGS) {
     const raw = sources.overrides?.[setting.env] ?? sources.env(setting.env) ??
       ("fallback" in setting ? setting.fallback : undefined);
-    values[setting.key] = raw === undefined ? null : setting.parse(raw, setting.env);
+    try {
+      values[setting.key] = raw === undefined ? null : setting.parse(raw, setting.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+    }
   }
-  const config = values as unknown as Config;
-  if (config.maxBufferedBytes < 2 * config.maxMessageBytes) {
-    throw new ConfigError(
-      "MAX_BUFFERED_BYTES",
-      `Must be at least twice MAX_MESSAGE_BYTES (${2 * config.maxMessageBytes}), ` +
-        `or a client could not receive one message`,
-    );
-  }
-  if (!config.regions.includes(config.defaultRegion)) {
-    throw new ConfigError(
-      "DEFAULT_REGION",
-      `"${config.defaultRegion}" is not one of REGIONS (${config.regions.join(",")})`,
-    );
-  }
-  return config;
+  errors.push(...crossChecks(values as Partial<Config>));
+  if (errors.length > 0) throw new ConfigErrors(errors);
+  return values as unknown as Config;
 }
 
 /** Hides the password of a URL, or the whole value when it cannot be parsed as one. */

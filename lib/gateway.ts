@@ -20,7 +20,7 @@ import {
   refused,
 } from "./handshake.ts";
 import { Hub } from "./hub.ts";
-import { AggregatedLog, errorFields, type Logger } from "./log.ts";
+import { AggregatedLog, errorFields, type LogFields, type Logger } from "./log.ts";
 import { parsePublication, type ParseResult } from "./message.ts";
 import { Metrics, type RegionCounts } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
@@ -48,9 +48,14 @@ export interface HandshakeRequest {
   readonly origin: string | null;
   /** The `Host` header. */
   readonly host: string;
-  /** Address of the client (after `TRUST_PROXY`). */
+  /** Address of the client (behind a trusted proxy, the one it names). */
   readonly address: string;
+  /** `Sec-WebSocket-Version` of an upgrade; `null` for the plain-HTTP probe, which has none. */
+  readonly version: string | null;
 }
+
+/** The one WebSocket protocol version (RFC 6455 §4.4: refuse others with 426 naming it). */
+const WEBSOCKET_VERSION = "13";
 
 /** Runs the fan-out of one process. */
 export class Gateway {
@@ -64,6 +69,7 @@ export class Gateway {
   readonly #refusals: AggregatedLog;
   readonly #closes: AggregatedLog;
   readonly #brokerFailures: AggregatedLog;
+  readonly #publishRefusals: AggregatedLog;
   /** Settings and callbacks shared by every client. */
   readonly #clientContext: ClientContext;
   #everReady = false;
@@ -123,6 +129,7 @@ export class Gateway {
     this.#brokerFailures = new AggregatedLog(this.#logger, "broker operation failed", {
       level: "error",
     });
+    this.#publishRefusals = new AggregatedLog(this.#logger, "publish refused");
     this.#clientContext = {
       bounds,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
@@ -157,6 +164,15 @@ export class Gateway {
     this.#broker.start({
       publication: (region, payload) => this.#publications.push(region, payload),
       stateChange: (state, cause) => this.#onBrokerState(state, cause),
+      connectionSilent: (connection, silentMs) => {
+        this.#metrics.brokerSilences.inc({ connection });
+        this.#logger.warn("broker connection silent", {
+          broker: this.#broker.kind,
+          connection,
+          silentMs: Math.round(silentMs),
+          action: "dropping it and reconnecting",
+        });
+      },
     });
   }
 
@@ -181,6 +197,15 @@ export class Gateway {
       this.#refusals.record(reason, { reason, address: request.address, detail: verdict.message });
     }
     return verdict;
+  }
+
+  /**
+   * Counts one answer of `POST /publish` by `result` (`published`, or the refusal's error code);
+   * a refusal is logged in aggregate with `fields`.
+   */
+  countPublishRequest(result: string, fields: LogFields = {}): void {
+    this.#metrics.publishRequests.inc({ result });
+    if (result !== "published") this.#publishRefusals.record(result, { result, ...fields });
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -265,7 +290,14 @@ export class Gateway {
   async close(): Promise<void> {
     this.#streams.flush();
     await this.#broker.close();
-    for (const log of [this.#rejections, this.#refusals, this.#closes, this.#brokerFailures]) {
+    const logs = [
+      this.#rejections,
+      this.#refusals,
+      this.#closes,
+      this.#brokerFailures,
+      this.#publishRefusals,
+    ];
+    for (const log of logs) {
       log.flush();
     }
   }
@@ -273,6 +305,14 @@ export class Gateway {
   #check(request: HandshakeRequest, reserve: boolean): HandshakeVerdict {
     if (this.#draining) {
       return refused(HANDSHAKE_REFUSALS.draining, "The gateway is restarting; try another one");
+    }
+    if (request.version !== null && request.version !== WEBSOCKET_VERSION) {
+      return refused(
+        HANDSHAKE_REFUSALS.unsupportedVersion,
+        `WebSocket version ${WEBSOCKET_VERSION} only (RFC 6455)`,
+        {},
+        { "sec-websocket-version": WEBSOCKET_VERSION },
+      );
     }
     if (!originAllowed(this.#config.allowedOrigins, request.origin, request.host)) {
       return refused(HANDSHAKE_REFUSALS.originNotAllowed, "Origin not allowed");

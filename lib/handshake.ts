@@ -32,6 +32,8 @@ export interface RefusedHandshake {
   readonly message: string;
   /** Extra fields of the JSON body. */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Headers of the answer. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The verdict on one handshake. */
@@ -48,8 +50,15 @@ export function refused(
   refusal: Refusal,
   message: string,
   extra?: Readonly<Record<string, unknown>>,
+  headers?: Readonly<Record<string, string>>,
 ): RefusedHandshake {
-  return { ok: false, refusal, message, ...(extra !== undefined && { extra }) };
+  return {
+    ok: false,
+    refusal,
+    message,
+    ...(extra !== undefined && { extra }),
+    ...(headers !== undefined && { headers }),
+  };
 }
 
 /** Longest `region` query value considered; longer ones are refused without being split. */

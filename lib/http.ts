@@ -7,10 +7,11 @@
  */
 
 import type { Config } from "./config.ts";
+import { addCorsHeaders } from "./cors.ts";
 import type { Gateway, HandshakeRequest } from "./gateway.ts";
 import type { RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "./log.ts";
-import { isLoopback } from "./loopback.ts";
+import { mayPublishWithoutToken, type PublishPolicy } from "./publish_access.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
@@ -22,6 +23,12 @@ export interface HttpContext {
   readonly logger: Logger;
 }
 
+/** Who sent a request: the TCP peer, and the client (behind a trusted proxy, the one it names). */
+interface Addresses {
+  readonly peer: string;
+  readonly client: string;
+}
+
 /** A `Deno.serve` handler. */
 export type Handler = (
   request: Request,
@@ -29,25 +36,32 @@ export type Handler = (
 ) => Promise<Response>;
 
 function refuse(verdict: RefusedHandshake): Response {
-  return jsonError(verdict.refusal.status, verdict.refusal.error, verdict.message, verdict.extra);
+  return jsonError(
+    verdict.refusal.status,
+    verdict.refusal.error,
+    verdict.message,
+    verdict.extra,
+    verdict.headers,
+  );
 }
 
 function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
-function handshakeRequest(request: Request, address: string): HandshakeRequest {
+function handshakeRequest(request: Request, address: string, upgrading: boolean): HandshakeRequest {
   return {
     params: new URL(request.url).searchParams,
     origin: request.headers.get("origin"),
     host: request.headers.get("host") ?? "",
     address,
+    version: upgrading ? request.headers.get("sec-websocket-version") ?? "" : null,
   };
 }
 
 function upgrade(request: Request, address: string, context: HttpContext): Response {
   const { gateway, config } = context;
-  const verdict = gateway.handshake(handshakeRequest(request, address), { reserve: true });
+  const verdict = gateway.handshake(handshakeRequest(request, address, true), { reserve: true });
   if (!verdict.ok) return refuse(verdict);
   let upgraded: { socket: WebSocket; response: Response };
   try {
@@ -69,25 +83,27 @@ function upgrade(request: Request, address: string, context: HttpContext): Respo
 }
 
 /** `GET /ws` without an upgrade: the same checks, so a client can learn why it was refused. */
-function probe(request: Request, address: string, context: HttpContext): Response {
-  const verdict = context.gateway.handshake(handshakeRequest(request, address), {
+function probe(request: Request, addresses: Addresses, context: HttpContext): Response {
+  const verdict = context.gateway.handshake(handshakeRequest(request, addresses.client, false), {
     reserve: false,
   });
   if (!verdict.ok) return refuse(verdict);
   return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
 }
 
+/** Who may publish, as the configuration says. */
+function publishPolicy(config: Config): PublishPolicy {
+  return { token: config.publishToken, insecureLoopback: config.publishInsecureLoopback };
+}
+
 /**
- * What the page needs to know: the regions, and whether this browser may publish (local mode:
- * no `PUBLISH_TOKEN`, and a loopback client), to offer the test form.
+ * What the page needs to know: the regions, and whether this browser may publish without a token
+ * (the rule of `publish_access.ts`), to offer the test form.
  */
-function pageConfig(address: string, context: HttpContext): Response {
-  const { regions, defaultRegion, publishToken } = context.config;
-  return json(200, {
-    regions,
-    defaultRegion,
-    publish: publishToken === null && isLoopback(address),
-  });
+function pageConfig(request: Request, addresses: Addresses, context: HttpContext): Response {
+  const { regions, defaultRegion } = context.config;
+  const publish = mayPublishWithoutToken(request, addresses.peer, publishPolicy(context.config));
+  return json(200, { regions, defaultRegion, publish });
 }
 
 function ready(context: HttpContext): Response {
@@ -97,17 +113,15 @@ function ready(context: HttpContext): Response {
   return json(503, { status: "not_ready", reason: `broker_${state}` });
 }
 
-/** The client's address: the peer's, or behind a trusted proxy the last `X-Forwarded-For` hop. */
-function clientAddress(
+/** The TCP peer and, behind a trusted proxy, the client its `X-Forwarded-For` names. */
+function addressesOf(
   request: Request,
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  trustProxy: boolean,
-): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
-    if (forwarded) return forwarded;
-  }
-  return info.remoteAddr.hostname;
+  config: Config,
+): Addresses {
+  const peer = info.remoteAddr.hostname;
+  const client = config.trustedProxies.clientAddress(peer, request.headers.get("x-forwarded-for"));
+  return { peer, client };
 }
 
 async function metrics(context: HttpContext): Promise<Response> {
@@ -119,20 +133,20 @@ async function metrics(context: HttpContext): Promise<Response> {
 
 async function route(
   request: Request,
-  remoteAddress: string,
+  addresses: Addresses,
   context: HttpContext,
 ): Promise<Response> {
   const { pathname } = new URL(request.url);
   const isRead = request.method === "GET" || request.method === "HEAD";
   if ((pathname === "/" || pathname === "/ws") && isRead && isUpgrade(request)) {
-    return upgrade(request, remoteAddress, context);
+    return upgrade(request, addresses.client, context);
   }
   if (pathname === "/publish") {
     if (request.method !== "POST") return methodNotAllowed("POST");
-    return await handlePublish(request, remoteAddress, {
+    return await handlePublish(request, addresses, {
       gateway: context.gateway,
       options: {
-        token: context.config.publishToken,
+        policy: publishPolicy(context.config),
         regions: context.config.regions,
         maxBytes: context.config.maxMessageBytes,
       },
@@ -144,12 +158,12 @@ async function route(
     : READ_ROUTES.get(pathname);
   if (read === undefined) return jsonError(404, "not_found", `No route for ${pathname}`);
   if (!isRead) return methodNotAllowed("GET, HEAD");
-  return await read(request, remoteAddress, context);
+  return await read(request, addresses, context);
 }
 
 type ReadRoute = (
   request: Request,
-  address: string,
+  addresses: Addresses,
   context: HttpContext,
 ) => Response | Promise<Response>;
 
@@ -157,9 +171,9 @@ type ReadRoute = (
 const READ_ROUTES: ReadonlyMap<string, ReadRoute> = new Map<string, ReadRoute>([
   ["/ws", probe],
   ["/healthz", () => json(200, { status: "ok" })],
-  ["/readyz", (_request, _address, context) => ready(context)],
-  ["/metrics", (_request, _address, context) => metrics(context)],
-  ["/config.json", (_request, address, context) => pageConfig(address, context)],
+  ["/readyz", (_request, _addresses, context) => ready(context)],
+  ["/metrics", (_request, _addresses, context) => metrics(context)],
+  ["/config.json", pageConfig],
 ]);
 
 function methodNotAllowed(allow: string): Response {
@@ -170,8 +184,8 @@ function methodNotAllowed(allow: string): Response {
 export function createHandler(context: HttpContext): Handler {
   return async (request, info) => {
     try {
-      const address = clientAddress(request, info, context.config.trustProxy);
-      const response = await route(request, address, context);
+      const response = await route(request, addressesOf(request, info, context.config), context);
+      if (response.status !== 101) addCorsHeaders(response, request, context.config.allowedOrigins);
       // A draining gateway keeps no idle keep-alive connection open: they would hold up its stop.
       if (context.gateway.draining && response.status !== 101) {
         response.headers.set("connection", "close");

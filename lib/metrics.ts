@@ -115,6 +115,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Broker connections found silent (no answer to a ping, not closed) and replaced. */
+  readonly brokerSilences = new Counter({
+    name: "tvs_broker_silent_connections_total",
+    help: "Broker connections that stopped answering pings without closing, then replaced",
+    labelNames: ["connection"],
+    registers: [this.registry],
+  });
+
   /** Clients closed for going over their byte budget. */
   readonly slowConsumerCloses = new Counter({
     name: "tvs_slow_consumer_closes_total",
@@ -142,6 +150,14 @@ export class Metrics {
     name: "tvs_handshake_refusals_total",
     help: "WebSocket handshakes refused before the upgrade, by reason",
     labelNames: ["reason"],
+    registers: [this.registry],
+  });
+
+  /** Answers of `POST /publish`, by result. */
+  readonly publishRequests = new Counter({
+    name: "tvs_publish_requests_total",
+    help: "POST /publish requests by result: published, or the error code of the refusal",
+    labelNames: ["result"],
     registers: [this.registry],
   });
 

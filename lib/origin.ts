@@ -2,7 +2,8 @@
  * The Origin allow-list, against cross-site WebSocket hijacking: a page on another site must not
  * open a socket to the gateway with its visitor's browser. Browsers always send `Origin` on a
  * WebSocket handshake; other clients (servers, tests, the load generator) usually do not, and are
- * not a cross-site threat, so a missing `Origin` is allowed.
+ * not a cross-site threat, so a missing `Origin` is allowed. The gateway's own origin (its `Host`,
+ * as the browser sent it) is always allowed: its demo page connects from there.
  *
  * @module
  */
@@ -25,7 +26,7 @@ export function describeOriginPolicy(policy: OriginPolicy): string {
   }
 }
 
-/** Whether a handshake with `origin` (the header, or `null`) to `host` is allowed. */
+/** Whether a handshake with `origin` (the header, or `null`) to `host` (the header) is allowed. */
 export function originAllowed(policy: OriginPolicy, origin: string | null, host: string): boolean {
   if (origin === null || policy.kind === "any") return true;
   let parsed: URL;
@@ -34,6 +35,6 @@ export function originAllowed(policy: OriginPolicy, origin: string | null, host:
   } catch {
     return false;
   }
-  if (policy.kind === "same-origin") return parsed.host === host.toLowerCase();
-  return policy.origins.includes(parsed.origin);
+  return parsed.host === host.toLowerCase() ||
+    (policy.kind === "list" && policy.origins.includes(parsed.origin));
 }

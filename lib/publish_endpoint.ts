@@ -1,55 +1,25 @@
 /**
  * `POST /publish`: the HTTP way to publish, with the same contract as `PUBLISH` on Redis. The
- * message goes through the configured broker, so with Redis every gateway instance gets it.
- *
- * Authorisation: with `PUBLISH_TOKEN` set, `Authorization: Bearer <token>` is required (compared in
- * constant time); without it only loopback clients may publish. `Content-Type: application/json`
- * is required, so a cross-site page cannot publish with a "simple" form post.
+ * message goes through the configured broker, so with Redis every gateway instance gets it. Who
+ * may publish is `publish_access.ts`'s call. `Content-Type: application/json` is required, so a
+ * cross-site page cannot publish with a "simple" form post. Every answer is counted by its
+ * `result` (`tvs_publish_requests_total`), and refusals are logged in aggregate.
  *
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Gateway } from "./gateway.ts";
-import { isLoopback } from "./loopback.ts";
+import { checkPublishAccess, type PublishPolicy } from "./publish_access.ts";
 import { json, jsonError } from "./responses.ts";
 
 /** Options of {@link handlePublish}. */
 export interface PublishEndpointOptions {
-  /** Required bearer token; `null` allows loopback clients only. */
-  readonly token: string | null;
+  /** Who may publish. */
+  readonly policy: PublishPolicy;
   /** Configured regions. */
   readonly regions: readonly string[];
   /** Largest body accepted, in bytes. */
   readonly maxBytes: number;
-}
-
-function digest(value: string): Uint8Array {
-  return createHash("sha256").update(value).digest();
-}
-
-/** Constant-time comparison that does not leak the token's length either. */
-function sameToken(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-function authorize(
-  request: Request,
-  remoteAddress: string,
-  token: string | null,
-): Response | undefined {
-  if (token === null) {
-    if (isLoopback(remoteAddress)) return undefined;
-    return jsonError(
-      403,
-      "forbidden",
-      "Publishing over HTTP is open to loopback clients only; set PUBLISH_TOKEN to allow others",
-    );
-  }
-  const header = request.headers.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (match?.[1] !== undefined && sameToken(match[1], token)) return undefined;
-  return jsonError(401, "unauthorized", "Missing or wrong bearer token");
 }
 
 /** Reads at most `limit` bytes of the body; `null` when it is longer. */
@@ -73,31 +43,47 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
   return body;
 }
 
-/** Answers one `POST /publish`. */
+/**
+ * Answers one `POST /publish`. `addresses.peer` is the TCP peer (what access is decided on),
+ * `addresses.client` the client behind any trusted proxy (what logs name).
+ */
 export async function handlePublish(
   request: Request,
-  remoteAddress: string,
+  addresses: { readonly peer: string; readonly client: string },
   context: { readonly gateway: Gateway; readonly options: PublishEndpointOptions },
 ): Promise<Response> {
   const { gateway, options } = context;
-  const denied = authorize(request, remoteAddress, options.token);
-  if (denied !== undefined) return denied;
+  const refuse = (
+    status: number,
+    error: string,
+    message: string,
+    extra: Readonly<Record<string, unknown>> = {},
+    headers: HeadersInit = {},
+  ) => {
+    gateway.countPublishRequest(error, { address: addresses.client, detail: message });
+    return jsonError(status, error, message, extra, headers);
+  };
+  const denied = checkPublishAccess(request, addresses.peer, options.policy);
+  if (denied !== undefined) {
+    const challenge = denied.status === 401 ? { "www-authenticate": 'Bearer realm="publish"' } : {};
+    return refuse(denied.status, denied.error, denied.message, {}, challenge);
+  }
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
-    return jsonError(415, "unsupported_media_type", "Expected Content-Type: application/json");
+    return refuse(415, "unsupported_media_type", "Expected Content-Type: application/json");
   }
   const payload = await readLimited(request, options.maxBytes);
   if (payload === null) {
-    return jsonError(413, "too_large", `Body exceeds ${options.maxBytes} bytes`);
+    return refuse(413, "too_large", `Body exceeds ${options.maxBytes} bytes`);
   }
   const queryRegion = new URL(request.url).searchParams.get("region")?.trim().toUpperCase();
   const verdict = gateway.validate(payload, queryRegion || null);
   if (!verdict.ok) {
-    return jsonError(400, "invalid_message", verdict.detail, { reason: verdict.reason });
+    return refuse(400, "invalid_message", verdict.detail, { reason: verdict.reason });
   }
   const { region, body } = verdict.message;
   if (!options.regions.includes(region)) {
-    return jsonError(400, "unknown_region", `Unknown region "${region.slice(0, 16)}"`, {
+    return refuse(400, "unknown_region", `Unknown region "${region.slice(0, 16)}"`, {
       regions: options.regions,
     });
   }
@@ -105,7 +91,8 @@ export async function handlePublish(
   try {
     receivers = await gateway.broker.publish(region, body);
   } catch {
-    return jsonError(503, "broker_unavailable", "The broker cannot take publications right now");
+    return refuse(503, "broker_unavailable", "The broker cannot take publications right now");
   }
+  gateway.countPublishRequest("published");
   return json(202, { published: true, region, receivers, message: JSON.parse(body) });
 }

@@ -82,7 +82,19 @@ export function startGateway(config: Config, logger: Logger): Promise<RunningGat
       broker: config.redisUrl === null ? "memory" : mask(config.redisUrl),
       regions: config.regions,
       allowedOrigins: describeOriginPolicy(config.allowedOrigins),
+      trustedProxies: config.trustedProxies.describe(),
+      httpPublish: config.publishToken !== null
+        ? "token"
+        : config.publishInsecureLoopback
+        ? "insecure_loopback"
+        : "off",
     });
+    if (config.publishToken === null && config.publishInsecureLoopback) {
+      logger.warn("HTTP publishing needs no token from direct local requests", {
+        setting: "PUBLISH_INSECURE_LOOPBACK",
+        advice: "for development only: set PUBLISH_TOKEN wherever a proxy or others can reach",
+      });
+    }
     return {
       port: address.port,
       gateway,

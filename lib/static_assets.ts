@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import appJs from "../static/app.js" with { type: "text" };
 import closeCodesJs from "../static/close_codes.js" with { type: "text" };
+import faviconSvg from "../static/favicon.svg" with { type: "text" };
 import indexHtml from "../static/index.html" with { type: "text" };
 import styleCss from "../static/style.css" with { type: "text" };
 import clientJs from "../static/tvs-client.js" with { type: "text" };
@@ -22,12 +23,12 @@ export interface Asset {
 }
 
 /**
- * Scripts, styles and connections only to this origin; images only over https (thumbnails come
- * from the publishers' CDNs); no plugins, no framing, no base rewriting.
+ * Scripts, styles and connections only to this origin; images from it (the icon) and over https
+ * (thumbnails come from the publishers' CDNs); no plugins, no framing, no base rewriting.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "img-src https:",
+  "img-src 'self' https:",
   "connect-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -54,6 +55,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/style.css", asset(styleCss, "text/css; charset=utf-8")],
   ["/tvs-client.js", asset(clientJs, JAVASCRIPT)],
   ["/close_codes.js", asset(closeCodesJs, JAVASCRIPT)],
+  ["/favicon.svg", asset(faviconSvg, "image/svg+xml")],
 ]);
 
 /** Answers a `GET` or `HEAD` for `asset`, with `304 Not Modified` when the ETag matches. */

@@ -28,6 +28,7 @@ export const CLOSE_CODES = /** @type {const} */ ({
  * library asks for it again over plain HTTP (the gateway answers the same refusal to a `GET`).
  */
 export const HANDSHAKE_REFUSALS = /** @type {const} */ ({
+  unsupportedVersion: { status: 426, error: "unsupported_version", reconnect: false },
   unknownRegion: { status: 400, error: "unknown_region", reconnect: false },
   invalidSince: { status: 400, error: "invalid_since", reconnect: false },
   originNotAllowed: { status: 403, error: "origin_not_allowed", reconnect: false },
@@ -53,11 +54,16 @@ export function reconnectAfterClose(code) {
 }
 
 /**
- * Whether a client should retry after the gateway refused its handshake with HTTP `status`.
+ * Whether a client should retry after the gateway refused its handshake with HTTP `status` and
+ * the JSON body's `error`: as the table says for a refusal in it, else by status (a 400, 403 or
+ * 404 will not change by retrying; anything else may be a passing state of the gateway).
  *
  * @param {number} status
+ * @param {unknown} [error]
  * @returns {boolean}
  */
-export function reconnectAfterRefusal(status) {
+export function reconnectAfterRefusal(status, error) {
+  const refusal = Object.values(HANDSHAKE_REFUSALS).find((entry) => entry.error === error);
+  if (refusal !== undefined) return refusal.reconnect;
   return status !== 400 && status !== 403 && status !== 404;
 }

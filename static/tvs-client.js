@@ -211,14 +211,15 @@ export class TvsClient extends EventTarget {
     probe.protocol = probe.protocol === "wss:" ? "https:" : "http:";
     try {
       const response = await this.#fetch?.(probe, { cache: "no-store" });
-      if (response !== undefined && !reconnectAfterRefusal(response.status)) {
+      if (response !== undefined) {
         const body = await response.json().catch(() => ({}));
-        if (!this.#isStopped()) {
-          this.#setStatus("stopped", { code: response.status, reason: String(body.error ?? "") });
+        if (!reconnectAfterRefusal(response.status, body.error)) {
+          if (!this.#isStopped()) {
+            this.#setStatus("stopped", { code: response.status, reason: String(body.error ?? "") });
+          }
+          return;
         }
-        return;
       }
-      await response?.body?.cancel();
     } catch {
       // The gateway is unreachable: retry.
     }

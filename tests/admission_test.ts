@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Admission } from "../lib/admission.ts";
 import { startTestGateway } from "./support/gateway.ts";
 import { metricValue } from "./support/metrics.ts";
+import { rawRequest, type RawResponse, upgradeHeaders } from "./support/raw_http.ts";
 import { TestClient } from "./support/ws_client.ts";
 
 Deno.test("admission counts sockets in all and per address, and releases them", () => {
@@ -110,6 +111,9 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
     });
     assert.equal(other.status, 403);
     await other.body?.cancel();
+    const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
+    assert.equal(own.status, 101, "the gateway's own page is always let in");
+    await own.body?.cancel();
   } finally {
     await listed.close();
   }
@@ -130,6 +134,61 @@ Deno.test("a flood of refused handshakes is counted in full and logged once", as
       100,
     );
     assert.equal(gateway.logs.filter((line) => line.msg === "handshake refused").length, 1);
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("behind a trusted proxy limits count the client it names; a header from anyone else is ignored", async () => {
+  const gateway = await startTestGateway({
+    TRUSTED_PROXIES: "127.0.0.1",
+    MAX_CONNECTIONS_PER_IP: "1",
+  });
+  const port = Number(new URL(gateway.http).port);
+  const connect = (localAddress: string, forwardedFor: string) =>
+    rawRequest({
+      port,
+      localAddress,
+      path: "/?region=AE",
+      headers: { ...upgradeHeaders(), "x-forwarded-for": forwardedFor },
+    });
+  const open: RawResponse[] = [];
+  try {
+    // Through the proxy (127.0.0.1): two visitors, one connection each.
+    for (const visitor of ["198.51.100.1", "198.51.100.2"]) {
+      const response = await connect("127.0.0.1", `127.0.0.1, ${visitor}`);
+      assert.equal(response.status, 101, visitor);
+      open.push(response);
+    }
+    // Straight to the port from 127.0.0.2, claiming to be the proxy's visitors: still 127.0.0.2.
+    const first = await connect("127.0.0.2", "198.51.100.3");
+    assert.equal(first.status, 101);
+    open.push(first);
+    const second = await connect("127.0.0.2", "198.51.100.4");
+    assert.equal(second.status, 429, "a spoofed X-Forwarded-For does not escape the limit");
+    assert.equal(JSON.parse(second.body).error, "too_many_connections_per_ip");
+    const refusal = gateway.logs.find((line) => line.msg === "handshake refused");
+    assert.equal(refusal?.address, "127.0.0.2");
+  } finally {
+    await Promise.all(open.map((response) => response.close()));
+    await gateway.close();
+  }
+});
+
+Deno.test("a handshake of another WebSocket version gets 426 naming version 13", async () => {
+  const gateway = await startTestGateway();
+  try {
+    const port = Number(new URL(gateway.http).port);
+    const old = await rawRequest({ port, path: "/?region=AE", headers: upgradeHeaders("8") });
+    assert.equal(old.status, 426);
+    assert.equal(old.headers.get("sec-websocket-version"), "13");
+    assert.equal(JSON.parse(old.body).error, "unsupported_version");
+    await using current = await rawRequest({
+      port,
+      path: "/?region=AE",
+      headers: upgradeHeaders(),
+    });
+    assert.equal(current.status, 101);
   } finally {
     await gateway.close();
   }

@@ -30,8 +30,12 @@ Deno.test("every close code and refusal in the table agrees with the rules clien
     assert.ok(entry.reason.length <= 123, `${name}: a close reason fits a control frame`);
   }
   for (const [name, refusal] of Object.entries(HANDSHAKE_REFUSALS)) {
-    assert.equal(reconnectAfterRefusal(refusal.status), refusal.reconnect, name);
+    assert.equal(reconnectAfterRefusal(refusal.status, refusal.error), refusal.reconnect, name);
   }
+  // Outside the table, the status decides: the probe's 426 "upgrade_required" means "accepted".
+  assert.equal(reconnectAfterRefusal(426, "upgrade_required"), true);
+  assert.equal(reconnectAfterRefusal(404, "not_found"), false);
+  assert.equal(reconnectAfterRefusal(502), true);
   assert.equal(
     new Set(Object.values(CLOSE_CODES).map((entry) => entry.code)).size,
     Object.keys(CLOSE_CODES).length,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { metricValue } from "./support/metrics.ts";
 import { RedisServer } from "./support/redis_server.ts";
+import { TcpProxy } from "./support/tcp_proxy.ts";
 import { delay, waitFor } from "./support/wait.ts";
 import { TestClient } from "./support/ws_client.ts";
 
@@ -404,4 +405,50 @@ Deno.test("an unsafe thumbnail is removed and counted, the message delivered", a
       await client.close();
     }
   });
+});
+
+Deno.test("when the Redis connections go silent the gateway notices, reconnects and delivers again, clients kept", async () => {
+  await using redis = await RedisServer.start();
+  await using proxy = TcpProxy.start(redis.port);
+  await using gateway = await startTestGateway({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+  await waitFor(() => gateway.ready(), { what: "ready" });
+  const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+  let closed = false;
+  client.closed.then(() => closed = true);
+  let sent = 0;
+  const publish = () =>
+    redis.publish(
+      "tvs:AE",
+      JSON.stringify({ event: "new_trending", video_id: `s${++sent}`, title: "صمت" }),
+    );
+  await publish();
+  await client.waitForFrames(1);
+
+  proxy.silence();
+  const silencedAt = performance.now();
+  let notReadyAfterMs: number | undefined;
+  // Keep publishing while the gateway is deaf, until one gets through again.
+  while (client.frames.length === 1 && performance.now() - silencedAt < 15_000) {
+    if (notReadyAfterMs === undefined && !(await gateway.ready())) {
+      notReadyAfterMs = performance.now() - silencedAt;
+    }
+    await publish();
+    await delay(250);
+  }
+  const deliveringAfterMs = performance.now() - silencedAt;
+  console.log(
+    `silent Redis: /readyz 503 after ${Math.round(notReadyAfterMs ?? -1)} ms, ` +
+      `delivering again after ${Math.round(deliveringAfterMs)} ms`,
+  );
+  assert.ok(client.frames.length > 1, "delivery came back");
+  assert.ok(deliveringAfterMs < 10_000, `back within 10 s (${deliveringAfterMs} ms)`);
+  assert.ok(notReadyAfterMs !== undefined, "/readyz said so while it could not hear Redis");
+  assert.equal(closed, false, "the WebSocket client was kept");
+  const metrics = await gateway.metricsText();
+  assert.ok(
+    metricValue(metrics, 'tvs_broker_silent_connections_total{connection="subscriber"}') >= 1,
+  );
+  assert.ok(gateway.logs.some((line) => line.msg === "broker connection silent"));
+  await waitFor(() => gateway.ready(), { what: "ready again" });
+  await client.close();
 });

@@ -16,3 +16,10 @@ Deno.test("a list allows exactly its origins, * allows any", () => {
   assert.ok(!originAllowed(policy, "https://trendvidstream.com:444", "gw"));
   assert.ok(originAllowed({ kind: "any" }, "https://anything.example", "gw"));
 });
+
+Deno.test("the gateway's own origin is always allowed, whatever the list", () => {
+  const policy = { kind: "list", origins: ["https://trendvidstream.com"] } as const;
+  assert.ok(originAllowed(policy, "https://ws.trendvidstream.com", "ws.trendvidstream.com"));
+  assert.ok(originAllowed(policy, "http://localhost:8765", "localhost:8765"));
+  assert.ok(!originAllowed(policy, "http://localhost:8766", "localhost:8765"));
+});

@@ -10,7 +10,7 @@ import { type RunningGateway, startGateway } from "../../lib/server.ts";
 import { fetchMetrics, isReady } from "./metrics.ts";
 
 /** An in-process gateway with its captured logs. */
-export interface TestGateway extends RunningGateway {
+export interface TestGateway extends RunningGateway, AsyncDisposable {
   /** `http://127.0.0.1:<port>`. */
   readonly http: string;
   /** `ws://127.0.0.1:<port>`. */
@@ -23,11 +23,18 @@ export interface TestGateway extends RunningGateway {
   ready(): Promise<boolean>;
 }
 
-/** Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). */
+/**
+ * Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). As under
+ * `deno task dev`, local requests may publish without a token unless `env` says otherwise.
+ */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({
-    env: (name) => ({ HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "debug", ...env })[name],
-  });
+  const defaults = {
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "debug",
+    PUBLISH_INSECURE_LOOPBACK: "true",
+  };
+  const config = loadConfig({ env: (name) => ({ ...defaults, ...env })[name] });
   const logs: Record<string, unknown>[] = [];
   const logger = new Logger(config.logLevel, (line) => logs.push(JSON.parse(line)));
   const running = await startGateway(config, logger);
@@ -35,6 +42,9 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   return {
     ...running,
     close: () => running.close(),
+    [Symbol.asyncDispose]: async () => {
+      await running.close();
+    },
     http,
     ws: `ws://127.0.0.1:${running.port}`,
     logs,

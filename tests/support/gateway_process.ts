@@ -10,7 +10,7 @@ import { fetchMetrics, isReady } from "./metrics.ts";
 import { waitFor } from "./wait.ts";
 
 /** A running gateway process and its parsed log lines. */
-export class GatewayProcess {
+export class GatewayProcess implements AsyncDisposable {
   readonly logs: Record<string, unknown>[] = [];
   readonly #child: Deno.ChildProcess;
   readonly #output: Promise<void>;
@@ -21,13 +21,17 @@ export class GatewayProcess {
     this.#output = this.#readLogs();
   }
 
-  /** Starts `main.ts args` with `env` on 127.0.0.1 and a free port; resolves once it listens. */
+  /**
+   * Starts `main.ts args` with `env` on 127.0.0.1 and a free port; resolves once it listens.
+   * With `task`, runs that task of `deno.json` (`deno task start`) instead, as a developer does.
+   */
   static async start(
     env: Record<string, string> = {},
     args: string[] = [],
+    options: { readonly task?: string } = {},
   ): Promise<GatewayProcess> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: gatewayArgs(args),
+      args: options.task === undefined ? gatewayArgs(args) : ["task", "-q", options.task, ...args],
       cwd: PROJECT_ROOT,
       env: { ...baseEnv(), HOST: "127.0.0.1", PORT: "0", ...env },
       clearEnv: true,
@@ -98,6 +102,11 @@ export class GatewayProcess {
     }, 5000);
     await this.status();
     clearTimeout(timer);
+  }
+
+  /** Stops it: `await using gateway = await GatewayProcess.start()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   async #readLogs(): Promise<void> {

@@ -22,29 +22,34 @@ export interface RedisServerOptions {
    * @default `redis-server <args>`
    */
   readonly launch?: (args: string[]) => [string, string[]];
+  /** Address to listen on: 127.0.0.2 is another host to a client on 127.0.0.1. @default 127.0.0.1 */
+  readonly bind?: string;
 }
 
 /** A running (or stopped) test Redis. */
-export class RedisServer {
+export class RedisServer implements AsyncDisposable {
   readonly port: number;
+  /** The address it listens on. */
+  readonly host: string;
   readonly #launch: (args: string[]) => [string, string[]];
   #process: Deno.ChildProcess | undefined;
 
   private constructor(port: number, options: RedisServerOptions) {
     this.port = port;
+    this.host = options.bind ?? "127.0.0.1";
     this.#launch = options.launch ?? ((args) => ["redis-server", args]);
   }
 
   /** Starts a server on a free port, without persistence. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options);
+    const server = new RedisServer(await freePort(options.bind), options);
     await server.restart();
     return server;
   }
 
-  /** `redis://127.0.0.1:<port>`. */
+  /** `redis://<host>:<port>`. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.host}:${this.port}`;
   }
 
   /** Starts the server again on the same port and waits until it answers. */
@@ -54,7 +59,7 @@ export class RedisServer {
       "--port",
       String(this.port),
       "--bind",
-      "127.0.0.1",
+      this.host,
       "--save",
       "",
       "--appendonly",
@@ -89,7 +94,7 @@ export class RedisServer {
    * line of each reply. Integer and simple replies only.
    */
   async pipeline(commands: readonly (readonly (string | Uint8Array)[])[]): Promise<string[]> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+    const conn = await Deno.connect({ hostname: this.host, port: this.port });
     try {
       const parts: Uint8Array[] = [];
       for (const args of commands) {
@@ -129,5 +134,10 @@ export class RedisServer {
   /** Stops the server. */
   async stop(): Promise<void> {
     await this.kill();
+  }
+
+  /** Stops the server: `await using redis = await RedisServer.start()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 }

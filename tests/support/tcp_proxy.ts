@@ -1,18 +1,21 @@
 /**
- * A TCP proxy between a client and a gateway, so a test can cut connections (as a phone losing
- * its network), refuse new ones for a while, or point at another gateway instance mid-stream.
+ * A TCP proxy between a client and a server, so a test can cut connections (as a phone losing
+ * its network), refuse new ones for a while, point at another gateway instance mid-stream, or
+ * make the open connections go silent (as a dead NAT entry does: no FIN, no RST, nothing).
  *
  * @module
  */
 
 /** A running proxy on 127.0.0.1. */
-export class TcpProxy {
+export class TcpProxy implements AsyncDisposable {
   /** Port the gateway behind the proxy listens on; new connections go there. */
   upstream: number;
   /** While true, new connections are closed at once, as if the network were down. */
   refusing = false;
   readonly #listener: Deno.TcpListener;
   readonly #pairs = new Set<[Deno.TcpConn, Deno.TcpConn]>();
+  /** Open connections that no longer carry anything, either way, yet stay open. */
+  readonly #silenced = new WeakSet<[Deno.TcpConn, Deno.TcpConn]>();
   readonly #pumps = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
 
@@ -35,6 +38,19 @@ export class TcpProxy {
   /** Number of connections currently carried. */
   get connections(): number {
     return this.#pairs.size;
+  }
+
+  /**
+   * Stops carrying anything on the connections open now, keeping them open: what either side
+   * sends is read and dropped, like packets into a black hole. New connections are carried.
+   */
+  silence(): void {
+    for (const pair of this.#pairs) this.#silenced.add(pair);
+  }
+
+  /** Stops: `await using proxy = TcpProxy.start(port)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Cuts every connection at once, without any WebSocket close frame. */
@@ -78,6 +94,7 @@ export class TcpProxy {
       while (true) {
         const read = await from.read(buffer);
         if (read === null) break;
+        if (this.#silenced.has(pair)) continue;
         let written = 0;
         while (written < read) written += await to.write(buffer.subarray(written, read));
       }

@@ -37,16 +37,16 @@ export function delay(ms: number): Promise<void> {
 const FREE_PORTS = { first: 20_000, last: 32_767 };
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1. Not one the kernel would hand out itself:
+ * A TCP port that was free a moment ago on `hostname` (127.0.0.1). Not one the kernel would hand out itself:
  * the tests make thousands of outgoing connections, and one of them may take, as its local port,
  * a port a test has just freed to listen on again (a gateway or Redis restarted in place).
  */
-export function freePort(): Promise<number> {
+export function freePort(hostname = "127.0.0.1"): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = FREE_PORTS.first +
       Math.floor(Math.random() * (FREE_PORTS.last - FREE_PORTS.first + 1));
     try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      Deno.listen({ hostname, port }).close();
       return Promise.resolve(port);
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;

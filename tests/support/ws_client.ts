@@ -7,7 +7,7 @@
 import { waitFor } from "./wait.ts";
 
 /** A connected test client. */
-export class TestClient {
+export class TestClient implements AsyncDisposable {
   /** Text frames received, in order. */
   readonly frames: string[] = [];
   /** Resolves with the close event. */
@@ -56,5 +56,10 @@ export class TestClient {
   async close(): Promise<void> {
     if (this.#socket.readyState !== WebSocket.CLOSED) this.#socket.close();
     await this.closed;
+  }
+
+  /** Closes it: `await using client = await TestClient.connect(url)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

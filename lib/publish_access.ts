@@ -1,0 +1,103 @@
+/**
+ * Who may publish over HTTP. With `PUBLISH_TOKEN`, whoever sends `Authorization: Bearer <token>`
+ * (compared in constant time). Without it, HTTP publishing is off, unless
+ * `PUBLISH_INSECURE_LOOPBACK` turns it on for local development, and then only for a request that
+ * is visibly local: its TCP peer is loopback, it carries no proxy header, and its `Host` is a
+ * loopback name. A proxy on the same host makes every visitor a loopback peer, and most proxies
+ * say so in a header; a proxy that adds none still forwards the visitor's `Host`; a page using DNS
+ * rebinding to reach a developer's gateway sends its own host name too.
+ *
+ * @module
+ */
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import { isLoopback } from "./ip_address.ts";
+
+/** What decides HTTP publishing. */
+export interface PublishPolicy {
+  /** Required bearer token; `null` means none is configured. */
+  readonly token: string | null;
+  /** Without a token, let visibly local requests publish (`PUBLISH_INSECURE_LOOPBACK`). */
+  readonly insecureLoopback: boolean;
+}
+
+/** Why a publish request was refused before its body was read. */
+export type PublishRefusal = {
+  readonly status: 401 | 403;
+  /** The `error` of the JSON answer and the `result` label of the metric. */
+  readonly error: "unauthorized" | "publish_disabled" | "not_local";
+  readonly message: string;
+};
+
+/** Headers a proxy adds to what it forwards: their presence means the peer is not the client. */
+const PROXY_HEADERS = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+  "via",
+];
+
+function digest(value: string): Uint8Array {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Constant-time comparison that does not leak the token's length either. */
+function sameToken(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Whether a `Host` header names this machine: `localhost`, `*.localhost` or a loopback IP. */
+function isLoopbackHost(host: string | null): boolean {
+  if (host === null) return false;
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
+  const lower = name.toLowerCase();
+  return lower === "localhost" || lower.endsWith(".localhost") || isLoopback(lower);
+}
+
+/**
+ * Whether `request`, from TCP peer `peer`, is visibly local: the only kind that may publish
+ * without a token, and only with {@link PublishPolicy.insecureLoopback}.
+ */
+export function isVisiblyLocal(request: Request, peer: string): boolean {
+  return isLoopback(peer) && isLoopbackHost(request.headers.get("host")) &&
+    !PROXY_HEADERS.some((name) => request.headers.has(name));
+}
+
+/** Whether this request may publish without a token (the demo page offers its form then). */
+export function mayPublishWithoutToken(
+  request: Request,
+  peer: string,
+  policy: PublishPolicy,
+): boolean {
+  return policy.token === null && policy.insecureLoopback && isVisiblyLocal(request, peer);
+}
+
+/** The refusal of a publish request, or `undefined` when it may go on. `peer` is the TCP peer. */
+export function checkPublishAccess(
+  request: Request,
+  peer: string,
+  policy: PublishPolicy,
+): PublishRefusal | undefined {
+  if (policy.token !== null) {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
+    if (match?.[1] !== undefined && sameToken(match[1], policy.token)) return undefined;
+    return { status: 401, error: "unauthorized", message: "Missing or wrong bearer token" };
+  }
+  if (!policy.insecureLoopback) {
+    return {
+      status: 403,
+      error: "publish_disabled",
+      message: "HTTP publishing is off: set PUBLISH_TOKEN to enable it " +
+        "(PUBLISH_INSECURE_LOOPBACK=true opens it to local requests, for development only)",
+    };
+  }
+  if (isVisiblyLocal(request, peer)) return undefined;
+  return {
+    status: 403,
+    error: "not_local",
+    message: "Without PUBLISH_TOKEN only direct local requests may publish " +
+      "(loopback peer and Host, no proxy headers)",
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Debian's nginx running the shipped `deploy/nginx.conf` in front of a gateway, on loopback ports,
+ * with a throwaway certificate. Only what a test cannot run as shipped is changed: the listen
+ * addresses, the certificate's paths and the gateway's port.
+ *
+ * @module
+ */
+
+import { PROJECT_ROOT } from "./cli.ts";
+import type { TlsCertificate } from "./tls_certificate.ts";
+import { freePort, waitFor } from "./wait.ts";
+
+/** Debian's nginx is in /usr/sbin, which a user's PATH may lack. */
+const NGINX = await Deno.stat("/usr/sbin/nginx").then(() => "/usr/sbin/nginx", () => "nginx");
+
+/** A running nginx. */
+export interface Nginx extends AsyncDisposable {
+  /** The TLS port (the shipped `listen 443 ssl`). */
+  readonly tlsPort: number;
+  /** `https://localhost:<tlsPort>`. */
+  readonly https: string;
+}
+
+/** The shipped site configuration, pointed at `gatewayPort`, listening on `tlsPort`. */
+async function siteConfig(
+  gatewayPort: number,
+  ports: { readonly tls: number; readonly http: number },
+  certificate: TlsCertificate,
+): Promise<string> {
+  const shipped = await Deno.readTextFile(`${PROJECT_ROOT}deploy/nginx.conf`);
+  const replacements: [string, string][] = [
+    ["listen 443 ssl;", `listen 127.0.0.1:${ports.tls} ssl;`],
+    ["listen [::]:443 ssl;", ""],
+    ["listen 80;", `listen 127.0.0.1:${ports.http};`],
+    ["listen [::]:80;", ""],
+    ["server 127.0.0.1:8765;", `server 127.0.0.1:${gatewayPort};`],
+    ["/etc/ssl/certs/ws.trendvidstream.com.pem", certificate.certFile],
+    ["/etc/ssl/private/ws.trendvidstream.com.key", certificate.keyFile],
+  ];
+  let config = shipped;
+  for (const [from, to] of replacements) {
+    if (!config.includes(from)) throw new Error(`deploy/nginx.conf no longer has "${from}"`);
+    config = config.replaceAll(from, to);
+  }
+  return config;
+}
+
+/** Starts nginx with the shipped site in front of the gateway on `gatewayPort`. */
+export async function startNginx(
+  gatewayPort: number,
+  certificate: TlsCertificate,
+): Promise<Nginx> {
+  const prefix = await Deno.makeTempDir({ prefix: "tvs-nginx-" });
+  const ports = { tls: await freePort(), http: await freePort() };
+  await Deno.writeTextFile(
+    `${prefix}/site.conf`,
+    await siteConfig(gatewayPort, ports, certificate),
+  );
+  // The part of nginx.conf a distribution ships around conf.d/: here, all in the temporary prefix.
+  await Deno.writeTextFile(
+    `${prefix}/nginx.conf`,
+    `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  include ${prefix}/site.conf;
+}
+`,
+  );
+  const child = new Deno.Command(NGINX, {
+    args: ["-p", prefix, "-c", `${prefix}/nginx.conf`, "-e", "stderr"],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await Deno.remove(prefix, { recursive: true });
+  };
+  try {
+    await waitFor(async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port: ports.tls })).close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, { what: "nginx listening" });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    tlsPort: ports.tls,
+    https: `https://localhost:${ports.tls}`,
+    [Symbol.asyncDispose]: stop,
+  };
+}
