@@ -7,13 +7,13 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli.ts";
-import { type Config, ConfigErrors, describeConfig, loadConfig } from "./lib/config.ts";
-import { startDemoFeed } from "./lib/demo_feed.ts";
-import { Logger } from "./lib/log.ts";
-import { runPublish } from "./lib/publish_command.ts";
+import { type Command, helpText, parseCommandLine, UsageError } from "./lib/ops/cli.ts";
+import { type Config, ConfigErrors, describeConfig, loadConfig } from "./lib/ops/config.ts";
+import { startDemoFeed } from "./lib/ops/demo_feed.ts";
+import { Logger } from "./lib/ops/log.ts";
+import { runPublish } from "./lib/ops/publish_command.ts";
 import { startGateway } from "./lib/server.ts";
-import { waitForShutdown } from "./lib/shutdown.ts";
+import { waitForShutdown } from "./lib/ops/shutdown.ts";
 
 /** Exit status of a usage error. */
 const EXIT_USAGE = 2;

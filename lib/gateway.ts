@@ -8,27 +8,27 @@
  */
 
 import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
-import { Admission } from "./admission.ts";
-import type { Broker, BrokerState, Cursor } from "./broker.ts";
-import { Client, type ClientContext } from "./client.ts";
-import type { Config } from "./config.ts";
-import { fingerprint } from "./fingerprint.ts";
+import { Admission } from "./http/admission.ts";
+import type { Broker, BrokerState, Cursor } from "./brokers/broker.ts";
+import { Client, type ClientContext } from "./delivery/client.ts";
+import type { Config } from "./ops/config.ts";
+import { fingerprint } from "./streams/fingerprint.ts";
 import {
   type AcceptedHandshake,
   checkRegions,
   type HandshakeVerdict,
   refused,
-} from "./handshake.ts";
-import { Hub } from "./hub.ts";
-import { AggregatedLog, errorFields, type LogFields, type Logger } from "./log.ts";
-import { parsePublication, type ParseResult } from "./message.ts";
-import { Metrics, type RegionCounts } from "./metrics.ts";
-import { originAllowed } from "./origin.ts";
-import { PublicationPacer } from "./publication_pacer.ts";
-import { QueueBounds } from "./queue_bounds.ts";
-import type { RecentFrame } from "./recent_frames.ts";
-import { Streams } from "./streams.ts";
-import { utf8Length } from "./utf8.ts";
+} from "./http/handshake.ts";
+import { Hub } from "./delivery/hub.ts";
+import { AggregatedLog, errorFields, type LogFields, type Logger } from "./ops/log.ts";
+import { parsePublication, type ParseResult } from "./contract/message.ts";
+import { Metrics, type RegionCounts } from "./ops/metrics.ts";
+import { originAllowed } from "./http/origin.ts";
+import { PublicationPacer } from "./delivery/publication_pacer.ts";
+import { QueueBounds } from "./delivery/queue_bounds.ts";
+import type { RecentFrame } from "./streams/recent_frames.ts";
+import { Streams } from "./streams/streams.ts";
+import { utf8Length } from "./contract/utf8.ts";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
 export const CLOSE_TIMEOUT_MS = 5000;

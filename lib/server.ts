@@ -6,16 +6,16 @@
  * @module
  */
 
-import type { Broker } from "./broker.ts";
-import { MemoryBroker } from "./broker_memory.ts";
-import { RedisBroker } from "./broker_redis.ts";
-import type { Config } from "./config.ts";
-import { mask } from "./config.ts";
+import type { Broker } from "./brokers/broker.ts";
+import { MemoryBroker } from "./brokers/memory.ts";
+import { RedisBroker } from "./brokers/redis.ts";
+import type { Config } from "./ops/config.ts";
+import { mask } from "./ops/config.ts";
 import { Gateway } from "./gateway.ts";
-import { createHandler } from "./http.ts";
-import { errorFields, type Logger } from "./log.ts";
-import { describeOriginPolicy } from "./origin.ts";
-import { jsonError } from "./responses.ts";
+import { createHandler } from "./http/routes.ts";
+import { errorFields, type Logger } from "./ops/log.ts";
+import { describeOriginPolicy } from "./http/origin.ts";
+import { jsonError } from "./http/responses.ts";
 
 /**
  * How long to wait for the HTTP server to finish once every client was told to go, in ms. A

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Admission } from "../lib/admission.ts";
+import { Admission } from "../lib/http/admission.ts";
 import { startTestGateway } from "./support/gateway.ts";
 import { metricValue } from "./support/metrics.ts";
 import { rawRequest, type RawResponse, upgradeHeaders } from "./support/raw_http.ts";

@@ -13,7 +13,7 @@ import type {
   DedupeOptions,
   HistoryOptions,
   StreamPosition,
-} from "../lib/broker.ts";
+} from "../lib/brokers/broker.ts";
 import { delay, waitFor } from "./support/wait.ts";
 
 /** A broker under test and what it takes to tear it down. */

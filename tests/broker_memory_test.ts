@@ -1,4 +1,4 @@
-import { MemoryBroker } from "../lib/broker_memory.ts";
+import { MemoryBroker } from "../lib/brokers/memory.ts";
 import { brokerContract } from "./broker_contract.ts";
 
 brokerContract(

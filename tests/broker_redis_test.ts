@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { BrokerState } from "../lib/broker.ts";
-import { reconnectDelay, RedisBroker } from "../lib/broker_redis.ts";
+import type { BrokerState } from "../lib/brokers/broker.ts";
+import { reconnectDelay, RedisBroker } from "../lib/brokers/redis.ts";
 import { brokerContract } from "./broker_contract.ts";
 import { RedisServer } from "./support/redis_server.ts";
 import { waitFor } from "./support/wait.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/ops/cli.ts";
 
 Deno.test("no command means serve; setting flags override by variable name", () => {
   assert.deepEqual(parseCommandLine([]), { kind: "serve", overrides: {} });
@@ -79,7 +79,7 @@ Deno.test("mistakes are usage errors with a hint", () => {
 
 Deno.test("--help lists every setting; --version prints the version", async () => {
   const { runCli } = await import("./support/cli.ts");
-  const { CONFIG_VARIABLES } = await import("../lib/config.ts");
+  const { CONFIG_VARIABLES } = await import("../lib/ops/config.ts");
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);
   for (const variable of CONFIG_VARIABLES) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigErrors, describeConfig, loadConfig, mask } from "../lib/config.ts";
+import { ConfigErrors, describeConfig, loadConfig, mask } from "../lib/ops/config.ts";
 
 const fromEnv = (env: Record<string, string>, overrides?: Record<string, string>) =>
   loadConfig({ env: (name) => env[name], ...(overrides ? { overrides } : {}) });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnectionWatch } from "../lib/connection_watch.ts";
+import { ConnectionWatch } from "../lib/brokers/connection_watch.ts";
 
 /** A watch on a fake clock whose pings the test answers by hand. */
 function watched() {

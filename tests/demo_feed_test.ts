@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SAMPLES } from "../lib/demo_feed.ts";
-import { parsePublication } from "../lib/message.ts";
+import { SAMPLES } from "../lib/ops/demo_feed.ts";
+import { parsePublication } from "../lib/contract/message.ts";
 import { GatewayProcess } from "./support/gateway_process.ts";
 import { TestClient } from "./support/ws_client.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { firstStrongDirection, textDirection } from "../lib/direction.ts";
+import { firstStrongDirection, textDirection } from "../lib/contract/direction.ts";
 
 Deno.test("the first strong character decides, as dir=auto does", () => {
   const cases: [string, "rtl" | "ltr" | null][] = [

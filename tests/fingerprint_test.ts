@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fingerprint } from "../lib/fingerprint.ts";
+import { fingerprint } from "../lib/streams/fingerprint.ts";
 
 const encoder = new TextEncoder();
 

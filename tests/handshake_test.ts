@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkRegions } from "../lib/handshake.ts";
+import { checkRegions } from "../lib/http/handshake.ts";
 
 const policy = { regions: ["AE", "FI", "GB"], defaultRegion: "GB" };
 const check = (query: string) => checkRegions(new URLSearchParams(query), policy);

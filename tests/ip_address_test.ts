@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { canonicalIp, inRange, isLoopback, parseIp, parseIpRange } from "../lib/ip_address.ts";
+import { canonicalIp, inRange, isLoopback, parseIp, parseIpRange } from "../lib/http/ip_address.ts";
 
 Deno.test("one address has one canonical text, however it was spelt", () => {
   const cases: [string, string | null][] = [

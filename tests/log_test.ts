@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AggregatedLog, Logger } from "../lib/log.ts";
+import { AggregatedLog, Logger } from "../lib/ops/log.ts";
 
 function capture(level: "debug" | "info" | "warn" | "error" = "info") {
   const lines: Record<string, unknown>[] = [];

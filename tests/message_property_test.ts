@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parsePublication } from "../lib/message.ts";
+import { parsePublication } from "../lib/contract/message.ts";
 
 const encoder = new TextEncoder();
 const RUNS = 2000;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { MemoryBroker } from "../lib/broker_memory.ts";
-import { fingerprint } from "../lib/fingerprint.ts";
-import { Streams } from "../lib/streams.ts";
-import { parsePublication, type RejectReason } from "../lib/message.ts";
+import { MemoryBroker } from "../lib/brokers/memory.ts";
+import { fingerprint } from "../lib/streams/fingerprint.ts";
+import { Streams } from "../lib/streams/streams.ts";
+import { parsePublication, type RejectReason } from "../lib/contract/message.ts";
 
 const encoder = new TextEncoder();
 

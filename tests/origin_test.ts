@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { originAllowed } from "../lib/origin.ts";
+import { originAllowed } from "../lib/http/origin.ts";
 
 Deno.test("same-origin allows the gateway's own host and clients without Origin", () => {
   const policy = { kind: "same-origin" } as const;

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The callbacks given to page.evaluate run in the browser.
 import assert from "node:assert/strict";
-import { CONTENT_SECURITY_POLICY } from "../lib/static_assets.ts";
+import { CONTENT_SECURITY_POLICY } from "../lib/http/static_assets.ts";
 import { SCREENSHOTS, withPage } from "./support/browser.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { freePort } from "./support/wait.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RecentKeys } from "../lib/recent_keys.ts";
+import { RecentKeys } from "../lib/streams/recent_keys.ts";
 
 Deno.test("a key is new once per window, counted from its first sighting", () => {
   let now = 0;

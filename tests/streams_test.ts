@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { Cursor } from "../lib/broker.ts";
-import { MemoryBroker } from "../lib/broker_memory.ts";
-import { Streams } from "../lib/streams.ts";
+import type { Cursor } from "../lib/brokers/broker.ts";
+import { MemoryBroker } from "../lib/brokers/memory.ts";
+import { Streams } from "../lib/streams/streams.ts";
 
 /** A memory broker that counts how often it is asked to recover. */
 class CountingBroker extends MemoryBroker {

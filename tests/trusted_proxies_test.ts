@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TrustedProxies } from "../lib/trusted_proxies.ts";
+import { TrustedProxies } from "../lib/http/trusted_proxies.ts";
 
 const proxies = TrustedProxies.parse("127.0.0.1,10.0.0.0/8,::1");
 

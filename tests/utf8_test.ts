@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { utf8Length } from "../lib/utf8.ts";
+import { utf8Length } from "../lib/contract/utf8.ts";
 
 Deno.test("utf8Length equals the encoded length, surrogates included", () => {
   const encoder = new TextEncoder();

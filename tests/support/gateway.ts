@@ -4,8 +4,8 @@
  * @module
  */
 
-import { loadConfig } from "../../lib/config.ts";
-import { Logger } from "../../lib/log.ts";
+import { loadConfig } from "../../lib/ops/config.ts";
+import { Logger } from "../../lib/ops/log.ts";
 import { type RunningGateway, startGateway } from "../../lib/server.ts";
 import { fetchMetrics, isReady } from "./metrics.ts";
 

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { publishOnce } from "./broker_redis.ts";
+import { publishOnce } from "../brokers/redis.ts";
 import type { PublishRequest } from "./cli.ts";
 import type { Config } from "./config.ts";
-import { parsePublication } from "./message.ts";
+import { parsePublication } from "../contract/message.ts";
 
 /** Where output goes; `out` for what was sent, `err` for refusals. */
 export interface PublishOutput {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Broker } from "./broker.ts";
+import type { Broker } from "../brokers/broker.ts";
 import { errorFields, type Logger } from "./log.ts";
 
 /** A sample video: its title and channel. */

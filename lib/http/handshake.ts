@@ -5,9 +5,9 @@
  * @module
  */
 
-import { HANDSHAKE_REFUSALS } from "../static/close_codes.js";
-import type { Cursor } from "./broker.ts";
-import { parseCursor } from "./frames.ts";
+import { HANDSHAKE_REFUSALS } from "../../static/close_codes.js";
+import type { Cursor } from "../brokers/broker.ts";
+import { parseCursor } from "../streams/frames.ts";
 
 /** One entry of {@link HANDSHAKE_REFUSALS}. */
 export type Refusal = typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS];

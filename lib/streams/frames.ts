@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Cursor, StreamPosition } from "./broker.ts";
+import type { Cursor, StreamPosition } from "../brokers/broker.ts";
 
 const MESSAGE_ID = /^([A-Z][A-Z0-9]{1,7}):([0-9a-f]{16})$/;
 const POSITION = /^([A-Z][A-Z0-9]{1,7}):([0-9a-z]{1,16}):(\d{1,15})$/;

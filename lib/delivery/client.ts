@@ -26,10 +26,10 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../static/close_codes.js";
-import type { Cursor } from "./broker.ts";
+import { CLOSE_CODES } from "../../static/close_codes.js";
+import type { Cursor } from "../brokers/broker.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
-import { utf8Length } from "./utf8.ts";
+import { utf8Length } from "../contract/utf8.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
 export const SendOutcome = {

@@ -7,12 +7,12 @@
  */
 
 import { createHash } from "node:crypto";
-import appJs from "../static/app.js" with { type: "text" };
-import closeCodesJs from "../static/close_codes.js" with { type: "text" };
-import faviconSvg from "../static/favicon.svg" with { type: "text" };
-import indexHtml from "../static/index.html" with { type: "text" };
-import styleCss from "../static/style.css" with { type: "text" };
-import clientJs from "../static/tvs-client.js" with { type: "text" };
+import appJs from "../../static/app.js" with { type: "text" };
+import closeCodesJs from "../../static/close_codes.js" with { type: "text" };
+import faviconSvg from "../../static/favicon.svg" with { type: "text" };
+import indexHtml from "../../static/index.html" with { type: "text" };
+import styleCss from "../../static/style.css" with { type: "text" };
+import clientJs from "../../static/tvs-client.js" with { type: "text" };
 
 /** One servable file. */
 export interface Asset {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Broker, Cursor, RecordRequest } from "./broker.ts";
+import type { Broker, Cursor, RecordRequest } from "../brokers/broker.ts";
 import {
   cursorToken,
   messageId,
@@ -22,7 +22,7 @@ import {
 } from "./frames.ts";
 import { type RecentFrame, RecentFrames } from "./recent_frames.ts";
 import { RecentKeys } from "./recent_keys.ts";
-import { utf8Length } from "./utf8.ts";
+import { utf8Length } from "../contract/utf8.ts";
 
 /**
  * How long the same bytes published again count as the same publication, in milliseconds: they

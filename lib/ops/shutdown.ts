@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import type { RunningGateway } from "./server.ts";
+import type { RunningGateway } from "../server.ts";
 
 /** Extra time past the drain window before the hard deadline forces the exit, in ms. */
 export const HARD_DEADLINE_MARGIN_MS = 10_000;

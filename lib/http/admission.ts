@@ -7,7 +7,7 @@
  * @module
  */
 
-import { HANDSHAKE_REFUSALS } from "../static/close_codes.js";
+import { HANDSHAKE_REFUSALS } from "../../static/close_codes.js";
 import type { Refusal } from "./handshake.ts";
 
 /** Options of {@link Admission}. */

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { canonicalIp } from "./ip_address.ts";
-import { describeOriginPolicy, type OriginPolicy } from "./origin.ts";
-import { TrustedProxies } from "./trusted_proxies.ts";
+import { canonicalIp } from "../http/ip_address.ts";
+import { describeOriginPolicy, type OriginPolicy } from "../http/origin.ts";
+import { TrustedProxies } from "../http/trusted_proxies.ts";
 
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { StreamPosition } from "./broker.ts";
+import type { StreamPosition } from "../brokers/broker.ts";
 
 /** One delivered frame. */
 export interface RecentFrame {
