@@ -1,61 +1,38 @@
 /**
  * The gateway's decisions: what a publication becomes (validated, normalised, serialised once),
- * whether it is new (`streams.ts`), who gets it (the hub of its region), which handshakes are let
- * in, and what each connection's lifecycle does to the registry, the limits and the metrics. It
- * knows the broker only through its interface and sockets only through {@link Client}.
+ * whether it is new (`streams/`), who gets it (the hub of its region), which handshakes are let
+ * in (`http/handshake.ts`), and what each connection's lifecycle does to the registry, the limits
+ * and the metrics. It knows the broker only through its interface and sockets only through
+ * {@link Client}.
+ *
+ * The hot path: broker → {@link PublicationPacer} → `#process` (validate, fingerprint, claim,
+ * append) → {@link Hub.broadcast} → each client's socket; the record goes to the broker after.
  *
  * @module
  */
 
-import { CLOSE_CODES, HANDSHAKE_REFUSALS } from "../static/close_codes.js";
-import { Admission } from "./http/admission.ts";
+import { CLOSE_CODES } from "../static/close_codes.js";
 import type { Broker, BrokerState, Cursor } from "./brokers/broker.ts";
-import { Client, type ClientContext } from "./delivery/client.ts";
-import type { Config } from "./ops/config.ts";
-import { fingerprint } from "./streams/fingerprint.ts";
-import {
-  type AcceptedHandshake,
-  checkRegions,
-  type HandshakeVerdict,
-  refused,
-} from "./http/handshake.ts";
-import { Hub } from "./delivery/hub.ts";
-import { AggregatedLog, errorFields, type LogFields, type Logger } from "./ops/log.ts";
 import { parsePublication, type ParseResult } from "./contract/message.ts";
-import { Metrics, type RegionCounts } from "./ops/metrics.ts";
-import { originAllowed } from "./http/origin.ts";
+import type { Client } from "./delivery/client.ts";
+import { Connections } from "./delivery/connections.ts";
+import { Hub } from "./delivery/hub.ts";
 import { PublicationPacer } from "./delivery/publication_pacer.ts";
 import { QueueBounds } from "./delivery/queue_bounds.ts";
-import type { RecentFrame } from "./streams/recent_frames.ts";
+import { replayAndGoLive } from "./delivery/replay.ts";
+import { Admission } from "./http/admission.ts";
+import {
+  type AcceptedHandshake,
+  checkHandshake,
+  type HandshakeRequest,
+  type HandshakeVerdict,
+} from "./http/handshake.ts";
+import type { Config } from "./ops/config.ts";
+import { EventLogs } from "./ops/event_logs.ts";
+import { errorFields, type LogFields, type Logger } from "./ops/log.ts";
+import { Metrics } from "./ops/metrics.ts";
+import { fingerprint } from "./streams/fingerprint.ts";
 import { Streams } from "./streams/streams.ts";
-import { utf8Length } from "./contract/utf8.ts";
-
-/** How long a closing socket may take to confirm before it is given up, in ms. */
-export const CLOSE_TIMEOUT_MS = 5000;
-/** Interval between two batches of a drain, in ms. */
-const DRAIN_TICK_MS = 100;
-/**
- * After its last batch, how long a drain waits for close handshakes, in ms. Long enough for every
- * close frame to be written (stopping the server earlier cuts sockets with 1001 instead of 1012),
- * short enough that reconnecting clients soon meet a closed port instead of a draining server.
- */
-const DRAIN_FLUSH_MS = 500;
-
-/** What the gateway needs to know of a WebSocket handshake. */
-export interface HandshakeRequest {
-  readonly params: URLSearchParams;
-  /** The `Origin` header, or `null`. */
-  readonly origin: string | null;
-  /** The `Host` header. */
-  readonly host: string;
-  /** Address of the client (behind a trusted proxy, the one it names). */
-  readonly address: string;
-  /** `Sec-WebSocket-Version` of an upgrade; `null` for the plain-HTTP probe, which has none. */
-  readonly version: string | null;
-}
-
-/** The one WebSocket protocol version (RFC 6455 §4.4: refuse others with 426 naming it). */
-const WEBSOCKET_VERSION = "13";
 
 /** Runs the fan-out of one process. */
 export class Gateway {
@@ -63,28 +40,17 @@ export class Gateway {
   readonly #broker: Broker;
   readonly #metrics: Metrics;
   readonly #logger: Logger;
+  readonly #logs: EventLogs;
   readonly #hub: Hub;
   readonly #admission: Admission;
-  readonly #rejections: AggregatedLog;
-  readonly #refusals: AggregatedLog;
-  readonly #closes: AggregatedLog;
-  readonly #brokerFailures: AggregatedLog;
-  readonly #publishRefusals: AggregatedLog;
-  /** Settings and callbacks shared by every client. */
-  readonly #clientContext: ClientContext;
-  #everReady = false;
-  #draining = false;
-  #closeTimeouts = 0;
+  readonly #connections: Connections;
   readonly #streams: Streams;
   /**
    * Publications in order: held while the de-duplication keys are loaded (after a start or a
    * reconnect), then handled at most half a client's byte budget per event-loop turn.
    */
   readonly #publications: PublicationPacer;
-  /** Clients the drain has yet to close, oldest first; `null` once its window has passed. */
-  #drainQueue: Client[] | null = [];
-  /** Resolves the drain's wait once no socket is left. */
-  #onIdle: (() => void) | undefined;
+  #everReady = false;
 
   /** Wires a gateway; nothing happens before {@link start}. */
   constructor(
@@ -94,18 +60,19 @@ export class Gateway {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
+    this.#logs = new EventLogs(this.#logger);
     const bounds = new QueueBounds(config.maxBufferedBytes);
     const hub = new Hub(config.regions, bounds, { maxHeldBytes: 2 * config.maxBufferedBytes });
+    const admission = new Admission(config);
+    this.#hub = hub;
+    this.#admission = admission;
     this.#streams = new Streams(this.#broker, {
       regions: config.regions,
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
       dedupeCapacity: config.dedupeCapacity,
       recentFrames: config.historySize,
       // A record that fails costs recovery of that message, never its delivery.
-      onRecordError: (error) => {
-        this.#metrics.brokerErrors.inc({ operation: "record" });
-        this.#brokerFailures.record("record", { operation: "record", ...errorFields(error) });
-      },
+      onRecordError: (error) => this.#brokerFailed("record", error),
     });
     // Half the budget: what one turn queues for a client stays within it, with room for what the
     // turns before left unwritten.
@@ -113,34 +80,25 @@ export class Gateway {
       config.maxBufferedBytes / 2,
       (region, payload) => this.#process(region, payload),
     );
-    const admission = new Admission(config);
-    this.#hub = hub;
-    this.#admission = admission;
     this.#metrics = new Metrics({
       regions: config.regions,
       connections: (region) => hub.count(region),
       openSockets: () => hub.size,
       pendingSockets: () => admission.total - hub.size,
-      draining: () => this.#draining,
+      draining: () => this.#connections.draining,
     });
-    this.#rejections = new AggregatedLog(this.#logger, "publication rejected");
-    this.#refusals = new AggregatedLog(this.#logger, "handshake refused", { level: "info" });
-    this.#closes = new AggregatedLog(this.#logger, "client closed", { level: "info" });
-    this.#brokerFailures = new AggregatedLog(this.#logger, "broker operation failed", {
-      level: "error",
-    });
-    this.#publishRefusals = new AggregatedLog(this.#logger, "publish refused");
-    this.#clientContext = {
+    this.#connections = new Connections({
+      hub,
       bounds,
-      closeTimeoutMs: CLOSE_TIMEOUT_MS,
-      onOpen: (client) => this.#onClientOpen(client),
-      onClose: (client, code) => this.#onClientClose(client, code),
-      onRelease: (client, timedOut) => this.#onClientRelease(client, timedOut),
-      onViolation: (client, kind) => {
-        this.#metrics.inboundViolations.inc({ kind });
-        this.#closes.record(kind, { reason: kind, address: client.remoteAddress });
+      admission,
+      metrics: this.#metrics,
+      logs: this.#logs,
+      onOpen: (client) => {
+        for (const [region, cursor] of client.since ?? []) {
+          void this.#recover(client, region, cursor);
+        }
       },
-    };
+    });
   }
 
   /** The broker in use. */
@@ -155,7 +113,7 @@ export class Gateway {
 
   /** Whether the gateway is draining: not ready, refusing new clients. */
   get draining(): boolean {
-    return this.#draining;
+    return this.#connections.draining;
   }
 
   /** Starts the broker; publications flow from then on. */
@@ -185,16 +143,26 @@ export class Gateway {
   }
 
   /**
-   * Checks a handshake: draining, origin, regions, then capacity. With `reserve`, an accepted
-   * handshake takes its connection slot, to be handed to {@link accept} or given back with
-   * {@link cancel}. Refusals are counted and logged in aggregate.
+   * Checks a handshake (`http/handshake.ts`). With `reserve`, an accepted handshake takes its
+   * connection slot, to be handed to {@link accept} or given back with {@link cancel}. Refusals
+   * are counted and logged in aggregate.
    */
   handshake(request: HandshakeRequest, options: { readonly reserve: boolean }): HandshakeVerdict {
-    const verdict = this.#check(request, options.reserve);
+    const verdict = checkHandshake(request, {
+      draining: this.#connections.draining,
+      origins: this.#config.allowedOrigins,
+      regions: this.#config.regions,
+      defaultRegion: this.#config.defaultRegion,
+      admission: this.#admission,
+    }, options);
     if (!verdict.ok) {
       const reason = verdict.refusal.error;
       this.#metrics.handshakeRefusals.inc({ reason });
-      this.#refusals.record(reason, { reason, address: request.address, detail: verdict.message });
+      this.#logs.refusals.record(reason, {
+        reason,
+        address: request.address,
+        detail: verdict.message,
+      });
     }
     return verdict;
   }
@@ -205,12 +173,12 @@ export class Gateway {
    */
   countPublishRequest(result: string, fields: LogFields = {}): void {
     this.#metrics.publishRequests.inc({ result });
-    if (result !== "published") this.#publishRefusals.record(result, { result, ...fields });
+    if (result !== "published") this.#logs.publishRefusals.record(result, { result, ...fields });
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
   cancel(address: string): void {
-    this.#admission.release(address);
+    this.#connections.cancel(address);
   }
 
   /**
@@ -218,69 +186,17 @@ export class Gateway {
    * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
    */
   accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
-    return new Client(socket, this.#clientContext, {
-      regions: handshake.regions,
-      remoteAddress: address,
-      since: handshake.since,
-    });
-  }
-
-  #onClientOpen(client: Client): void {
-    this.#hub.add(client, { recovering: client.since !== null });
-    // A handshake in flight when the drain began leaves with a later batch, or at once when the
-    // drain's window has passed.
-    if (this.#draining) {
-      if (this.#drainQueue === null) client.close(CLOSE_CODES.serviceRestart);
-      else this.#drainQueue.push(client);
-    }
-    for (const [region, cursor] of client.since ?? []) void this.#recover(client, region, cursor);
-  }
-
-  #onClientRelease(client: Client, timedOut: boolean): void {
-    this.#admission.release(client.remoteAddress);
-    if (timedOut) {
-      this.#closeTimeouts++;
-      this.#metrics.closeTimeouts.inc();
-    }
-    if (this.#admission.total === 0) this.#onIdle?.();
+    return this.#connections.accept(socket, handshake, address);
   }
 
   /**
-   * Stops taking clients and closes the open ones with the restart code, in batches spread over
-   * `windowMs`, so that a deploy does not make every client reconnect in the same instant. Resolves
-   * once every close handshake has finished, or {@link DRAIN_FLUSH_MS} after the last batch.
+   * Stops taking clients and closes the open ones with the restart code, spread over `windowMs`
+   * (`delivery/drain.ts`).
    */
   async drain(windowMs: number): Promise<void> {
-    this.#draining = true;
-    const started = performance.now();
-    const timeoutsBefore = this.#closeTimeouts;
-    const queue: Client[] = this.#drainQueue ?? [];
-    queue.push(...this.#hub.all());
-    const ticks = Math.max(1, Math.floor(windowMs / DRAIN_TICK_MS));
-    this.#logger.info("draining", { clients: queue.length, windowMs });
-    // Sockets still connecting (or closing) may yet open and join the queue.
-    const pending = () => queue.length > 0 || this.#admission.total > this.#hub.size;
-    for (let tick = 0; tick < ticks && pending(); tick++) {
-      const batch = queue.splice(0, Math.ceil(queue.length / (ticks - tick)));
-      for (const client of batch) client.close(CLOSE_CODES.serviceRestart);
-      if (tick + 1 < ticks) await new Promise((resolve) => setTimeout(resolve, DRAIN_TICK_MS));
-    }
-    // Past the window, whatever opened in its last moments goes at once, and so will later ones.
-    this.#drainQueue = null;
-    for (const client of queue.splice(0)) client.close(CLOSE_CODES.serviceRestart);
-    if (this.#admission.total > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#onIdle = resolve;
-        timer = setTimeout(resolve, DRAIN_FLUSH_MS);
-      });
-      clearTimeout(timer);
-    }
-    this.#logger.info("drained", {
-      unconfirmed: this.#admission.total,
-      ms: Math.round(performance.now() - started),
-      closeTimeouts: this.#closeTimeouts - timeoutsBefore,
-    });
+    this.#logger.info("draining", { clients: this.#hub.size, windowMs });
+    const { unconfirmed, ms, closeTimeouts } = await this.#connections.drain(windowMs);
+    this.#logger.info("drained", { unconfirmed, ms, closeTimeouts });
   }
 
   /**
@@ -290,53 +206,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.#streams.flush();
     await this.#broker.close();
-    const logs = [
-      this.#rejections,
-      this.#refusals,
-      this.#closes,
-      this.#brokerFailures,
-      this.#publishRefusals,
-    ];
-    for (const log of logs) {
-      log.flush();
-    }
-  }
-
-  #check(request: HandshakeRequest, reserve: boolean): HandshakeVerdict {
-    if (this.#draining) {
-      return refused(HANDSHAKE_REFUSALS.draining, "The gateway is restarting; try another one");
-    }
-    if (request.version !== null && request.version !== WEBSOCKET_VERSION) {
-      return refused(
-        HANDSHAKE_REFUSALS.unsupportedVersion,
-        `WebSocket version ${WEBSOCKET_VERSION} only (RFC 6455)`,
-        {},
-        { "sec-websocket-version": WEBSOCKET_VERSION },
-      );
-    }
-    if (!originAllowed(this.#config.allowedOrigins, request.origin, request.host)) {
-      return refused(HANDSHAKE_REFUSALS.originNotAllowed, "Origin not allowed");
-    }
-    const verdict = checkRegions(request.params, this.#config);
-    if (!verdict.ok) return verdict;
-    const full = reserve
-      ? this.#admission.admit(request.address)
-      : this.#admission.check(request.address);
-    if (full !== undefined) return refused(full, "Too many connections; retry later");
-    return verdict;
-  }
-
-  #onClientClose(client: Client, code: number): void {
-    this.#hub.remove(client);
-    this.#metrics.disconnects.inc({ code: String(code) });
-    if (code === CLOSE_CODES.slowConsumer.code) {
-      this.#metrics.slowConsumerCloses.inc();
-      this.#closes.record("slow_consumer", {
-        reason: "slow_consumer",
-        address: client.remoteAddress,
-        regions: client.regions,
-      });
-    }
+    this.#logs.flush();
   }
 
   #process(region: string, payload: Uint8Array): void {
@@ -345,7 +215,7 @@ export class Gateway {
     const result = this.validate(payload, region);
     if (!result.ok) {
       this.#metrics.messagesRejected.inc({ reason: result.reason });
-      this.#rejections.record(result.reason, {
+      this.#logs.rejections.record(result.reason, {
         region,
         reason: result.reason,
         detail: result.detail,
@@ -356,51 +226,32 @@ export class Gateway {
     this.#metrics.messageAccepted();
     for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
     const print = fingerprint(payload);
-    if (!this.#streams.admit(region, print, message.dedupeKey)) {
+    if (!this.#streams.claim(region, print, message.dedupeKey)) {
       counts.deduplicated++;
       return;
     }
-    const request = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
-    const frame = this.#streams.deliver(region, request);
-    this.#broadcast(region, frame, counts);
-    this.#streams.record(region, frame, request);
-  }
-
-  #broadcast(region: string, frame: RecentFrame, counts: RegionCounts): void {
+    const publication = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
+    const frame = this.#streams.append(region, publication);
     const started = performance.now();
-    const result = this.#hub.broadcast(region, frame);
+    const delivery = this.#hub.broadcast(region, frame);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
-    counts.deliveries += result.delivered;
+    counts.deliveries += delivery.delivered;
+    this.#streams.record(region, frame, publication);
   }
 
-  /**
-   * Catches `client` up on `region`: the control frame, the missed messages, then what was
-   * broadcast meanwhile that the catch-up did not carry; then it is live. No gap, no duplicate.
-   */
+  /** Catches `client` up on `region` from `cursor`, then makes it live there. */
   async #recover(client: Client, region: string, cursor: Cursor | null): Promise<void> {
     const catchUp = await this.#streams.catchUp(region, cursor);
     this.#metrics.recoveries.inc({ result: catchUp.result });
     if (catchUp.result === "unavailable") {
-      this.#metrics.brokerErrors.inc({ operation: "recover" });
-      this.#brokerFailures.record("recover", {
-        operation: "recover",
-        ...errorFields(catchUp.brokerError),
-      });
+      this.#brokerFailed("recover", catchUp.brokerError);
       // Telling the client "not recovered" would make it drop a cursor the history may still
       // cover once the broker is back: it reconnects with the cursor instead.
       client.close(CLOSE_CODES.tryAgainLater);
       return;
     }
-    if (!client.open) return;
-    client.send(catchUp.control, utf8Length(catchUp.control));
-    const sent = new Set<string>();
-    for (const frame of catchUp.frames) {
-      if (!(await client.sendPaced(frame.frame, frame.bytes))) return;
-      sent.add(frame.fingerprint);
-    }
-    this.#metrics.replayedMessages.inc(catchUp.frames.length);
-    for (const held of this.#hub.goLive(client, region)) {
-      if (!sent.has(held.fingerprint)) client.send(held.frame, held.bytes);
+    if (await replayAndGoLive(client, region, catchUp, this.#hub)) {
+      this.#metrics.replayedMessages.inc(catchUp.frames.length);
     }
   }
 
@@ -410,10 +261,14 @@ export class Gateway {
     try {
       await this.#streams.seed();
     } catch (error) {
-      this.#metrics.brokerErrors.inc({ operation: "seed" });
-      this.#brokerFailures.record("seed", { operation: "seed", ...errorFields(error) });
+      this.#brokerFailed("seed", error);
     }
     this.#publications.release();
+  }
+
+  #brokerFailed(operation: "record" | "recover" | "seed", error: unknown): void {
+    this.#metrics.brokerErrors.inc({ operation });
+    this.#logs.brokerFailures.record(operation, { operation, ...errorFields(error) });
   }
 
   #onBrokerState(state: BrokerState, cause: string | undefined): void {

@@ -10,7 +10,7 @@ import type { Broker } from "./brokers/broker.ts";
 import { MemoryBroker } from "./brokers/memory.ts";
 import { RedisBroker } from "./brokers/redis.ts";
 import type { Config } from "./ops/config.ts";
-import { mask } from "./ops/config.ts";
+import { mask } from "./ops/setting_parsers.ts";
 import { Gateway } from "./gateway.ts";
 import { createHandler } from "./http/routes.ts";
 import { errorFields, type Logger } from "./ops/log.ts";

@@ -37,6 +37,8 @@ export const HANDSHAKE_REFUSALS = /** @type {const} */ ({
   tooManyConnections: { status: 503, error: "too_many_connections", reconnect: true },
 });
 
+/** One entry of {@link HANDSHAKE_REFUSALS}. @typedef {typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS]} Refusal */
+
 /** Codes of {@link CLOSE_CODES} that mean "do not reconnect". @type {ReadonlySet<number>} */
 const STOP_CODES = new Set(
   Object.values(CLOSE_CODES).filter((entry) => !entry.reconnect).map((entry) => entry.code),

@@ -7,11 +7,11 @@ import { TestClient } from "./support/ws_client.ts";
 
 Deno.test("admission counts sockets in all and per address, and releases them", () => {
   const admission = new Admission({ maxConnections: 3, maxConnectionsPerIp: 2 });
-  assert.equal(admission.admit("a"), undefined);
-  assert.equal(admission.admit("a"), undefined);
-  assert.equal(admission.admit("a")?.status, 429);
-  assert.equal(admission.admit("b"), undefined);
-  assert.equal(admission.admit("c")?.status, 503);
+  assert.equal(admission.reserve("a"), undefined);
+  assert.equal(admission.reserve("a"), undefined);
+  assert.equal(admission.reserve("a")?.status, 429);
+  assert.equal(admission.reserve("b"), undefined);
+  assert.equal(admission.reserve("c")?.status, 503);
   assert.equal(admission.total, 3);
   admission.release("a");
   assert.equal(admission.check("c"), undefined);

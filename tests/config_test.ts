@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigErrors, describeConfig, loadConfig, mask } from "../lib/ops/config.ts";
+import { ConfigErrors, describeConfig, loadConfig } from "../lib/ops/config.ts";
+import { mask } from "../lib/ops/setting_parsers.ts";
 
 const fromEnv = (env: Record<string, string>, overrides?: Record<string, string>) =>
   loadConfig({ env: (name) => env[name], ...(overrides ? { overrides } : {}) });

@@ -446,7 +446,7 @@ Deno.test("duplicates inside and outside the window", () => {
       );
       const result = parsePublication(payload, { region });
       assert.ok(result.ok);
-      delivered.push(streams.admit(region, fingerprint(payload), result.message.dedupeKey));
+      delivered.push(streams.claim(region, fingerprint(payload), result.message.dedupeKey));
     }
     assert.deepEqual(delivered, testCase.delivered, testCase.name);
   }

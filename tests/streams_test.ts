@@ -30,7 +30,7 @@ const fp = (n: number) => n.toString(16).padStart(16, "0");
 /** Delivers and records a message at once, as a gateway does a moment after broadcasting it. */
 async function deliverAndRecord(s: Streams, region: string, n: number, key: string | null = null) {
   const request = { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: key };
-  const frame = s.deliver(region, request);
+  const frame = s.append(region, request);
   s.record(region, frame, request);
   s.flush();
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -40,32 +40,32 @@ const body = (title: string) => JSON.stringify({ event: "new_trending", title })
 
 Deno.test("the same bytes, or the same key within the window, are not new", () => {
   const { streams: s } = streams();
-  assert.equal(s.admit("AE", fp(1), "v1"), true);
-  assert.equal(s.admit("AE", fp(1), "v9"), false, "same bytes");
-  assert.equal(s.admit("AE", fp(2), "v1"), false, "same video");
-  assert.equal(s.admit("FI", fp(2), "v1"), true, "another region");
-  assert.equal(s.admit("AE", fp(3), null), true);
+  assert.equal(s.claim("AE", fp(1), "v1"), true);
+  assert.equal(s.claim("AE", fp(1), "v9"), false, "same bytes");
+  assert.equal(s.claim("AE", fp(2), "v1"), false, "same video");
+  assert.equal(s.claim("FI", fp(2), "v1"), true, "another region");
+  assert.equal(s.claim("AE", fp(3), null), true);
 });
 
 Deno.test("seeding loads the keys the broker recorded, so another instance decides alike", async () => {
   const broker = new CountingBroker();
   const first = streams(broker).streams;
   for (const [n, key] of [[1, "v1"], [2, "v2"]] as const) {
-    first.admit("AE", fp(n), key);
+    first.claim("AE", fp(n), key);
     await deliverAndRecord(first, "AE", n, key);
   }
   const second = streams(broker).streams;
   await second.seed();
-  assert.equal(second.admit("AE", fp(10), "v1"), false);
-  assert.equal(second.admit("AE", fp(11), "v3"), true);
+  assert.equal(second.claim("AE", fp(10), "v1"), false);
+  assert.equal(second.claim("AE", fp(11), "v3"), true);
 });
 
 Deno.test("a frame carries the content id first and is remembered as delivered", async () => {
   const { streams: s } = streams();
   const request = { fingerprint: fp(7), body: body("x"), dedupeKey: null };
-  const frame = s.deliver("AE", request);
-  assert.equal(frame.frame, `{"id":"AE:${fp(7)}","event":"new_trending","title":"x"}`);
-  assert.equal(frame.bytes, frame.frame.length);
+  const frame = s.append("AE", request);
+  assert.equal(frame.text, `{"id":"AE:${fp(7)}","event":"new_trending","title":"x"}`);
+  assert.equal(frame.bytes, frame.text.length);
   s.record("AE", frame, request);
   const during = frame.position;
   assert.equal(during, undefined, "recorded after the broadcast's turn, not during it");
@@ -77,7 +77,7 @@ Deno.test("a frame carries the content id first and is remembered as delivered",
 Deno.test("a client back within moments catches up from recent frames, without the broker", async () => {
   const { streams: s, broker } = streams();
   for (let n = 1; n <= 4; n++) {
-    s.deliver("AE", { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: null });
+    s.append("AE", { fingerprint: fp(n), body: body(`m${n}`), dedupeKey: null });
   }
   const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(2) });
   assert.equal(catchUp.result, "recovered");
@@ -96,7 +96,7 @@ Deno.test("an older cursor replays the broker's history plus what it has not rec
   const { streams: s } = streams(new CountingBroker(), 2);
   for (let n = 1; n <= 5; n++) await deliverAndRecord(s, "AE", n);
   // Delivered, not yet recorded: the broker's record of it is still on its way.
-  s.deliver("AE", { fingerprint: fp(6), body: body("m6"), dedupeKey: null });
+  s.append("AE", { fingerprint: fp(6), body: body("m6"), dedupeKey: null });
   const catchUp = await s.catchUp("AE", { kind: "message", fingerprint: fp(1) });
   assert.equal(catchUp.result, "recovered");
   assert.deepEqual(catchUp.frames.map((frame) => frame.fingerprint), [
@@ -113,7 +113,7 @@ Deno.test("a client without a cursor learns where the region stands", async () =
   const empty = await s.catchUp("FI", null);
   assert.equal(empty.result, "subscribed");
   assert.match(JSON.parse(empty.control).position, /^FI:[0-9a-z]{8}:0$/);
-  s.deliver("FI", { fingerprint: fp(9), body: body("m"), dedupeKey: null });
+  s.append("FI", { fingerprint: fp(9), body: body("m"), dedupeKey: null });
   const later = await s.catchUp("FI", null);
   assert.equal(later.result, "subscribed");
   assert.equal(JSON.parse(later.control).position, `FI:${fp(9)}`);
@@ -140,7 +140,7 @@ Deno.test("right after subscribing, a replay waits for what other instances are 
   // The other instance delivered message 2 just before this one subscribed; its record is on its
   // way (it goes out with the other instance's next batch).
   const request = { fingerprint: fp(2), body: body("m2"), dedupeKey: null };
-  other.record("AE", other.deliver("AE", request), request);
+  other.record("AE", other.append("AE", request), request);
   const fresh = streams(broker).streams;
   fresh.subscribed();
   try {

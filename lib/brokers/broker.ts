@@ -95,6 +95,12 @@ export interface HistoryOptions {
   readonly ttlMs: number;
 }
 
+/** De-duplication unless configured otherwise (`DEDUPE_WINDOW_SECONDS`, `DEDUPE_CAPACITY`). */
+export const DEFAULT_DEDUPE: DedupeOptions = { windowMs: 3_600_000, capacity: 10_000 };
+
+/** History unless configured otherwise (`HISTORY_SIZE`, `HISTORY_TTL_SECONDS`). */
+export const DEFAULT_HISTORY: HistoryOptions = { size: 100, ttlMs: 600_000 };
+
 /** A source of regional publications and the keeper of their record. */
 export interface Broker {
   /** Short name for logs and metrics. */

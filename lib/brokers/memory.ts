@@ -19,15 +19,16 @@ import type {
   Recovery,
   StreamPosition,
 } from "./broker.ts";
+import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
 import { newEpoch } from "./epoch.ts";
 
 const encoder = new TextEncoder();
 
 /** Options of {@link MemoryBroker}. */
 export interface MemoryBrokerOptions {
-  /** How de-duplication keys are kept. @default {windowMs: 3600000, capacity: 10000} */
+  /** How de-duplication keys are kept. @default DEFAULT_DEDUPE */
   readonly dedupe?: DedupeOptions;
-  /** History kept per region. @default {size: 100, ttlMs: 600000} */
+  /** History kept per region. @default DEFAULT_HISTORY */
   readonly history?: HistoryOptions;
   /** Clock in milliseconds. @default Date.now */
   readonly now?: () => number;
@@ -56,8 +57,8 @@ export class MemoryBroker implements Broker {
 
   /** Creates a broker. */
   constructor(options: MemoryBrokerOptions = {}) {
-    this.#dedupe = options.dedupe ?? { windowMs: 3_600_000, capacity: 10_000 };
-    this.#history = options.history ?? { size: 100, ttlMs: 600_000 };
+    this.#dedupe = options.dedupe ?? DEFAULT_DEDUPE;
+    this.#history = options.history ?? DEFAULT_HISTORY;
     this.#now = options.now ?? Date.now;
   }
 

@@ -26,6 +26,7 @@ import type {
   Recovery,
   StreamPosition,
 } from "./broker.ts";
+import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
 import { ConnectionWatch } from "./connection_watch.ts";
 import { newEpoch } from "./epoch.ts";
 import {
@@ -43,9 +44,9 @@ export interface RedisBrokerOptions {
   readonly regions: readonly string[];
   /** Longest wait between two reconnect attempts, in milliseconds. @default 1000 */
   readonly maxReconnectDelayMs?: number;
-  /** De-duplication rule. @default {windowMs: 3600000, capacity: 10000} */
+  /** De-duplication rule. @default DEFAULT_DEDUPE */
   readonly dedupe?: DedupeOptions;
-  /** History kept per region. @default {size: 100, ttlMs: 600000} */
+  /** History kept per region. @default DEFAULT_HISTORY */
   readonly history?: HistoryOptions;
   /**
    * How both connections are pinged: every `intervalMs`, silent once a ping waits `timeoutMs`.
@@ -109,8 +110,8 @@ export class RedisBroker implements Broker {
     });
     this.#recorder = this.#commands.withCommandOptions({ timeout: 0 });
     this.#keyPrefix = options.channelPrefix;
-    this.#dedupe = options.dedupe ?? { windowMs: 3_600_000, capacity: 10_000 };
-    this.#history = options.history ?? { size: 100, ttlMs: 600_000 };
+    this.#dedupe = options.dedupe ?? DEFAULT_DEDUPE;
+    this.#history = options.history ?? DEFAULT_HISTORY;
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );

@@ -57,6 +57,9 @@ export type ParseResult =
   | { readonly ok: true; readonly message: AcceptedMessage }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
+/** Largest publication accepted unless configured otherwise (`MAX_MESSAGE_BYTES`), in bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16_384;
+
 /** Options of {@link parsePublication}. */
 export interface ParseOptions {
   /**
@@ -64,7 +67,7 @@ export interface ParseOptions {
    * region in a string `region` field.
    */
   readonly region: string | null;
-  /** Largest accepted payload in bytes. @default 16384 */
+  /** Largest accepted payload in bytes. @default DEFAULT_MAX_MESSAGE_BYTES */
   readonly maxBytes?: number;
 }
 
@@ -291,7 +294,7 @@ function validate(value: unknown, channelRegion: string | null): AcceptedMessage
 
 /** Validates and normalises the raw bytes of one publication. Never throws. */
 export function parsePublication(payload: Uint8Array, options: ParseOptions): ParseResult {
-  const maxBytes = options.maxBytes ?? 16384;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (payload.byteLength === 0) return reject("empty", "Empty payload");
   if (payload.byteLength > maxBytes) {
     return reject("too_large", `Payload of ${payload.byteLength} bytes exceeds ${maxBytes}`);

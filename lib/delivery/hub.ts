@@ -14,17 +14,10 @@ import { CLOSE_CODES } from "../../static/close_codes.js";
 import { Audience, type BroadcastResult } from "./audience.ts";
 import type { Client } from "./client.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
-
-/** A frame kept for a recovering client. */
-export interface HeldFrame {
-  /** Fingerprint of its publication, to tell it from a replayed one. */
-  readonly fingerprint: string;
-  readonly frame: string;
-  readonly bytes: number;
-}
+import type { Frame } from "../streams/frames.ts";
 
 interface Held {
-  readonly frames: HeldFrame[];
+  readonly frames: Frame[];
   bytes: number;
 }
 
@@ -67,7 +60,7 @@ export class Hub {
   }
 
   /** Makes a recovering client live in `region`; returns the frames kept for it meanwhile. */
-  goLive(client: Client, region: string): readonly HeldFrame[] {
+  goLive(client: Client, region: string): readonly Frame[] {
     const held = this.#recovering.get(region)?.get(client);
     if (held === undefined) return [];
     this.#recovering.get(region)?.delete(client);
@@ -101,16 +94,15 @@ export class Hub {
     return clients;
   }
 
-  /** Sends `held.frame` to `region`'s live clients and holds it for the recovering ones. */
-  broadcast(region: string, held: HeldFrame): BroadcastResult {
-    const { frame, bytes } = held;
+  /** Sends `frame` to `region`'s live clients and holds it for the recovering ones. */
+  broadcast(region: string, frame: Frame): BroadcastResult {
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
-    this.#live.get(region)?.broadcast(frame, bytes, result);
+    this.#live.get(region)?.broadcast(frame.text, frame.bytes, result);
     const recovering = this.#recovering.get(region);
     if (recovering !== undefined && recovering.size > 0) {
       for (const [client, holding] of recovering) {
-        holding.frames.push(held);
-        holding.bytes += bytes;
+        holding.frames.push(frame);
+        holding.bytes += frame.bytes;
         if (holding.bytes > this.#maxHeldBytes) {
           client.close(CLOSE_CODES.slowConsumer);
           result.dropped++;

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { HANDSHAKE_REFUSALS } from "../../static/close_codes.js";
-import type { Refusal } from "./handshake.ts";
+import { HANDSHAKE_REFUSALS, type Refusal } from "../../static/close_codes.js";
 
 /** Options of {@link Admission}. */
 export interface AdmissionOptions {
@@ -43,8 +42,8 @@ export class Admission {
     return undefined;
   }
 
-  /** Counts a socket from `address`, or returns the refusal when it does not fit. */
-  admit(address: string): Refusal | undefined {
+  /** Reserves a slot for a socket from `address`, or returns the refusal when it does not fit. */
+  reserve(address: string): Refusal | undefined {
     const refusal = this.check(address);
     if (refusal !== undefined) return refusal;
     this.#total++;

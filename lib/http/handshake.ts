@@ -1,16 +1,45 @@
 /**
- * Guards of the WebSocket handshake, as guard clauses that each answer one precise refusal before
- * any upgrade: nothing is allocated for a request that will be refused.
+ * Every check of a WebSocket handshake, in one ordered list of guard clauses (draining, version,
+ * origin, regions and cursors, capacity), each answering one refusal of `HANDSHAKE_REFUSALS` with
+ * its status and a message, before any upgrade: nothing is allocated for a request that will be
+ * refused. The gateway counts and logs the refusals; the probe (`GET /ws`) asks the same
+ * questions, so a browser can learn what its failed handshake was told.
  *
  * @module
  */
 
-import { HANDSHAKE_REFUSALS } from "../../static/close_codes.js";
+import { HANDSHAKE_REFUSALS, type Refusal } from "../../static/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
 import { parseCursor } from "../streams/frames.ts";
+import type { Admission } from "./admission.ts";
+import { originAllowed, type OriginPolicy } from "./origin.ts";
 
-/** One entry of {@link HANDSHAKE_REFUSALS}. */
-export type Refusal = typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS];
+/** What the checks need to know of a handshake. */
+export interface HandshakeRequest {
+  readonly params: URLSearchParams;
+  /** The `Origin` header, or `null`. */
+  readonly origin: string | null;
+  /** The `Host` header. */
+  readonly host: string;
+  /** Address of the client (behind a trusted proxy, the one it names). */
+  readonly address: string;
+  /** `Sec-WebSocket-Version` of an upgrade; `null` for the plain-HTTP probe, which has none. */
+  readonly version: string | null;
+}
+
+/** What a handshake is checked against. */
+export interface HandshakeContext {
+  /** The gateway is stopping: it takes no new client. */
+  readonly draining: boolean;
+  readonly origins: OriginPolicy;
+  readonly regions: readonly string[];
+  readonly defaultRegion: string;
+  /** The connection limits. */
+  readonly admission: Admission;
+}
+
+/** The one WebSocket protocol version (RFC 6455 §4.4: refuse others with 426 naming it). */
+const WEBSOCKET_VERSION = "13";
 
 /** The handshake may proceed, with these validated parameters. */
 export interface AcceptedHandshake {
@@ -116,4 +145,37 @@ function checkSince(
     positions.set(parsed.region, parsed.cursor);
   }
   return { positions };
+}
+
+/**
+ * Checks a handshake, guard by guard. With `reserve`, an accepted one takes its connection slot
+ * (to be released when the socket ends, or at once when the upgrade fails); without, the verdict
+ * is only told (the probe).
+ */
+export function checkHandshake(
+  request: HandshakeRequest,
+  context: HandshakeContext,
+  options: { readonly reserve: boolean },
+): HandshakeVerdict {
+  if (context.draining) {
+    return refused(HANDSHAKE_REFUSALS.draining, "The gateway is restarting; try another one");
+  }
+  if (request.version !== null && request.version !== WEBSOCKET_VERSION) {
+    return refused(
+      HANDSHAKE_REFUSALS.unsupportedVersion,
+      `WebSocket version ${WEBSOCKET_VERSION} only (RFC 6455)`,
+      {},
+      { "sec-websocket-version": WEBSOCKET_VERSION },
+    );
+  }
+  if (!originAllowed(context.origins, request.origin, request.host)) {
+    return refused(HANDSHAKE_REFUSALS.originNotAllowed, "Origin not allowed");
+  }
+  const verdict = checkRegions(request.params, context);
+  if (!verdict.ok) return verdict;
+  const full = options.reserve
+    ? context.admission.reserve(request.address)
+    : context.admission.check(request.address);
+  if (full !== undefined) return refused(full, "Too many connections; retry later");
+  return verdict;
 }

@@ -8,8 +8,8 @@
 
 import type { Config } from "../ops/config.ts";
 import { addCorsHeaders } from "./cors.ts";
-import type { Gateway, HandshakeRequest } from "../gateway.ts";
-import type { RefusedHandshake } from "./handshake.ts";
+import type { Gateway } from "../gateway.ts";
+import type { HandshakeRequest, RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "../ops/log.ts";
 import { mayPublishWithoutToken, type PublishPolicy } from "./publish_access.ts";
 import { handlePublish } from "./publish_endpoint.ts";

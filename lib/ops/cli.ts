@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RETIRED_SETTINGS, SETTINGS } from "./config.ts";
+import { RETIRED_SETTINGS, SETTINGS } from "./settings.ts";
 
 /** A command line that cannot be run; the message says what to type instead. */
 export class UsageError extends Error {

@@ -7,7 +7,10 @@
  * @module
  */
 
-import { LOG_LEVELS, type LogLevel } from "./config.ts";
+/** Log verbosity, most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Extra context of a log line. Values must be JSON-serialisable. */
 export type LogFields = Readonly<Record<string, unknown>>;

@@ -10,6 +10,22 @@
  */
 
 import type { Cursor, StreamPosition } from "../brokers/broker.ts";
+import { utf8Length } from "../contract/utf8.ts";
+
+/**
+ * One message as clients receive it: serialised once and measured once, then the same string for
+ * every send, every replay and every client holding it while it catches up.
+ */
+export interface Frame {
+  /** Fingerprint of the publication: its identity on every instance. */
+  readonly fingerprint: string;
+  /** The JSON text frame, its `id` first. */
+  readonly text: string;
+  /** Length of `text` in UTF-8 bytes, for the byte budgets. */
+  readonly bytes: number;
+  /** Where the broker recorded the publication; `undefined` until it has. */
+  position: StreamPosition | undefined;
+}
 
 const MESSAGE_ID = /^([A-Z][A-Z0-9]{1,7}):([0-9a-f]{16})$/;
 const POSITION = /^([A-Z][A-Z0-9]{1,7}):([0-9a-z]{1,16}):(\d{1,15})$/;
@@ -51,13 +67,24 @@ export function parseCursor(text: string): RegionCursor | null {
   };
 }
 
+/** The frame of the publication with `fingerprint` and normalised `body` in `region`. */
+export function messageFrame(
+  region: string,
+  fingerprint: string,
+  body: string,
+  position?: StreamPosition,
+): Frame {
+  const text = withId(messageId(region, fingerprint), body);
+  return { fingerprint, text, bytes: utf8Length(text), position };
+}
+
 /**
  * `body` (a serialised JSON object) with `"id"` as its first field. Joined, not re-serialised: the
  * body was serialised once, for every client. `join` rather than `+` because it yields one flat
  * string, where `+` yields a rope: every `socket.send` of a rope leaves V8's fast call path for a
  * slow UTF-8 conversion (measured: 36% more time in `op_ws_send_text` across 10,000 clients).
  */
-export function withId(id: string, body: string): string {
+function withId(id: string, body: string): string {
   return ['{"id":"', id, '",', body.slice(1)].join("");
 }
 

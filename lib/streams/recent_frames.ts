@@ -7,20 +7,12 @@
  */
 
 import type { StreamPosition } from "../brokers/broker.ts";
-
-/** One delivered frame. */
-export interface RecentFrame {
-  readonly fingerprint: string;
-  readonly frame: string;
-  readonly bytes: number;
-  /** Where the broker recorded it; `undefined` until it has. */
-  position: StreamPosition | undefined;
-}
+import type { Frame } from "./frames.ts";
 
 /** A bounded, ordered memory of delivered frames. */
 export class RecentFrames {
   readonly #capacity: number;
-  readonly #frames: RecentFrame[] = [];
+  readonly #frames: Frame[] = [];
 
   /** Keeps at most `capacity` frames (at least 1). */
   constructor(capacity: number) {
@@ -28,12 +20,12 @@ export class RecentFrames {
   }
 
   /** The newest frame, if any. */
-  get last(): RecentFrame | undefined {
+  get last(): Frame | undefined {
     return this.#frames.at(-1);
   }
 
   /** Adds a delivered frame, forgetting the oldest beyond the capacity. */
-  push(frame: RecentFrame): void {
+  push(frame: Frame): void {
     this.#frames.push(frame);
     if (this.#frames.length > this.#capacity) this.#frames.shift();
   }
@@ -44,7 +36,7 @@ export class RecentFrames {
   }
 
   /** The frames delivered after the one with `fingerprint`, or `undefined` if it is not here. */
-  after(fingerprint: string): RecentFrame[] | undefined {
+  after(fingerprint: string): Frame[] | undefined {
     const index = this.#frames.findLastIndex((frame) => frame.fingerprint === fingerprint);
     return index === -1 ? undefined : this.#frames.slice(index + 1);
   }
@@ -53,7 +45,7 @@ export class RecentFrames {
    * The frames the broker had not recorded at `position` (its top when asked): not recorded yet,
    * or recorded after it in the same epoch. One recorded in an earlier epoch came before it.
    */
-  unrecordedAt(position: StreamPosition): RecentFrame[] {
+  unrecordedAt(position: StreamPosition): Frame[] {
     return this.#frames.filter((frame) =>
       frame.position === undefined ||
       (frame.position.epoch === position.epoch && frame.position.offset > position.offset)

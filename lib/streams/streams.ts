@@ -14,15 +14,15 @@
 import type { Broker, Cursor, RecordRequest } from "../brokers/broker.ts";
 import {
   cursorToken,
+  type Frame,
+  messageFrame,
   messageId,
   positionToken,
   recoveryFrame,
   subscribedFrame,
-  withId,
 } from "./frames.ts";
-import { type RecentFrame, RecentFrames } from "./recent_frames.ts";
+import { RecentFrames } from "./recent_frames.ts";
 import { RecentKeys } from "./recent_keys.ts";
-import { utf8Length } from "../contract/utf8.ts";
 
 /**
  * How long the same bytes published again count as the same publication, in milliseconds: they
@@ -61,20 +61,13 @@ export interface StreamsOptions {
   readonly onRecordError?: (error: unknown) => void;
 }
 
-/** A frame to send a catching-up client. */
-export interface CatchUpFrame {
-  readonly fingerprint: string;
-  readonly frame: string;
-  readonly bytes: number;
-}
-
 /** What a client connecting with (or without) a cursor gets before going live. */
 export type CatchUp = {
   readonly result: "subscribed" | "recovered" | "not_recovered";
   /** The `subscribed` or `recovery` frame. */
   readonly control: string;
   /** The missed messages, oldest first. */
-  readonly frames: readonly CatchUpFrame[];
+  readonly frames: readonly Frame[];
 } | {
   /** The broker could not be asked: the answer is unknown, not negative. */
   readonly result: "unavailable";
@@ -93,7 +86,7 @@ export class Streams {
   readonly #options: StreamsOptions;
   readonly #regions = new Map<string, RegionState>();
   /** Delivered publications waiting to be recorded, and the timer that sends them. */
-  #unrecorded: [string, RecentFrame, RecordRequest][] = [];
+  #unrecorded: [string, Frame, RecordRequest][] = [];
   #recordTimer: ReturnType<typeof setInterval> | undefined;
   /** Timer ticks since the last record; the timer stops after {@link RECORD_IDLE_TICKS}. */
   #idleTicks = 0;
@@ -150,22 +143,16 @@ export class Streams {
    * Whether the publication with `fingerprint` (and `dedupeKey`) is new in `region`, remembering
    * it if so: not the same bytes again, nor the same key within the window.
    */
-  admit(region: string, fingerprint: string, dedupeKey: string | null): boolean {
+  claim(region: string, fingerprint: string, dedupeKey: string | null): boolean {
     const state = this.#state(region);
     if (!state.publications.claim(fingerprint)) return false;
     if (dedupeKey === null || this.#options.dedupeWindowMs === 0) return true;
     return state.keys.claim(dedupeKey);
   }
 
-  /** The frame of a new publication, remembered as delivered in `region`. */
-  deliver(region: string, request: RecordRequest): RecentFrame {
-    const text = withId(messageId(region, request.fingerprint), request.body);
-    const frame: RecentFrame = {
-      fingerprint: request.fingerprint,
-      frame: text,
-      bytes: utf8Length(text),
-      position: undefined,
-    };
+  /** Appends a new publication to `region`'s recent frames; returns its frame, to broadcast. */
+  append(region: string, request: RecordRequest): Frame {
+    const frame = messageFrame(region, request.fingerprint, request.body);
     this.#state(region).recent.push(frame);
     return frame;
   }
@@ -177,7 +164,7 @@ export class Streams {
    * timer repeats while publications flow rather than being created per turn: at a few publications
    * per second its code is cold, and arming a timer then took 40 µs, as long as 15 sends.
    */
-  record(region: string, frame: RecentFrame, request: RecordRequest): void {
+  record(region: string, frame: Frame, request: RecordRequest): void {
     this.#unrecorded.push([region, frame, request]);
     this.#idleTicks = 0;
     this.#recordTimer ??= setInterval(() => this.#tick(), RECORD_INTERVAL_MS);
@@ -242,10 +229,10 @@ export class Streams {
       const control = recoveryFrame(region, { recovered: false, replayed: 0, position: current });
       return { result: "not_recovered", control, frames: [] };
     }
-    const replayed: CatchUpFrame[] = recovery.entries.map((entry) => {
-      const frame = withId(messageId(region, entry.fingerprint), entry.body);
-      return { fingerprint: entry.fingerprint, frame, bytes: utf8Length(frame) };
-    });
+    const { epoch } = recovery.position;
+    const replayed = recovery.entries.map((entry) =>
+      messageFrame(region, entry.fingerprint, entry.body, { epoch, offset: entry.offset })
+    );
     const known = new Set(replayed.map((frame) => frame.fingerprint));
     const unrecorded = recent.unrecordedAt(recovery.position)
       .filter((frame) => !known.has(frame.fingerprint));
@@ -260,7 +247,7 @@ export class Streams {
 }
 
 /** A recovery of `frames` after `cursor`; the client then stands at the last one, or still at it. */
-function recovered(region: string, frames: readonly CatchUpFrame[], cursor: Cursor): CatchUp {
+function recovered(region: string, frames: readonly Frame[], cursor: Cursor): CatchUp {
   const last = frames.at(-1);
   const position = last !== undefined
     ? messageId(region, last.fingerprint)
