@@ -2,8 +2,8 @@
  * The broker contract: it moves publications from producers to the gateway, and keeps what the
  * gateway records of each region's stream: positions, a bounded history, and the recent
  * de-duplication keys. The gateway registers one listener and never learns which implementation
- * it talks to: the in-memory broker ({@link ./broker_memory.ts}) for a single process with no
- * dependencies, or Redis ({@link ./broker_redis.ts}) for the existing publishers and several
+ * it talks to: the in-memory broker (`memory.ts`) for a single process with no
+ * dependencies, or Redis (`redis.ts`) for the existing publishers and several
  * gateway instances.
  *
  * Recording happens after delivery, off the hot path: every instance records every publication it

@@ -2,7 +2,7 @@
  * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection,
  * so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and every gateway instance on the
  * same Redis sees every publication. A second connection records the stream (`redis_scripts.ts`).
- * The only module that imports `redis`.
+ * With `redis_publisher.ts`, the only module that imports `redis`.
  *
  * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
  * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
@@ -28,12 +28,12 @@ import type {
 } from "./broker.ts";
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
 import { ConnectionWatch } from "./connection_watch.ts";
-import { newEpoch } from "./epoch.ts";
 import {
-  RECENT_KEYS_SCRIPT,
-  RECORD_SCRIPT,
-  RECOVER_SCRIPT,
-  type RedisScript,
+  recentKeysCall,
+  recordCall,
+  recoverCall,
+  type ScriptCall,
+  type StreamSettings,
 } from "./redis_scripts.ts";
 
 /** Options of {@link RedisBroker}. */
@@ -58,12 +58,6 @@ export interface RedisBrokerOptions {
 /** The two connections of a broker, as logs and metrics name them. */
 export type RedisConnection = "subscriber" | "commands";
 
-/**
- * How long a region's epoch and top offset outlive its last publication, in milliseconds. When
- * they expire, the next publication begins a new epoch.
- */
-export const META_TTL_MS = 86_400_000;
-
 /** Milliseconds before reconnect attempt `retries` (0-based): doubling from 50, capped, jittered. */
 export function reconnectDelay(retries: number, maxDelayMs: number): number {
   const ceiling = Math.min(50 * 2 ** Math.min(retries, 16), maxDelayMs);
@@ -79,9 +73,8 @@ export class RedisBroker implements Broker {
   readonly #recorder: RedisClientType;
   /** Channel name by region. */
   readonly #channels: ReadonlyMap<string, string>;
-  readonly #keyPrefix: string;
-  readonly #dedupe: DedupeOptions;
-  readonly #history: HistoryOptions;
+  /** Key prefix, de-duplication and history: what the scripts are called with. */
+  readonly #streams: StreamSettings;
   readonly #watches: ReadonlyMap<RedisConnection, ConnectionWatch>;
   #listener: BrokerListener | undefined;
   #state: BrokerState = "connecting";
@@ -109,9 +102,11 @@ export class RedisBroker implements Broker {
       disableOfflineQueue: true,
     });
     this.#recorder = this.#commands.withCommandOptions({ timeout: 0 });
-    this.#keyPrefix = options.channelPrefix;
-    this.#dedupe = options.dedupe ?? DEFAULT_DEDUPE;
-    this.#history = options.history ?? DEFAULT_HISTORY;
+    this.#streams = {
+      keyPrefix: options.channelPrefix,
+      dedupe: options.dedupe ?? DEFAULT_DEDUPE,
+      history: options.history ?? DEFAULT_HISTORY,
+    };
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
@@ -187,76 +182,21 @@ export class RedisBroker implements Broker {
    * Records a delivered publication in one script; the first instance to do so decides. Without a
    * command timeout: node-redis's only bounds the wait to be written (it is dropped once the command
    * is on the wire, and offline commands fail at once), no caller waits on a record, and its timer
-   * and listeners cost 30–50 µs of CPU per publication.
+   * and listeners are work on every publication.
    */
-  async record(region: string, request: RecordRequest): Promise<StreamPosition> {
-    const keys = [
-      this.#key(region, "meta"),
-      this.#key(region, "history"),
-      this.#key(region, "index"),
-      this.#key(region, "dedupe"),
-    ];
-    const args = [
-      request.body,
-      request.fingerprint,
-      request.dedupeKey ?? "",
-      String(this.#dedupe.windowMs),
-      String(this.#dedupe.capacity),
-      String(this.#history.size),
-      String(this.#history.ttlMs),
-      newEpoch(),
-      String(META_TTL_MS),
-    ];
-    const reply = await this.#run(RECORD_SCRIPT, keys, args, this.#commandsClient(this.#recorder));
-    const [epoch, offset] = reply as [string, number];
-    return { epoch: String(epoch), offset: Number(offset) };
+  record(region: string, request: RecordRequest): Promise<StreamPosition> {
+    return this.#run(recordCall(this.#streams, region, request), this.#recorder);
   }
 
   /** The region's position and, if the history covers `cursor` without a gap, what followed. */
-  async recover(region: string, cursor: Cursor | null): Promise<Recovery> {
-    const keys = [
-      this.#key(region, "meta"),
-      this.#key(region, "history"),
-      this.#key(region, "index"),
-    ];
-    const args = [
-      cursor?.kind ?? "none",
-      cursor === null ? "" : cursor.kind === "message" ? cursor.fingerprint : cursor.position.epoch,
-      String(cursor?.kind === "position" ? cursor.position.offset : 0),
-      String(this.#history.ttlMs),
-      newEpoch(),
-      String(META_TTL_MS),
-    ];
-    const reply = await this.#run(RECOVER_SCRIPT, keys, args) as (string | number)[];
-    const [epoch, top, recovered, ...flat] = reply;
-    const entries = [];
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      entries.push({
-        offset: Number(flat[i]),
-        fingerprint: String(flat[i + 1]),
-        body: String(flat[i + 2]),
-      });
-    }
-    return {
-      position: { epoch: String(epoch), offset: Number(top) },
-      recovered: cursor !== null && recovered === 1,
-      entries,
-    };
+  recover(region: string, cursor: Cursor | null): Promise<Recovery> {
+    return this.#run(recoverCall(this.#streams, region, cursor));
   }
 
   /** The de-duplication keys recorded within the window, with their age on Redis's clock. */
   async recentKeys(region: string): Promise<readonly RecentKey[]> {
-    if (this.#dedupe.windowMs === 0) return [];
-    const reply = await this.#run(
-      RECENT_KEYS_SCRIPT,
-      [this.#key(region, "dedupe")],
-      [String(this.#dedupe.windowMs)],
-    ) as (string | number)[];
-    const keys: RecentKey[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      keys.push({ key: String(reply[i]), ageMs: Number(reply[i + 1]) });
-    }
-    return keys;
+    if (this.#streams.dedupe.windowMs === 0) return [];
+    return await this.#run(recentKeysCall(this.#streams, region));
   }
 
   /** Closes both connections. Idempotent. */
@@ -268,22 +208,17 @@ export class RedisBroker implements Broker {
     await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
   }
 
-  #key(region: string, name: string): string {
-    return `${this.#keyPrefix}{${region}}:${name}`;
-  }
-
   /**
    * Runs a script with `EVAL`, never `EVALSHA` with a fallback: a `NOSCRIPT` retry would overtake
    * later commands and deliver a region's messages out of order. Redis caches the compiled script
-   * by its hash either way; the cost is the script's text (2 KB for a record) on the wire.
+   * by its hash either way; the cost is the script's text on the wire.
    */
-  #run(
-    script: RedisScript,
-    keys: string[],
-    args: string[],
-    client: RedisClientType = this.#commandsClient(),
-  ): Promise<unknown> {
-    return client.eval(script.source, { keys, arguments: args });
+  async #run<T>(call: ScriptCall<T>, client: RedisClientType = this.#commands): Promise<T> {
+    const reply = await this.#commandsClient(client).eval(call.source, {
+      keys: call.keys,
+      arguments: call.args,
+    });
+    return call.read(reply);
   }
 
   /**
@@ -312,23 +247,5 @@ export class RedisBroker implements Broker {
     this.#state = next;
     this.#listener?.stateChange(next, next === "ready" ? undefined : this.#lastError);
     if (next === "ready") this.#lastError = undefined;
-  }
-}
-
-/**
- * Publishes one payload on `channel` with a short-lived connection, as a producer does; resolves
- * to the number of subscribers reached. For the `publish` command, not for the gateway.
- */
-export async function publishOnce(url: string, channel: string, payload: string): Promise<number> {
-  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 3000 } });
-  let lastError: Error | undefined;
-  client.on("error", (error: Error) => lastError = error);
-  try {
-    await client.connect();
-    return await client.publish(channel, payload);
-  } catch (error) {
-    throw lastError ?? error;
-  } finally {
-    if (client.isOpen) await client.close();
   }
 }

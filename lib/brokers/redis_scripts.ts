@@ -1,6 +1,7 @@
 /**
  * The Lua scripts the Redis broker runs (`lua/`), each one atomic step, so that every gateway
- * instance on one Redis records the same stream.
+ * instance on one Redis records the same stream, and the calls that run them: their KEYS and ARGV
+ * in the order each script reads them, and how its reply reads back.
  *
  * Keys of a region (the `{AE}` hash tag keeps them in one slot, should this ever run on a
  * cluster), with the channel prefix in front:
@@ -12,29 +13,139 @@
  * @module
  */
 
+import type {
+  Cursor,
+  DedupeOptions,
+  HistoryOptions,
+  RecentKey,
+  RecordRequest,
+  Recovery,
+  StreamPosition,
+} from "./broker.ts";
+import { newEpoch } from "./epoch.ts";
 import common from "./lua/common.lua" with { type: "text" };
 import recentKeys from "./lua/recent_keys.lua" with { type: "text" };
 import record from "./lua/record.lua" with { type: "text" };
 import recover from "./lua/recover.lua" with { type: "text" };
 
-/** A Lua script run with `EVAL`. */
-export interface RedisScript {
+/**
+ * How long a region's epoch and top offset outlive its last publication, in milliseconds. When
+ * they expire, the next publication begins a new epoch.
+ */
+export const META_TTL_MS = 86_400_000;
+
+/** One run of a script: its text, KEYS and ARGV, and how to read its reply. */
+export interface ScriptCall<T> {
   readonly source: string;
+  readonly keys: string[];
+  readonly args: string[];
+  read(reply: unknown): T;
+}
+
+/** What the calls need to know of a broker's streams. */
+export interface StreamSettings {
+  /** Prefix of every key (the channel prefix). */
+  readonly keyPrefix: string;
+  readonly dedupe: DedupeOptions;
+  readonly history: HistoryOptions;
 }
 
 /**
  * A script with the shared functions in front. Whole-line comments are dropped: `EVAL` sends the
  * text with every call, and they are for readers of the `.lua` files.
  */
-function script(body: string): RedisScript {
-  return { source: (common + body).replace(/^\s*--.*\n/gm, "").trim() };
+function script(body: string): string {
+  return (common + body).replace(/^\s*--.*\n/gm, "").trim();
 }
 
-/** Records a delivered publication (`lua/record.lua`). */
-export const RECORD_SCRIPT: RedisScript = script(record);
+const RECORD = script(record);
+const RECOVER = script(recover);
+const RECENT_KEYS = script(recentKeys);
 
-/** A region's position and what followed a cursor (`lua/recover.lua`). */
-export const RECOVER_SCRIPT: RedisScript = script(recover);
+function key(settings: StreamSettings, region: string, name: string): string {
+  return `${settings.keyPrefix}{${region}}:${name}`;
+}
+
+/** Records a delivered publication (`lua/record.lua`); reads back its position. */
+export function recordCall(
+  settings: StreamSettings,
+  region: string,
+  request: RecordRequest,
+): ScriptCall<StreamPosition> {
+  const { dedupe, history } = settings;
+  return {
+    source: RECORD,
+    keys: ["meta", "history", "index", "dedupe"].map((name) => key(settings, region, name)),
+    args: [
+      request.body,
+      request.fingerprint,
+      request.dedupeKey ?? "",
+      String(dedupe.windowMs),
+      String(dedupe.capacity),
+      String(history.size),
+      String(history.ttlMs),
+      newEpoch(),
+      String(META_TTL_MS),
+    ],
+    read(reply) {
+      const [epoch, offset] = reply as [string, number];
+      return { epoch: String(epoch), offset: Number(offset) };
+    },
+  };
+}
+
+/** A region's position and what followed `cursor` (`lua/recover.lua`). */
+export function recoverCall(
+  settings: StreamSettings,
+  region: string,
+  cursor: Cursor | null,
+): ScriptCall<Recovery> {
+  return {
+    source: RECOVER,
+    keys: ["meta", "history", "index"].map((name) => key(settings, region, name)),
+    args: [
+      cursor?.kind ?? "none",
+      cursor === null ? "" : cursor.kind === "message" ? cursor.fingerprint : cursor.position.epoch,
+      String(cursor?.kind === "position" ? cursor.position.offset : 0),
+      String(settings.history.ttlMs),
+      newEpoch(),
+      String(META_TTL_MS),
+    ],
+    read(reply) {
+      const [epoch, top, recovered, ...flat] = reply as (string | number)[];
+      const entries = [];
+      for (let i = 0; i + 2 < flat.length; i += 3) {
+        entries.push({
+          offset: Number(flat[i]),
+          fingerprint: String(flat[i + 1]),
+          body: String(flat[i + 2]),
+        });
+      }
+      return {
+        position: { epoch: String(epoch), offset: Number(top) },
+        recovered: cursor !== null && recovered === 1,
+        entries,
+      };
+    },
+  };
+}
 
 /** The de-duplication keys within the window, with their ages (`lua/recent_keys.lua`). */
-export const RECENT_KEYS_SCRIPT: RedisScript = script(recentKeys);
+export function recentKeysCall(
+  settings: StreamSettings,
+  region: string,
+): ScriptCall<RecentKey[]> {
+  return {
+    source: RECENT_KEYS,
+    keys: [key(settings, region, "dedupe")],
+    args: [String(settings.dedupe.windowMs)],
+    read(reply) {
+      const flat = reply as (string | number)[];
+      const keys: RecentKey[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        keys.push({ key: String(flat[i]), ageMs: Number(flat[i + 1]) });
+      }
+      return keys;
+    },
+  };
+}

@@ -72,8 +72,8 @@ const ASK_PROPERTIES = "ask";
 /**
  * The class of the UTF-16 unit `code` where a comparison settles it: ASCII, Latin-1, and the
  * Arabic and Hebrew letters that open nearly every title. Everything else goes to the property
- * regexes, whose first run after an idle spell costs several microseconds each (measured on a
- * message every 10 ms), and a trending message normally arrives after such a spell.
+ * regexes, whose first run after an idle spell costs more than the whole comparison, and a
+ * trending message normally arrives after such a spell.
  */
 function knownClass(code: number): Direction | typeof NEUTRAL | typeof ASK_PROPERTIES {
   if (code < 0x80) {

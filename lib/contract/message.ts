@@ -14,7 +14,8 @@
  */
 
 import { textDirection } from "./direction.ts";
-import { utf8Length } from "./utf8.ts";
+import { characters, normaliseText } from "./text.ts";
+import { safeThumbnail } from "./thumbnail.ts";
 
 /** Why a publication was dropped; the label of `tvs_messages_rejected_total`. */
 export type RejectReason =
@@ -87,8 +88,6 @@ export const LIMITS = {
 
 const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-// C0, DEL and C1 control characters (general category Cc).
-const CONTROL_CHARACTERS = /\p{Cc}/gu;
 
 class Rejection extends Error {
   readonly reason: RejectReason;
@@ -106,31 +105,11 @@ function reject(reason: RejectReason, detail: string): ParseResult {
   return { ok: false, reason, detail: detail.slice(0, MAX_DETAIL_LENGTH) };
 }
 
-/**
- * Whether `text` has only characters that are neither controls nor surrogates and that NFC leaves
- * alone whatever their neighbours (quick check "yes", combining class 0): printable ASCII, U+00A0
- * to U+02FF (Latin-1 and the Latin Extended letters, the first combining mark is U+0300) and the
- * Arabic letters. Nearly every key and value of a trending message, in every region, is such
- * text: a loop over it is cheaper than the regex and ICU calls it spares, above all on the cold
- * caches a message finds after an idle spell.
- */
-function isPlainText(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if ((unit >= 0x20 && unit < 0x7f) || (unit >= 0xa0 && unit < 0x300)) continue;
-    if (unit >= 0x621 && unit <= 0x64a) continue;
-    return false;
-  }
-  return true;
-}
-
-/** NFC without control characters; lone surrogates are refused, not replaced. */
-function normaliseText(text: string): string {
-  if (isPlainText(text)) return text;
-  if (!text.isWellFormed()) throw new Rejection("invalid_unicode", "Text has a lone surrogate");
-  // Strip first: a control character between a letter and its accent would block composition,
-  // and stripping it after NFC would leave a decomposed pair behind.
-  return text.replace(CONTROL_CHARACTERS, "").normalize("NFC");
+/** {@link normaliseText}, a lone surrogate rejecting the message. */
+function normalised(text: string): string {
+  const result = normaliseText(text);
+  if (result === null) throw new Rejection("invalid_unicode", "Text has a lone surrogate");
+  return result;
 }
 
 /**
@@ -138,7 +117,7 @@ function normaliseText(text: string): string {
  * normally needs no change, and rebuilding it would only make garbage on the hot path.
  */
 function normaliseValue(value: unknown, depth: number): unknown {
-  if (typeof value === "string") return normaliseText(value);
+  if (typeof value === "string") return normalised(value);
   if (typeof value !== "object" || value === null) return value;
   if (depth >= LIMITS.depth) {
     throw new Rejection("too_deep", `Nesting deeper than ${LIMITS.depth} levels`);
@@ -149,53 +128,15 @@ function normaliseValue(value: unknown, depth: number): unknown {
   }
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
-  if (keys.every((key) => normaliseText(key) === key)) {
+  if (keys.every((key) => normalised(key) === key)) {
     for (const key of keys) object[key] = normaliseValue(object[key], depth + 1);
     return object;
   }
   // A key changes (rare): rebuild. fromEntries defines own properties, so a "__proto__" key stays
   // a field, not a prototype.
   return Object.fromEntries(
-    keys.map((key) => [normaliseText(key), normaliseValue(object[key], depth + 1)]),
+    keys.map((key) => [normalised(key), normaliseValue(object[key], depth + 1)]),
   );
-}
-
-/** Code points of well-formed `text`: its UTF-16 units less the low halves of its pairs. */
-function characters(text: string): number {
-  let count = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xdc00 && unit <= 0xdfff) count--;
-  }
-  return count;
-}
-
-/**
- * An https URL the URL parser would return unchanged: lower-case host names whose last label
- * starts with a letter (so no IPv4 reading), no `xn--` label (no IDNA check), no port, a path (at
- * least `/`) of unreserved characters without `.` or `..` segments, no query. Thumbnails are such
- * URLs; the parser, an op call, costs several times this test on the cold caches a message finds
- * after an idle spell.
- */
-const CANONICAL_HTTPS_URL =
-  /^https:\/\/(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?(?:(?:\/[\w~-]+(?:\.[\w~-]+)*)+\/?|\/)$/;
-
-/** The thumbnail as a canonical absolute https URL, or `undefined` when it cannot be one. */
-function safeThumbnail(value: unknown): string | undefined {
-  if (typeof value !== "string" || utf8Length(value) > LIMITS.thumbnailBytes) {
-    return undefined;
-  }
-  if (CANONICAL_HTTPS_URL.test(value) && !value.includes("xn--")) return value;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "https:" || url.hostname === "" || url.username || url.password) {
-    return undefined;
-  }
-  return url.href.length <= LIMITS.thumbnailBytes ? url.href : undefined;
 }
 
 /** Applies the `new_trending` schema in place; returns the fields it removed. */
@@ -233,7 +174,7 @@ function checkTrending(message: Record<string, unknown>): RemovedField[] {
   }
   const removed: RemovedField[] = [];
   if ("thumbnail" in message) {
-    const thumbnail = safeThumbnail(message.thumbnail);
+    const thumbnail = safeThumbnail(message.thumbnail, LIMITS.thumbnailBytes);
     if (thumbnail === undefined) {
       delete message.thumbnail;
       removed.push("thumbnail");
@@ -302,7 +243,7 @@ export function parsePublication(payload: Uint8Array, options: ParseOptions): Pa
   let text: string;
   try {
     text = lenientUtf8.decode(payload);
-    // After an idle spell the fatal decoder cost 10-15 µs more per message than the lenient one:
+    // After an idle spell the fatal decoder costs more per message than the lenient one:
     // ask it only when a replacement character appears, which a publisher may also have sent.
     if (text.includes("\uFFFD")) text = strictUtf8.decode(payload);
   } catch {

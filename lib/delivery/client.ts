@@ -28,8 +28,8 @@
 
 import { CLOSE_CODES } from "../../static/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
+import { InboundRate, inboundSize, isPing, MAX_INBOUND_BYTES, PONG } from "./inbound_limits.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
-import { utf8Length } from "../contract/utf8.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
 export const SendOutcome = {
@@ -46,12 +46,6 @@ export type SendOutcome = typeof SendOutcome[keyof typeof SendOutcome];
 /** A close code and reason of {@link CLOSE_CODES}. */
 export type CloseCode = { readonly code: number; readonly reason: string };
 
-/** Largest inbound frame accepted, in bytes; larger closes the connection with 1009. */
-export const MAX_INBOUND_BYTES = 4096;
-/** Inbound frames a client may send in a burst before the rate applies. */
-export const INBOUND_BURST = 20;
-/** Inbound frames per second a client may sustain; faster closes the connection with 1008. */
-export const INBOUND_PER_SECOND = 2;
 /** How long a client may stay over its byte budget before it is closed as slow, in ms. */
 export const SLOW_CONSUMER_GRACE_MS = 100;
 /** Longest a replay waits for a client to make room in its budget before calling it slow, in ms. */
@@ -90,11 +84,9 @@ export interface ClientOptions {
   readonly since: ReadonlyMap<string, Cursor | null> | null;
 }
 
-const PONG = JSON.stringify({ event: "pong" });
-
 /**
  * One connected browser (or any WebSocket peer). It listens to its socket itself (`handleEvent`),
- * so a connection costs no closures: at 10,000 connections that is measurable memory.
+ * so a connection costs no closures: with thousands of connections that is memory worth saving.
  */
 export class Client implements EventListenerObject {
   readonly regions: readonly string[];
@@ -112,8 +104,7 @@ export class Client implements EventListenerObject {
   #slot = -1;
   /** Set while the client is over its budget, until the grace period tells burst from stall. */
   #suspectTimer: ReturnType<typeof setTimeout> | undefined;
-  #tokens = INBOUND_BURST;
-  #tokensAt = performance.now();
+  readonly #inbound = new InboundRate();
 
   /** Wraps an upgraded socket. */
   constructor(socket: WebSocket, context: ClientContext, options: ClientOptions) {
@@ -268,35 +259,16 @@ export class Client implements EventListenerObject {
       return;
     }
     if (this.#state !== "open") return;
-    const size = typeof data === "string"
-      ? (data.length * 3 > MAX_INBOUND_BYTES ? utf8Length(data) : data.length)
-      : data instanceof ArrayBuffer
-      ? data.byteLength
-      : data instanceof Blob
-      ? data.size
-      : 0;
+    const size = inboundSize(data);
     if (size > MAX_INBOUND_BYTES) {
       this.#violate("too_big", CLOSE_CODES.messageTooBig);
       return;
     }
-    if (!this.#takeToken()) {
+    if (!this.#inbound.take()) {
       this.#violate("flood", CLOSE_CODES.policyViolation);
       return;
     }
-    if (typeof data === "string" && isPing(data)) this.send(PONG, PONG.length);
-  }
-
-  /** Token bucket: INBOUND_BURST frames, refilled at INBOUND_PER_SECOND. */
-  #takeToken(): boolean {
-    const now = performance.now();
-    this.#tokens = Math.min(
-      INBOUND_BURST,
-      this.#tokens + (now - this.#tokensAt) / 1000 * INBOUND_PER_SECOND,
-    );
-    this.#tokensAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    if (isPing(data)) this.send(PONG, PONG.length);
   }
 
   #leave(code: number): void {
@@ -316,15 +288,5 @@ export class Client implements EventListenerObject {
     clearTimeout(this.#violationTimer);
     this.#violation = undefined;
     this.#context.onRelease(this, timedOut);
-  }
-}
-
-/** `{"type":"ping"}`, the one control message a client may send. */
-function isPing(data: string): boolean {
-  try {
-    const value = JSON.parse(data);
-    return typeof value === "object" && value !== null && value.type === "ping";
-  } catch {
-    return false;
   }
 }

@@ -66,9 +66,9 @@ function upgrade(request: Request, address: string, context: HttpContext): Respo
   let upgraded: { socket: WebSocket; response: Response };
   try {
     // One timeout for all: Deno pings each socket from its own timer, and sockets that share the
-    // duration and connected together are pinged in the same event-loop turn. A timeout spread by
-    // ±10% per connection (tried) made every ping a wakeup of its own: 2.1–2.6× the idle CPU at
-    // 10,000 connections. Pings come no closer together than the handshakes did, and cost less.
+    // duration and connected together are pinged in the same event-loop turn. A timeout spread
+    // per connection (tried) made every ping a wakeup of its own, and idle CPU grew with it.
+    // Pings come no closer together than the handshakes did, and cost less.
     upgraded = Deno.upgradeWebSocket(request, { idleTimeout: config.idleTimeoutSeconds });
   } catch (error) {
     gateway.cancel(address);

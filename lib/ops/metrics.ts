@@ -27,9 +27,9 @@ export interface MetricsSources {
 
 /**
  * The hot-path counts of one region: plain numbers the gateway adds to, copied into their counters
- * at scrape time. A prom-client counter hashes its labels on every `inc`; on the cold caches a
- * trending message finds after an idle spell, the four metric updates of a publication took
- * 14-15 µs (p99 320 µs) against 4 µs (p99 26 µs) this way.
+ * at scrape time. A prom-client counter hashes its labels on every `inc`, and on the cold caches a
+ * trending message finds after an idle spell that is several times the cost of adding to a number
+ * (figures: bench/results/).
  */
 export interface RegionCounts {
   /** Publications received from the broker, valid or not. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { publishOnce } from "../brokers/redis.ts";
+import { publishOnce } from "../brokers/redis_publisher.ts";
 import type { PublishRequest } from "./cli.ts";
 import type { Config } from "./config.ts";
 import { parsePublication } from "../contract/message.ts";

@@ -1,9 +1,9 @@
 /**
  * A fast 64-bit fingerprint of a publication's bytes, naming it for the two minutes instances
- * need to agree on it (`broker_redis.ts`). Not cryptographic: producers are trusted, and two
+ * need to agree on it (`brokers/redis.ts`). Not cryptographic: producers are trusted, and two
  * different publications of one region sharing a fingerprint within two minutes is a 1 in 2^64
- * event per pair. `node:crypto` SHA-1 cost ~60 µs per message here (Deno builds a stream Transform
- * per hash); this costs well under a microsecond for a typical message.
+ * event per pair. `node:crypto` hashes go through a stream Transform per hash in Deno, which
+ * costs far more than this loop over the bytes.
  *
  * @module
  */

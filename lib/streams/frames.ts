@@ -82,7 +82,7 @@ export function messageFrame(
  * `body` (a serialised JSON object) with `"id"` as its first field. Joined, not re-serialised: the
  * body was serialised once, for every client. `join` rather than `+` because it yields one flat
  * string, where `+` yields a rope: every `socket.send` of a rope leaves V8's fast call path for a
- * slow UTF-8 conversion (measured: 36% more time in `op_ws_send_text` across 10,000 clients).
+ * slow UTF-8 conversion, once per client.
  */
 function withId(id: string, body: string): string {
   return ['{"id":"', id, '",', body.slice(1)].join("");

@@ -32,10 +32,10 @@ export const SAME_PUBLICATION_MS = 120_000;
 
 /**
  * Longest a delivered publication waits to be recorded by the broker, in ms. Each batch of records
- * is a round trip whose replies wake the event loop: at 100 publications/s to 80 clients, the
- * gateway used 1.1–1.35 ms of CPU per publication with a 5 ms interval (about one record per trip),
- * 0.8–1.0 ms with 50 ms and about 0.8 ms recording nothing; 100 ms gained nothing more. The price:
- * a crashing instance takes up to this much of its records with it.
+ * is a round trip whose replies wake the event loop: a short interval makes about one trip per
+ * record, and those wakeups cost more CPU per publication than the records themselves; a longer
+ * one gained nothing more. The price: a crashing instance takes up to this much of its records
+ * with it.
  */
 const RECORD_INTERVAL_MS = 50;
 /**
@@ -162,7 +162,7 @@ export class Streams {
    * broadcast's frames only once the current turn ends, and anything done before that (encoding a
    * Redis command, say) delays every one of them; so records go out afterwards, in a batch. The
    * timer repeats while publications flow rather than being created per turn: at a few publications
-   * per second its code is cold, and arming a timer then took 40 µs, as long as 15 sends.
+   * per second its code is cold, and arming a timer then costs as much as a batch of sends.
    */
   record(region: string, frame: Frame, request: RecordRequest): void {
     this.#unrecorded.push([region, frame, request]);

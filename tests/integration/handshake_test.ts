@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { startTestGateway } from "../support/gateway.ts";
+import { metricValue } from "../support/metrics.ts";
+import { rawRequest, type RawResponse, upgradeHeaders } from "../support/raw_http.ts";
+import { TestClient } from "../support/ws_client.ts";
+
+/** Attempts a WebSocket handshake with fetch, to read the refusal. */
+async function handshake(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  return await fetch(url, {
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-version": "13",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      ...headers,
+    },
+  });
+}
+
+Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit 429", async () => {
+  const gateway = await startTestGateway({ MAX_CONNECTIONS: "3", MAX_CONNECTIONS_PER_IP: "2" });
+  const clients: TestClient[] = [];
+  try {
+    clients.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
+    clients.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
+    const perIp = await handshake(`${gateway.http}/?region=AE`);
+    assert.equal(perIp.status, 429);
+    assert.equal((await perIp.json()).error, "too_many_connections_per_ip");
+    await clients[1]!.close();
+    clients.push(await TestClient.connect(`${gateway.ws}/?region=FI`));
+    const probe = await fetch(`${gateway.http}/ws?region=AE`);
+    assert.equal(probe.status, 429, "GET /ws tells the same refusal");
+    await probe.body?.cancel();
+    const metrics = await gateway.metricsText();
+    assert.equal(
+      metricValue(metrics, 'tvs_handshake_refusals_total{reason="too_many_connections_per_ip"}'),
+      2,
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    await gateway.close();
+  }
+  const full = await startTestGateway({ MAX_CONNECTIONS: "1" });
+  const only = await TestClient.connect(`${full.ws}/?region=AE`);
+  try {
+    const refused = await handshake(`${full.http}/?region=AE`);
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).error, "too_many_connections");
+  } finally {
+    await only.close();
+    await full.close();
+  }
+});
+
+Deno.test("the origin allow-list refuses cross-site pages with 403", async () => {
+  const sameOrigin = await startTestGateway();
+  try {
+    const host = new URL(sameOrigin.http).host;
+    const evil = await handshake(`${sameOrigin.http}/?region=AE`, {
+      origin: "https://evil.example",
+    });
+    assert.equal(evil.status, 403);
+    assert.equal((await evil.json()).error, "origin_not_allowed");
+    const client = await TestClient.connect(`${sameOrigin.ws}/?region=AE`);
+    await client.close();
+    const same = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `http://${host}` });
+    assert.equal(same.status, 101);
+    await same.body?.cancel();
+    assert.equal(
+      metricValue(
+        await sameOrigin.metricsText(),
+        'tvs_handshake_refusals_total{reason="origin_not_allowed"}',
+      ),
+      1,
+    );
+    assert.ok(
+      sameOrigin.logs.some((line) =>
+        line.msg === "listening" && String(line.allowedOrigins).includes("same origin")
+      ),
+      "the policy is logged at start-up",
+    );
+  } finally {
+    await sameOrigin.close();
+  }
+  const listed = await startTestGateway({
+    ALLOWED_ORIGINS: "https://trendvidstream.com,https://www.trendvidstream.com",
+  });
+  try {
+    const allowed = await handshake(`${listed.http}/?region=AE`, {
+      origin: "https://www.trendvidstream.com",
+    });
+    assert.equal(allowed.status, 101);
+    await allowed.body?.cancel();
+    const other = await handshake(`${listed.http}/?region=AE`, {
+      origin: "https://trendvidstream.com.evil.example",
+    });
+    assert.equal(other.status, 403);
+    await other.body?.cancel();
+    const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
+    assert.equal(own.status, 101, "the gateway's own page is always let in");
+    await own.body?.cancel();
+  } finally {
+    await listed.close();
+  }
+});
+
+Deno.test("a flood of refused handshakes is counted in full and logged once", async () => {
+  const gateway = await startTestGateway();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const response = await handshake(`${gateway.http}/?region=ZZ${i}`);
+      await response.body?.cancel();
+    }
+    assert.equal(
+      metricValue(
+        await gateway.metricsText(),
+        'tvs_handshake_refusals_total{reason="unknown_region"}',
+      ),
+      100,
+    );
+    assert.equal(gateway.logs.filter((line) => line.msg === "handshake refused").length, 1);
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("behind a trusted proxy limits count the client it names; a header from anyone else is ignored", async () => {
+  const gateway = await startTestGateway({
+    TRUSTED_PROXIES: "127.0.0.1",
+    MAX_CONNECTIONS_PER_IP: "1",
+  });
+  const port = Number(new URL(gateway.http).port);
+  const connect = (localAddress: string, forwardedFor: string) =>
+    rawRequest({
+      port,
+      localAddress,
+      path: "/?region=AE",
+      headers: { ...upgradeHeaders(), "x-forwarded-for": forwardedFor },
+    });
+  const open: RawResponse[] = [];
+  try {
+    // Through the proxy (127.0.0.1): two visitors, one connection each.
+    for (const visitor of ["198.51.100.1", "198.51.100.2"]) {
+      const response = await connect("127.0.0.1", `127.0.0.1, ${visitor}`);
+      assert.equal(response.status, 101, visitor);
+      open.push(response);
+    }
+    // Straight to the port from 127.0.0.2, claiming to be the proxy's visitors: still 127.0.0.2.
+    const first = await connect("127.0.0.2", "198.51.100.3");
+    assert.equal(first.status, 101);
+    open.push(first);
+    const second = await connect("127.0.0.2", "198.51.100.4");
+    assert.equal(second.status, 429, "a spoofed X-Forwarded-For does not escape the limit");
+    assert.equal(JSON.parse(second.body).error, "too_many_connections_per_ip");
+    const refusal = gateway.logs.find((line) => line.msg === "handshake refused");
+    assert.equal(refusal?.address, "127.0.0.2");
+  } finally {
+    await Promise.all(open.map((response) => response.close()));
+    await gateway.close();
+  }
+});
+
+Deno.test("a handshake of another WebSocket version gets 426 naming version 13", async () => {
+  const gateway = await startTestGateway();
+  try {
+    const port = Number(new URL(gateway.http).port);
+    const old = await rawRequest({ port, path: "/?region=AE", headers: upgradeHeaders("8") });
+    assert.equal(old.status, 426);
+    assert.equal(old.headers.get("sec-websocket-version"), "13");
+    assert.equal(JSON.parse(old.body).error, "unsupported_version");
+    await using current = await rawRequest({
+      port,
+      path: "/?region=AE",
+      headers: upgradeHeaders(),
+    });
+    assert.equal(current.status, 101);
+  } finally {
+    await gateway.close();
+  }
+});

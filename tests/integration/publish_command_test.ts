@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { runCli } from "../support/cli.ts";
+import { startTestGateway } from "../support/gateway.ts";
+import { RedisServer } from "../support/redis_server.ts";
+import { TestClient } from "../support/ws_client.ts";
+
+Deno.test("publish sends a valid new_trending to Redis and prints it", async () => {
+  const redis = await RedisServer.start();
+  const gateway = await startTestGateway({ REDIS_URL: redis.url });
+  const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+  try {
+    const result = await runCli(
+      [
+        "publish",
+        "--region",
+        "ae",
+        "--video-id",
+        "cli_1",
+        "--title",
+        "هدف رائع",
+        "--thumbnail",
+        "https://i.ytimg.com/x.jpg",
+      ],
+      { REDIS_URL: redis.url },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^PUBLISH tvs:AE \(1 subscribers\): \{"event":"new_trending"/);
+    await client.waitForFrames(1);
+    const message = client.messages[0];
+    assert.equal(message?.title, "هدف رائع");
+    assert.equal(message?.dir, "rtl");
+    assert.equal(message?.thumbnail, "https://i.ytimg.com/x.jpg");
+    assert.equal(typeof message?.ts, "number");
+  } finally {
+    await client.close();
+    await gateway.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("publish --gateway goes through POST /publish", async () => {
+  const gateway = await startTestGateway();
+  const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+  try {
+    const result = await runCli([
+      "publish",
+      "--region=FI",
+      "--video-id=cli_2",
+      "--title=Hyvää yötä",
+      `--gateway=${gateway.http}`,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /answered 202/);
+    await client.waitForFrames(1);
+    assert.equal(client.messages[0]?.title, "Hyvää yötä");
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});
+
+Deno.test("publish refuses an invalid message and says why, without publishing", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--region", "AE", "--video-id", "has space", "--title", "x"], /^refused: invalid_video_id: /],
+    [["--region", "AE", "--video-id", "v", "--title", "   "], /^refused: invalid_title: /],
+    [["--region", "ZZ", "--video-id", "v", "--title", "x"], /^refused: unknown region "ZZ"/],
+  ];
+  for (const [flags, message] of cases) {
+    const result = await runCli(["publish", ...flags]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, message);
+    assert.equal(result.stdout, "");
+  }
+});
+
+Deno.test("publish warns about a thumbnail it removes and reports an unreachable target", async () => {
+  const result = await runCli(
+    [
+      "publish",
+      "--region",
+      "DK",
+      "--video-id",
+      "v",
+      "--title",
+      "Ærø",
+      "--thumbnail",
+      "http://x/a.jpg",
+      "--gateway",
+      "http://127.0.0.1:9",
+    ],
+  );
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /warning: thumbnail removed/);
+  assert.match(result.stderr, /failed: .*(refused|blocked)/i);
+});
