@@ -9,12 +9,8 @@ async function withGateway(
   env: Record<string, string>,
   fn: (gateway: TestGateway) => Promise<void>,
 ): Promise<void> {
-  const gateway = await startTestGateway(env);
-  try {
-    await fn(gateway);
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway(env);
+  await fn(gateway);
 }
 
 async function publish(gateway: TestGateway, region: string, fields: Record<string, unknown>) {
@@ -67,7 +63,7 @@ Deno.test("a client that never reads is closed as a slow consumer; readers get e
 
 Deno.test("an inbound frame over 4 KiB closes the connection with 1009", async () => {
   await withGateway({}, async (gateway) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
     client.send("é".repeat(2100)); // 4,200 bytes in UTF-8, 2,100 UTF-16 units
     const closed = await client.closed;
     assert.equal(closed.code, 1009);
@@ -77,7 +73,7 @@ Deno.test("an inbound frame over 4 KiB closes the connection with 1009", async (
 
 Deno.test("a flood of inbound frames closes the connection with 1008, seen by the client", async () => {
   await withGateway({}, async (gateway) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
     for (let i = 0; i < 100; i++) client.send(`{"type":"noise","i":${i}}`);
     const closed = await client.closed;
     assert.equal(closed.code, 1008);
@@ -89,7 +85,7 @@ Deno.test("a flood of inbound frames closes the connection with 1008, seen by th
 
 Deno.test("an oversized frame followed by more frames still ends with 1009 for the client", async () => {
   await withGateway({}, async (gateway) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
     client.send("x".repeat(5000));
     for (let i = 0; i < 5; i++) client.send("after");
     const closed = await client.closed;
@@ -99,14 +95,10 @@ Deno.test("an oversized frame followed by more frames still ends with 1009 for t
 
 Deno.test("a ping gets a pong, and a few control messages are fine", async () => {
   await withGateway({}, async (gateway) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
-    try {
-      for (let i = 0; i < 5; i++) client.send('{"type":"ping"}');
-      await client.waitForFrames(5);
-      assert.deepEqual(client.messages, Array(5).fill({ event: "pong" }));
-    } finally {
-      await client.close();
-    }
+    await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    for (let i = 0; i < 5; i++) client.send('{"type":"ping"}');
+    await client.waitForFrames(5);
+    assert.deepEqual(client.messages, Array(5).fill({ event: "pong" }));
   });
 });
 
@@ -167,40 +159,36 @@ Deno.test("whichever clients leave, each one still connected gets every message 
 
 Deno.test("after many connect/disconnect cycles the registry and gauges are exactly what is connected", async () => {
   await withGateway({ MAX_CONNECTIONS_PER_IP: "1000" }, async (gateway) => {
-    const keep = await TestClient.connect(`${gateway.ws}/?region=GB,US`);
-    try {
-      for (let round = 0; round < 10; round++) {
-        // Half close cleanly, half vanish by dropping their TCP connection.
-        const clean = await Promise.all(
-          Array.from(
-            { length: 10 },
-            (_, i) => TestClient.connect(`${gateway.ws}/?region=${i % 2 ? "GB" : "CH"}`),
-          ),
-        );
-        const dropped = await Promise.all(
-          Array.from(
-            { length: 10 },
-            () => RawWebSocket.connect(gateway.port, "/?region=CH", { read: true }),
-          ),
-        );
-        await Promise.all(clean.map((client) => client.close()));
-        for (const socket of dropped) socket.close();
-      }
-      const stalled = await RawWebSocket.connect(gateway.port, "/?region=CH", { read: true });
-      stalled.close();
-      await waitFor(async () => (await metric(gateway, 'tvs_sockets{state="open"}')) === 1, {
-        what: "one open socket",
-      });
-      const metrics = await gateway.metricsText();
-      assert.equal(metricValue(metrics, 'tvs_connections{region="GB"}'), 1);
-      assert.equal(metricValue(metrics, 'tvs_connections{region="US"}'), 1);
-      assert.equal(metricValue(metrics, 'tvs_connections{region="CH"}'), 0);
-      assert.equal(metricValue(metrics, 'tvs_sockets{state="pending"}'), 0);
-      // The one remaining client still receives.
-      await publish(gateway, "GB", { video_id: "after_cycles" });
-      await keep.waitForFrames(1);
-    } finally {
-      await keep.close();
+    await using keep = await TestClient.connect(`${gateway.ws}/?region=GB,US`);
+    for (let round = 0; round < 10; round++) {
+      // Half close cleanly, half vanish by dropping their TCP connection.
+      const clean = await Promise.all(
+        Array.from(
+          { length: 10 },
+          (_, i) => TestClient.connect(`${gateway.ws}/?region=${i % 2 ? "GB" : "CH"}`),
+        ),
+      );
+      const dropped = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () => RawWebSocket.connect(gateway.port, "/?region=CH", { read: true }),
+        ),
+      );
+      await Promise.all(clean.map((client) => client.close()));
+      for (const socket of dropped) socket.close();
     }
+    const stalled = await RawWebSocket.connect(gateway.port, "/?region=CH", { read: true });
+    stalled.close();
+    await waitFor(async () => (await metric(gateway, 'tvs_sockets{state="open"}')) === 1, {
+      what: "one open socket",
+    });
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, 'tvs_connections{region="GB"}'), 1);
+    assert.equal(metricValue(metrics, 'tvs_connections{region="US"}'), 1);
+    assert.equal(metricValue(metrics, 'tvs_connections{region="CH"}'), 0);
+    assert.equal(metricValue(metrics, 'tvs_sockets{state="pending"}'), 0);
+    // The one remaining client still receives.
+    await publish(gateway, "GB", { video_id: "after_cycles" });
+    await keep.waitForFrames(1);
   });
 });

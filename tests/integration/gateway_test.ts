@@ -11,15 +11,10 @@ async function withRedisGateway(
   fn: (gateway: TestGateway, redis: RedisServer) => Promise<void>,
   env: Record<string, string> = {},
 ): Promise<void> {
-  const redis = await RedisServer.start();
-  const gateway = await startTestGateway({ REDIS_URL: redis.url, ...env });
-  try {
-    await waitFor(() => gateway.ready(), { what: "gateway ready" });
-    await fn(gateway, redis);
-  } finally {
-    await gateway.close();
-    await redis.stop();
-  }
+  await using redis = await RedisServer.start();
+  await using gateway = await startTestGateway({ REDIS_URL: redis.url, ...env });
+  await waitFor(() => gateway.ready(), { what: "gateway ready" });
+  await fn(gateway, redis);
 }
 
 let videos = 0;
@@ -76,15 +71,11 @@ Deno.test("region names are case-insensitive and several can be joined", async (
 
 Deno.test("a client naming no region gets DEFAULT_REGION", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/`);
-    try {
-      await redis.publish("tvs:DK", trending("DK", "not mine"));
-      await redis.publish("tvs:US", trending("US", "mine"));
-      await client.waitForFrames(1);
-      assert.equal(client.messages[0]?.title, "mine");
-    } finally {
-      await client.close();
-    }
+    await using client = await TestClient.connect(`${gateway.ws}/`);
+    await redis.publish("tvs:DK", trending("DK", "not mine"));
+    await redis.publish("tvs:US", trending("US", "mine"));
+    await client.waitForFrames(1);
+    assert.equal(client.messages[0]?.title, "mine");
   });
 });
 
@@ -119,76 +110,68 @@ Deno.test("Unicode arrives exactly as published and unescaped, with or without \
       DK: "Rødgrød med fløde på Ærø",
       GB: "Family 👨‍👩‍👧‍👦 reunion",
     };
-    const client = await TestClient.connect(`${gateway.ws}/?region=AE,CZ,FI,DK,GB`);
-    try {
-      for (const [region, title] of Object.entries(titles)) {
-        // The PHP publisher without JSON_UNESCAPED_SLASHES escapes "/" as "\/".
-        const escaped = trending(region, title).replaceAll("/", "\\/");
-        await redis.publish(`tvs:${region}`, escaped);
-      }
-      // Fully escaped (json_encode without flags): \uXXXX for every non-ASCII character.
-      const asciiOnly = trending("CZ", titles.CZ).replace(
-        /[\u0080-\uffff]/g,
-        (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"),
+    await using client = await TestClient.connect(`${gateway.ws}/?region=AE,CZ,FI,DK,GB`);
+    for (const [region, title] of Object.entries(titles)) {
+      // The PHP publisher without JSON_UNESCAPED_SLASHES escapes "/" as "\/".
+      const escaped = trending(region, title).replaceAll("/", "\\/");
+      await redis.publish(`tvs:${region}`, escaped);
+    }
+    // Fully escaped (json_encode without flags): \uXXXX for every non-ASCII character.
+    const asciiOnly = trending("CZ", titles.CZ).replace(
+      /[\u0080-\uffff]/g,
+      (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"),
+    );
+    await redis.publish("tvs:CZ", asciiOnly);
+    await client.waitForFrames(6);
+    const [ae, cz, fi, dk, gb, czEscaped] = client.frames;
+    for (
+      const [frame, title] of [
+        [ae, titles.AE],
+        [cz, titles.CZ],
+        [fi, titles.FI],
+        [dk, titles.DK],
+        [gb, titles.GB],
+        [czEscaped, titles.CZ],
+      ]
+    ) {
+      assert.ok(frame?.includes(`"title":"${title}"`), `raw frame carries the title: ${frame}`);
+      assert.ok(!frame?.includes("\\u"), "no \\u escapes on the wire");
+      assert.ok(
+        frame?.includes('"thumbnail":"https://i.ytimg.com/vi/x/hq.jpg"'),
+        "slashes unescaped",
       );
-      await redis.publish("tvs:CZ", asciiOnly);
-      await client.waitForFrames(6);
-      const [ae, cz, fi, dk, gb, czEscaped] = client.frames;
-      for (
-        const [frame, title] of [
-          [ae, titles.AE],
-          [cz, titles.CZ],
-          [fi, titles.FI],
-          [dk, titles.DK],
-          [gb, titles.GB],
-          [czEscaped, titles.CZ],
-        ]
-      ) {
-        assert.ok(frame?.includes(`"title":"${title}"`), `raw frame carries the title: ${frame}`);
-        assert.ok(!frame?.includes("\\u"), "no \\u escapes on the wire");
-        assert.ok(
-          frame?.includes('"thumbnail":"https://i.ytimg.com/vi/x/hq.jpg"'),
-          "slashes unescaped",
-        );
-      }
-    } finally {
-      await client.close();
     }
   });
 });
 
 Deno.test("bad publishes are dropped, counted and logged once each, and the next good one goes out", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
-    try {
-      const bad: [string, string | Uint8Array][] = [
-        ["empty", ""],
-        ["invalid_json", "{not json"],
-        ["not_object", "[1,2]"],
-        ["not_object", '"just a string"'],
-        ["invalid_utf8", new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0xc3, 0x28, 0x7d])],
-        ["missing_event", '{"title":"no event"}'],
-        ["missing_event", '{"event":42}'],
-      ];
-      for (const [, payload] of bad) await redis.publish("tvs:AE", payload);
-      await redis.publish("tvs:AE", trending("AE", "good"));
-      await client.waitForFrames(1);
-      await delay(100);
-      assert.deepEqual(client.messages.map((m) => m.title), ["good"]);
-      const metrics = await gateway.metricsText();
-      for (const reason of new Set(bad.map(([reason]) => reason))) {
-        const expected = bad.filter(([r]) => r === reason).length;
-        assert.equal(
-          metricValue(metrics, `tvs_messages_rejected_total{reason="${reason}"}`),
-          expected,
-          reason,
-        );
-      }
-      const rejectionLines = gateway.logs.filter((line) => line.msg === "publication rejected");
-      assert.equal(rejectionLines.length, new Set(bad.map(([reason]) => reason)).size);
-    } finally {
-      await client.close();
+    await using client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+    const bad: [string, string | Uint8Array][] = [
+      ["empty", ""],
+      ["invalid_json", "{not json"],
+      ["not_object", "[1,2]"],
+      ["not_object", '"just a string"'],
+      ["invalid_utf8", new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0xc3, 0x28, 0x7d])],
+      ["missing_event", '{"title":"no event"}'],
+      ["missing_event", '{"event":42}'],
+    ];
+    for (const [, payload] of bad) await redis.publish("tvs:AE", payload);
+    await redis.publish("tvs:AE", trending("AE", "good"));
+    await client.waitForFrames(1);
+    await delay(100);
+    assert.deepEqual(client.messages.map((m) => m.title), ["good"]);
+    const metrics = await gateway.metricsText();
+    for (const reason of new Set(bad.map(([reason]) => reason))) {
+      const expected = bad.filter(([r]) => r === reason).length;
+      assert.equal(
+        metricValue(metrics, `tvs_messages_rejected_total{reason="${reason}"}`),
+        expected,
+        reason,
+      );
     }
+    const rejectionLines = gateway.logs.filter((line) => line.msg === "publication rejected");
+    assert.equal(rejectionLines.length, new Set(bad.map(([reason]) => reason)).size);
   });
 });
 
@@ -209,125 +192,107 @@ Deno.test("a flood of bad publishes writes one log line, not one per message", a
 
 Deno.test("after Redis is killed and restarted the same clients receive again within 2 s", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=CZ`);
-    try {
-      await redis.publish("tvs:CZ", trending("CZ", "before"));
-      await client.waitForFrames(1);
-      await redis.kill();
-      await waitFor(async () => !(await gateway.ready()), { what: "not ready" });
-      const restartedAt = performance.now();
-      await redis.restart();
-      // Publish until the gateway is subscribed again: the first copy that arrives measures it.
-      await waitFor(async () => {
-        await redis.publish("tvs:CZ", trending("CZ", "after"));
-        return client.frames.length > 1;
-      }, { timeoutMs: 2000, intervalMs: 50, what: "delivery after restart" });
-      const resumedMs = performance.now() - restartedAt;
-      console.log(`delivery resumed ${resumedMs.toFixed(0)} ms after Redis accepted connections`);
-      assert.ok(resumedMs < 2000, `resumed after ${resumedMs} ms`);
-      assert.equal(client.messages[1]?.title, "after");
-      // The subscriber can deliver before the command connection is back: ready comes a bit later.
-      await waitFor(() => gateway.ready(), { what: "ready again" });
-      const metrics = await gateway.metricsText();
-      assert.equal(metricValue(metrics, "tvs_broker_reconnects_total"), 1);
-      assert.equal(metricValue(metrics, 'tvs_broker_connected{broker="redis"}'), 1);
-      const warnings = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
-      assert.equal(warnings.length, 1, "one line per state change, not per retry");
-    } finally {
-      await client.close();
-    }
+    await using client = await TestClient.connect(`${gateway.ws}/?region=CZ`);
+    await redis.publish("tvs:CZ", trending("CZ", "before"));
+    await client.waitForFrames(1);
+    await redis.kill();
+    await waitFor(async () => !(await gateway.ready()), { what: "not ready" });
+    const restartedAt = performance.now();
+    await redis.restart();
+    // Publish until the gateway is subscribed again: the first copy that arrives measures it.
+    await waitFor(async () => {
+      await redis.publish("tvs:CZ", trending("CZ", "after"));
+      return client.frames.length > 1;
+    }, { timeoutMs: 2000, intervalMs: 50, what: "delivery after restart" });
+    const resumedMs = performance.now() - restartedAt;
+    console.log(`delivery resumed ${resumedMs.toFixed(0)} ms after Redis accepted connections`);
+    assert.ok(resumedMs < 2000, `resumed after ${resumedMs} ms`);
+    assert.equal(client.messages[1]?.title, "after");
+    // The subscriber can deliver before the command connection is back: ready comes a bit later.
+    await waitFor(() => gateway.ready(), { what: "ready again" });
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, "tvs_broker_reconnects_total"), 1);
+    assert.equal(metricValue(metrics, 'tvs_broker_connected{broker="redis"}'), 1);
+    const warnings = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
+    assert.equal(warnings.length, 1, "one line per state change, not per retry");
   });
 });
 
 Deno.test("with Redis down at start the gateway listens, is not ready, and logs the outage once", async () => {
-  const redis = await RedisServer.start();
+  await using redis = await RedisServer.start();
   await redis.kill();
-  const gateway = await startTestGateway({ REDIS_URL: redis.url });
-  try {
-    const health = await fetch(`${gateway.http}/healthz`);
-    assert.equal(health.status, 200);
-    await health.body?.cancel();
-    const readiness = await fetch(`${gateway.http}/readyz`);
-    assert.equal(readiness.status, 503);
-    assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
-    await delay(1500);
-    await redis.restart();
-    await waitFor(() => gateway.ready(), { timeoutMs: 2000, what: "ready once Redis is up" });
-    const client = await TestClient.connect(`${gateway.ws}/?region=GB`);
-    await redis.publish("tvs:GB", trending("GB", "hello"));
-    await client.waitForFrames(1);
-    await client.close();
-    const outageLines = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
-    assert.equal(outageLines.length, 1);
-  } finally {
-    await gateway.close();
-    await redis.stop();
-  }
+  await using gateway = await startTestGateway({ REDIS_URL: redis.url });
+  const health = await fetch(`${gateway.http}/healthz`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  const readiness = await fetch(`${gateway.http}/readyz`);
+  assert.equal(readiness.status, 503);
+  assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
+  await delay(1500);
+  await redis.restart();
+  await waitFor(() => gateway.ready(), { timeoutMs: 2000, what: "ready once Redis is up" });
+  const client = await TestClient.connect(`${gateway.ws}/?region=GB`);
+  await redis.publish("tvs:GB", trending("GB", "hello"));
+  await client.waitForFrames(1);
+  await client.close();
+  const outageLines = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
+  assert.equal(outageLines.length, 1);
 });
 
 Deno.test("a decomposed Czech and an Arabic title reach the client normalised, with dir", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=CZ,GB`);
-    try {
-      const decomposed =
-        "Pr\u030Ci\u0301lis\u030C z\u030Clut\u030Couc\u030Cky\u0301 ku\u030An\u030C";
-      await redis.publish(
-        "tvs:CZ",
-        JSON.stringify({ event: "new_trending", video_id: "cz1", title: decomposed }),
-      );
-      // An Arabic title trending in GB, published without rtl.
-      await redis.publish(
-        "tvs:GB",
-        JSON.stringify({
-          event: "new_trending",
-          region: "GB",
-          video_id: "gb1",
-          title: "2024 كأس العالم",
-        }),
-      );
-      await client.waitForFrames(2);
-      const { id, ...czech } = client.messages[0] ?? {};
-      assert.match(String(id), /^CZ:[0-9a-f]{16}$/);
-      assert.deepEqual(czech, {
+    await using client = await TestClient.connect(`${gateway.ws}/?region=CZ,GB`);
+    const decomposed = "Pr\u030Ci\u0301lis\u030C z\u030Clut\u030Couc\u030Cky\u0301 ku\u030An\u030C";
+    await redis.publish(
+      "tvs:CZ",
+      JSON.stringify({ event: "new_trending", video_id: "cz1", title: decomposed }),
+    );
+    // An Arabic title trending in GB, published without rtl.
+    await redis.publish(
+      "tvs:GB",
+      JSON.stringify({
         event: "new_trending",
-        video_id: "cz1",
-        title: "Příliš žluťoučký kůň",
-        region: "CZ",
-        dir: "ltr",
-        rtl: false,
-      });
-      assert.ok(
-        client.frames[0]?.includes('"title":"Příliš žluťoučký kůň"'),
-        "composed on the wire",
-      );
-      assert.equal(client.messages[1]?.dir, "rtl");
-      assert.equal(client.messages[1]?.rtl, true);
-    } finally {
-      await client.close();
-    }
+        region: "GB",
+        video_id: "gb1",
+        title: "2024 كأس العالم",
+      }),
+    );
+    await client.waitForFrames(2);
+    const { id, ...czech } = client.messages[0] ?? {};
+    assert.match(String(id), /^CZ:[0-9a-f]{16}$/);
+    assert.deepEqual(czech, {
+      event: "new_trending",
+      video_id: "cz1",
+      title: "Příliš žluťoučký kůň",
+      region: "CZ",
+      dir: "ltr",
+      rtl: false,
+    });
+    assert.ok(
+      client.frames[0]?.includes('"title":"Příliš žluťoučký kůň"'),
+      "composed on the wire",
+    );
+    assert.equal(client.messages[1]?.dir, "rtl");
+    assert.equal(client.messages[1]?.rtl, true);
   });
 });
 
 Deno.test("a video re-published within the window goes out once, and is counted", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
-    try {
-      const publish = (ts: number) =>
-        redis.publish(
-          "tvs:FI",
-          JSON.stringify({ event: "new_trending", video_id: "fi1", title: "Sauna", ts }),
-        );
-      await publish(1732800000);
-      await publish(1732800060);
-      await redis.publish("tvs:FI", trending("FI", "next"));
-      await client.waitForFrames(2);
-      await delay(100);
-      assert.deepEqual(client.messages.map((m) => m.title), ["Sauna", "next"]);
-      const metrics = await gateway.metricsText();
-      assert.equal(metricValue(metrics, 'tvs_messages_deduplicated_total{region="FI"}'), 1);
-    } finally {
-      await client.close();
-    }
+    await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+    const publish = (ts: number) =>
+      redis.publish(
+        "tvs:FI",
+        JSON.stringify({ event: "new_trending", video_id: "fi1", title: "Sauna", ts }),
+      );
+    await publish(1732800000);
+    await publish(1732800060);
+    await redis.publish("tvs:FI", trending("FI", "next"));
+    await client.waitForFrames(2);
+    await delay(100);
+    assert.deepEqual(client.messages.map((m) => m.title), ["Sauna", "next"]);
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, 'tvs_messages_deduplicated_total{region="FI"}'), 1);
   });
 });
 
@@ -386,24 +351,20 @@ Deno.test("two gateways on one Redis each deliver a video once, and drop its re-
 
 Deno.test("an unsafe thumbnail is removed and counted, the message delivered", async () => {
   await withRedisGateway(async (gateway, redis) => {
-    const client = await TestClient.connect(`${gateway.ws}/?region=BE`);
-    try {
-      await redis.publish(
-        "tvs:BE",
-        JSON.stringify({
-          event: "new_trending",
-          video_id: "be1",
-          title: "Bruxelles",
-          thumbnail: "javascript:alert(1)",
-        }),
-      );
-      await client.waitForFrames(1);
-      assert.equal(client.messages[0]?.thumbnail, undefined);
-      const metrics = await gateway.metricsText();
-      assert.equal(metricValue(metrics, 'tvs_message_fields_removed_total{field="thumbnail"}'), 1);
-    } finally {
-      await client.close();
-    }
+    await using client = await TestClient.connect(`${gateway.ws}/?region=BE`);
+    await redis.publish(
+      "tvs:BE",
+      JSON.stringify({
+        event: "new_trending",
+        video_id: "be1",
+        title: "Bruxelles",
+        thumbnail: "javascript:alert(1)",
+      }),
+    );
+    await client.waitForFrames(1);
+    assert.equal(client.messages[0]?.thumbnail, undefined);
+    const metrics = await gateway.metricsText();
+    assert.equal(metricValue(metrics, 'tvs_message_fields_removed_total{field="thumbnail"}'), 1);
   });
 });
 

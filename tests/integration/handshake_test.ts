@@ -40,88 +40,71 @@ Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit
     await Promise.all(clients.map((client) => client.close()));
     await gateway.close();
   }
-  const full = await startTestGateway({ MAX_CONNECTIONS: "1" });
-  const only = await TestClient.connect(`${full.ws}/?region=AE`);
-  try {
-    const refused = await handshake(`${full.http}/?region=AE`);
-    assert.equal(refused.status, 503);
-    assert.equal((await refused.json()).error, "too_many_connections");
-  } finally {
-    await only.close();
-    await full.close();
-  }
+  await using full = await startTestGateway({ MAX_CONNECTIONS: "1" });
+  await using only = await TestClient.connect(`${full.ws}/?region=AE`);
+  const refused = await handshake(`${full.http}/?region=AE`);
+  assert.equal(refused.status, 503);
+  assert.equal((await refused.json()).error, "too_many_connections");
 });
 
 Deno.test("the origin allow-list refuses cross-site pages with 403", async () => {
-  const sameOrigin = await startTestGateway();
-  try {
-    const host = new URL(sameOrigin.http).host;
-    const evil = await handshake(`${sameOrigin.http}/?region=AE`, {
-      origin: "https://evil.example",
-    });
-    assert.equal(evil.status, 403);
-    assert.equal((await evil.json()).error, "origin_not_allowed");
-    const client = await TestClient.connect(`${sameOrigin.ws}/?region=AE`);
-    await client.close();
-    const same = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `http://${host}` });
-    assert.equal(same.status, 101);
-    await same.body?.cancel();
-    assert.equal(
-      metricValue(
-        await sameOrigin.metricsText(),
-        'tvs_handshake_refusals_total{reason="origin_not_allowed"}',
-      ),
-      1,
-    );
-    assert.ok(
-      sameOrigin.logs.some((line) =>
-        line.msg === "listening" && String(line.allowedOrigins).includes("same origin")
-      ),
-      "the policy is logged at start-up",
-    );
-  } finally {
-    await sameOrigin.close();
-  }
-  const listed = await startTestGateway({
+  await using sameOrigin = await startTestGateway();
+  const host = new URL(sameOrigin.http).host;
+  const evil = await handshake(`${sameOrigin.http}/?region=AE`, {
+    origin: "https://evil.example",
+  });
+  assert.equal(evil.status, 403);
+  assert.equal((await evil.json()).error, "origin_not_allowed");
+  const client = await TestClient.connect(`${sameOrigin.ws}/?region=AE`);
+  await client.close();
+  const same = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `http://${host}` });
+  assert.equal(same.status, 101);
+  await same.body?.cancel();
+  assert.equal(
+    metricValue(
+      await sameOrigin.metricsText(),
+      'tvs_handshake_refusals_total{reason="origin_not_allowed"}',
+    ),
+    1,
+  );
+  assert.ok(
+    sameOrigin.logs.some((line) =>
+      line.msg === "listening" && String(line.allowedOrigins).includes("same origin")
+    ),
+    "the policy is logged at start-up",
+  );
+  await using listed = await startTestGateway({
     ALLOWED_ORIGINS: "https://trendvidstream.com,https://www.trendvidstream.com",
   });
-  try {
-    const allowed = await handshake(`${listed.http}/?region=AE`, {
-      origin: "https://www.trendvidstream.com",
-    });
-    assert.equal(allowed.status, 101);
-    await allowed.body?.cancel();
-    const other = await handshake(`${listed.http}/?region=AE`, {
-      origin: "https://trendvidstream.com.evil.example",
-    });
-    assert.equal(other.status, 403);
-    await other.body?.cancel();
-    const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
-    assert.equal(own.status, 101, "the gateway's own page is always let in");
-    await own.body?.cancel();
-  } finally {
-    await listed.close();
-  }
+  const allowed = await handshake(`${listed.http}/?region=AE`, {
+    origin: "https://www.trendvidstream.com",
+  });
+  assert.equal(allowed.status, 101);
+  await allowed.body?.cancel();
+  const other = await handshake(`${listed.http}/?region=AE`, {
+    origin: "https://trendvidstream.com.evil.example",
+  });
+  assert.equal(other.status, 403);
+  await other.body?.cancel();
+  const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
+  assert.equal(own.status, 101, "the gateway's own page is always let in");
+  await own.body?.cancel();
 });
 
 Deno.test("a flood of refused handshakes is counted in full and logged once", async () => {
-  const gateway = await startTestGateway();
-  try {
-    for (let i = 0; i < 100; i++) {
-      const response = await handshake(`${gateway.http}/?region=ZZ${i}`);
-      await response.body?.cancel();
-    }
-    assert.equal(
-      metricValue(
-        await gateway.metricsText(),
-        'tvs_handshake_refusals_total{reason="unknown_region"}',
-      ),
-      100,
-    );
-    assert.equal(gateway.logs.filter((line) => line.msg === "handshake refused").length, 1);
-  } finally {
-    await gateway.close();
+  await using gateway = await startTestGateway();
+  for (let i = 0; i < 100; i++) {
+    const response = await handshake(`${gateway.http}/?region=ZZ${i}`);
+    await response.body?.cancel();
   }
+  assert.equal(
+    metricValue(
+      await gateway.metricsText(),
+      'tvs_handshake_refusals_total{reason="unknown_region"}',
+    ),
+    100,
+  );
+  assert.equal(gateway.logs.filter((line) => line.msg === "handshake refused").length, 1);
 });
 
 Deno.test("behind a trusted proxy limits count the client it names; a header from anyone else is ignored", async () => {
@@ -161,20 +144,16 @@ Deno.test("behind a trusted proxy limits count the client it names; a header fro
 });
 
 Deno.test("a handshake of another WebSocket version gets 426 naming version 13", async () => {
-  const gateway = await startTestGateway();
-  try {
-    const port = Number(new URL(gateway.http).port);
-    const old = await rawRequest({ port, path: "/?region=AE", headers: upgradeHeaders("8") });
-    assert.equal(old.status, 426);
-    assert.equal(old.headers.get("sec-websocket-version"), "13");
-    assert.equal(JSON.parse(old.body).error, "unsupported_version");
-    await using current = await rawRequest({
-      port,
-      path: "/?region=AE",
-      headers: upgradeHeaders(),
-    });
-    assert.equal(current.status, 101);
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  const port = Number(new URL(gateway.http).port);
+  const old = await rawRequest({ port, path: "/?region=AE", headers: upgradeHeaders("8") });
+  assert.equal(old.status, 426);
+  assert.equal(old.headers.get("sec-websocket-version"), "13");
+  assert.equal(JSON.parse(old.body).error, "unsupported_version");
+  await using current = await rawRequest({
+    port,
+    path: "/?region=AE",
+    headers: upgradeHeaders(),
+  });
+  assert.equal(current.status, 101);
 });

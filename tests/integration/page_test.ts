@@ -32,127 +32,119 @@ await Deno.mkdir(SCREENSHOTS, { recursive: true });
 console.log(`page screenshots: ${SCREENSHOTS}`);
 
 Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finnish, Danish exact too", async () => {
-  const gateway = await startTestGateway();
-  try {
-    await withPage(async ({ page, errors }) => {
-      const cases = [
-        {
-          region: "AE",
-          lang: "ar",
-          dir: "rtl",
-          title: "هدف رائع في الدقيقة 90 — كأس الخليج",
-          channel: "بي إن سبورتس",
-        },
-        // Published decomposed (c + U+030C): the gateway composes it.
-        {
-          region: "CZ",
-          lang: "cs",
-          dir: "ltr",
-          title: "Příliš žluťoučký kůň úpěl ďábelské ódy",
-          channel: "ČT sport",
-          decomposed: true,
-        },
-        {
-          region: "FI",
-          lang: "fi",
-          dir: "ltr",
-          title: "Äänekosken yö — revontulet järven yllä",
-          channel: "Yle Areena",
-        },
-        {
-          region: "DK",
-          lang: "da",
-          dir: "ltr",
-          title: "Rødgrød med fløde på Ærø",
-          channel: "DR Mad",
-        },
-      ];
-      for (const item of cases) {
-        await page.goto(`${gateway.http}/?region=${item.region}`);
-        await page.waitForSelector('#status[data-status="live"]');
-        await publish(gateway, {
-          region: item.region,
-          title: item.decomposed ? item.title.normalize("NFD") : item.title,
-          channel: item.channel,
-          thumbnail: "https://i.ytimg.com/vi/demo/hqdefault.jpg",
-        });
-        const toast = page.locator(".toast").first();
-        await toast.waitFor();
-        const title = toast.locator(".title bdi");
-        assert.equal(await title.textContent(), item.title, item.region);
-        assert.equal(
-          await title.evaluate((el) => getComputedStyle(el).direction),
-          item.dir,
-          item.region,
-        );
-        assert.equal(await toast.evaluate((el) => getComputedStyle(el).direction), item.dir);
-        assert.equal(await toast.getAttribute("lang"), item.lang);
-        assert.equal(await toast.locator(".channel").textContent(), item.channel);
-        assert.match(String(await toast.locator(".where").textContent()), /^Trending in /);
-        if (item.region === "AE" || item.region === "CZ") {
-          // Photograph the toast, not its fade-in.
-          await toast.evaluate((el) =>
-            Promise.all(el.getAnimations().map((animation) => animation.finished))
-          );
-          const path = `${SCREENSHOTS}${item.region.toLowerCase()}-toast.png`;
-          await page.screenshot({ path });
-          await toast.screenshot({
-            path: `${SCREENSHOTS}${item.region.toLowerCase()}-toast-close-up.png`,
-          });
-        }
-      }
-      assert.deepEqual(errors, []);
-    });
-  } finally {
-    await gateway.close();
-  }
-});
-
-Deno.test("a title with markup shows literally and nothing runs, under a strict CSP", async () => {
-  const gateway = await startTestGateway();
-  try {
-    const page = await fetch(`${gateway.http}/`);
-    await page.body?.cancel();
-    assert.equal(page.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
-    assert.match(CONTENT_SECURITY_POLICY, /default-src 'self'/);
-    assert.match(CONTENT_SECURITY_POLICY, /img-src 'self' https:/);
-    await withPage(async ({ page, errors }) => {
-      await page.goto(`${gateway.http}/?region=GB`);
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page, errors }) => {
+    const cases = [
+      {
+        region: "AE",
+        lang: "ar",
+        dir: "rtl",
+        title: "هدف رائع في الدقيقة 90 — كأس الخليج",
+        channel: "بي إن سبورتس",
+      },
+      // Published decomposed (c + U+030C): the gateway composes it.
+      {
+        region: "CZ",
+        lang: "cs",
+        dir: "ltr",
+        title: "Příliš žluťoučký kůň úpěl ďábelské ódy",
+        channel: "ČT sport",
+        decomposed: true,
+      },
+      {
+        region: "FI",
+        lang: "fi",
+        dir: "ltr",
+        title: "Äänekosken yö — revontulet järven yllä",
+        channel: "Yle Areena",
+      },
+      {
+        region: "DK",
+        lang: "da",
+        dir: "ltr",
+        title: "Rødgrød med fløde på Ærø",
+        channel: "DR Mad",
+      },
+    ];
+    for (const item of cases) {
+      await page.goto(`${gateway.http}/?region=${item.region}`);
       await page.waitForSelector('#status[data-status="live"]');
-      const hostile = `<img src=x onerror="window.__x=1">`;
       await publish(gateway, {
-        region: "GB",
-        title: hostile,
-        channel: "<script>window.__x=2</script>",
-        thumbnail: "javascript:window.__x=3",
+        region: item.region,
+        title: item.decomposed ? item.title.normalize("NFD") : item.title,
+        channel: item.channel,
+        thumbnail: "https://i.ytimg.com/vi/demo/hqdefault.jpg",
       });
       const toast = page.locator(".toast").first();
       await toast.waitFor();
-      assert.equal(await toast.locator(".title").textContent(), hostile);
-      assert.equal(await toast.locator(".channel").textContent(), "<script>window.__x=2</script>");
-      assert.equal(await toast.locator(".title img, .channel script").count(), 0);
+      const title = toast.locator(".title bdi");
+      assert.equal(await title.textContent(), item.title, item.region);
       assert.equal(
-        await toast.locator(".thumb img").count(),
-        0,
-        "the javascript: thumbnail never arrives",
+        await title.evaluate((el) => getComputedStyle(el).direction),
+        item.dir,
+        item.region,
       );
-      await page.waitForTimeout(200);
-      assert.equal(await page.evaluate(() => (globalThis as { __x?: number }).__x), undefined);
-      // Even script the page did not write cannot run: an inline script is refused by the CSP.
-      await page.evaluate(() => {
-        const script = document.createElement("script");
-        script.textContent = "window.__x = 4";
-        document.body.append(script);
-      });
-      assert.equal(await page.evaluate(() => (globalThis as { __x?: number }).__x), undefined);
-      assert.ok(
-        errors.every((error) => error.includes("Content Security Policy")),
-        errors.join("\n"),
-      );
+      assert.equal(await toast.evaluate((el) => getComputedStyle(el).direction), item.dir);
+      assert.equal(await toast.getAttribute("lang"), item.lang);
+      assert.equal(await toast.locator(".channel").textContent(), item.channel);
+      assert.match(String(await toast.locator(".where").textContent()), /^Trending in /);
+      if (item.region === "AE" || item.region === "CZ") {
+        // Photograph the toast, not its fade-in.
+        await toast.evaluate((el) =>
+          Promise.all(el.getAnimations().map((animation) => animation.finished))
+        );
+        const path = `${SCREENSHOTS}${item.region.toLowerCase()}-toast.png`;
+        await page.screenshot({ path });
+        await toast.screenshot({
+          path: `${SCREENSHOTS}${item.region.toLowerCase()}-toast-close-up.png`,
+        });
+      }
+    }
+    assert.deepEqual(errors, []);
+  });
+});
+
+Deno.test("a title with markup shows literally and nothing runs, under a strict CSP", async () => {
+  await using gateway = await startTestGateway();
+  const page = await fetch(`${gateway.http}/`);
+  await page.body?.cancel();
+  assert.equal(page.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+  assert.match(CONTENT_SECURITY_POLICY, /default-src 'self'/);
+  assert.match(CONTENT_SECURITY_POLICY, /img-src 'self' https:/);
+  await withPage(async ({ page, errors }) => {
+    await page.goto(`${gateway.http}/?region=GB`);
+    await page.waitForSelector('#status[data-status="live"]');
+    const hostile = `<img src=x onerror="window.__x=1">`;
+    await publish(gateway, {
+      region: "GB",
+      title: hostile,
+      channel: "<script>window.__x=2</script>",
+      thumbnail: "javascript:window.__x=3",
     });
-  } finally {
-    await gateway.close();
-  }
+    const toast = page.locator(".toast").first();
+    await toast.waitFor();
+    assert.equal(await toast.locator(".title").textContent(), hostile);
+    assert.equal(await toast.locator(".channel").textContent(), "<script>window.__x=2</script>");
+    assert.equal(await toast.locator(".title img, .channel script").count(), 0);
+    assert.equal(
+      await toast.locator(".thumb img").count(),
+      0,
+      "the javascript: thumbnail never arrives",
+    );
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate(() => (globalThis as { __x?: number }).__x), undefined);
+    // Even script the page did not write cannot run: an inline script is refused by the CSP.
+    await page.evaluate(() => {
+      const script = document.createElement("script");
+      script.textContent = "window.__x = 4";
+      document.body.append(script);
+    });
+    assert.equal(await page.evaluate(() => (globalThis as { __x?: number }).__x), undefined);
+    assert.ok(
+      errors.every((error) => error.includes("Content Security Policy")),
+      errors.join("\n"),
+    );
+  });
 });
 
 Deno.test("after the gateway restarts the status shows reconnecting then live, and the next toast arrives", async () => {
@@ -192,141 +184,121 @@ Deno.test("after the gateway restarts the status shows reconnecting then live, a
 });
 
 Deno.test("at most 4 toasts; dismissed after 5 s unless hovered, by the button, or by Escape", async () => {
-  const gateway = await startTestGateway();
-  try {
-    await withPage(async ({ page }) => {
-      await page.clock.install();
-      await page.goto(`${gateway.http}/?region=US`);
-      await page.waitForSelector('#status[data-status="live"]');
-      for (let i = 1; i <= 6; i++) await publish(gateway, { region: "US", title: `Video ${i}` });
-      await page.waitForFunction(() =>
-        document.querySelectorAll(".toast .title").length === 4 &&
-        document.querySelector(".toast:last-child .title")?.textContent === "Video 6"
-      );
-      assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
-        "Video 3",
-        "Video 4",
-        "Video 5",
-        "Video 6",
-      ]);
-      // Keyboard: the dismiss button is reachable and works.
-      await page.locator(".toast").nth(0).locator(".dismiss").focus();
-      await page.keyboard.press("Enter");
-      assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
-        "Video 4",
-        "Video 5",
-        "Video 6",
-      ]);
-      await page.locator(".toast").nth(0).focus();
-      await page.keyboard.press("Escape");
-      assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
-        "Video 5",
-        "Video 6",
-      ]);
-      await page.locator(".toast").nth(1).hover();
-      await page.clock.runFor(6000);
-      assert.deepEqual(
-        await page.locator(".toast .title").allTextContents(),
-        ["Video 6"],
-        "the hovered one stays",
-      );
-      await page.mouse.move(5, 5);
-      await page.clock.runFor(4000);
-      assert.equal(await page.locator(".toast").count(), 1, "the pause kept its remaining time");
-      await page.clock.runFor(1500);
-      assert.equal(await page.locator(".toast").count(), 0);
-      const live = await page.locator("#toasts").getAttribute("aria-live");
-      assert.equal(live, "polite");
-    });
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.clock.install();
+    await page.goto(`${gateway.http}/?region=US`);
+    await page.waitForSelector('#status[data-status="live"]');
+    for (let i = 1; i <= 6; i++) await publish(gateway, { region: "US", title: `Video ${i}` });
+    await page.waitForFunction(() =>
+      document.querySelectorAll(".toast .title").length === 4 &&
+      document.querySelector(".toast:last-child .title")?.textContent === "Video 6"
+    );
+    assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
+      "Video 3",
+      "Video 4",
+      "Video 5",
+      "Video 6",
+    ]);
+    // Keyboard: the dismiss button is reachable and works.
+    await page.locator(".toast").nth(0).locator(".dismiss").focus();
+    await page.keyboard.press("Enter");
+    assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
+      "Video 4",
+      "Video 5",
+      "Video 6",
+    ]);
+    await page.locator(".toast").nth(0).focus();
+    await page.keyboard.press("Escape");
+    assert.deepEqual(await page.locator(".toast .title").allTextContents(), [
+      "Video 5",
+      "Video 6",
+    ]);
+    await page.locator(".toast").nth(1).hover();
+    await page.clock.runFor(6000);
+    assert.deepEqual(
+      await page.locator(".toast .title").allTextContents(),
+      ["Video 6"],
+      "the hovered one stays",
+    );
+    await page.mouse.move(5, 5);
+    await page.clock.runFor(4000);
+    assert.equal(await page.locator(".toast").count(), 1, "the pause kept its remaining time");
+    await page.clock.runFor(1500);
+    assert.equal(await page.locator(".toast").count(), 0);
+    const live = await page.locator("#toasts").getAttribute("aria-live");
+    assert.equal(live, "polite");
+  });
 });
 
 Deno.test("the region picker shows native names, remembers the choice, and ?region= preselects", async () => {
-  const gateway = await startTestGateway();
-  try {
-    await withPage(async ({ page }) => {
-      await page.goto(`${gateway.http}/`);
-      const names = await regionOptions(page);
-      assert.deepEqual(names, [
-        "الإمارات العربية المتحدة",
-        "Suomi",
-        "Česko",
-        "Danmark",
-        "België / Belgique",
-        "United Kingdom",
-        "Schweiz / Suisse",
-        "United States",
-      ]);
-      assert.equal(await page.locator("#region").inputValue(), "US", "DEFAULT_REGION first");
-      await page.selectOption("#region", "FI");
-      await page.waitForSelector('#status[data-status="live"]');
-      assert.match(page.url(), /\?region=FI$/);
-      await page.goto(`${gateway.http}/`);
-      await regionOptions(page);
-      assert.equal(await page.locator("#region").inputValue(), "FI", "remembered across reloads");
-      await page.goto(`${gateway.http}/?region=dk`);
-      await regionOptions(page);
-      assert.equal(await page.locator("#region").inputValue(), "DK");
-      await page.waitForSelector('#status[data-status="live"]');
-      await publish(gateway, { region: "DK", title: "Hygge i København" });
-      await page.locator(".toast").first().waitFor();
-    });
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.goto(`${gateway.http}/`);
+    const names = await regionOptions(page);
+    assert.deepEqual(names, [
+      "الإمارات العربية المتحدة",
+      "Suomi",
+      "Česko",
+      "Danmark",
+      "België / Belgique",
+      "United Kingdom",
+      "Schweiz / Suisse",
+      "United States",
+    ]);
+    assert.equal(await page.locator("#region").inputValue(), "US", "DEFAULT_REGION first");
+    await page.selectOption("#region", "FI");
+    await page.waitForSelector('#status[data-status="live"]');
+    assert.match(page.url(), /\?region=FI$/);
+    await page.goto(`${gateway.http}/`);
+    await regionOptions(page);
+    assert.equal(await page.locator("#region").inputValue(), "FI", "remembered across reloads");
+    await page.goto(`${gateway.http}/?region=dk`);
+    await regionOptions(page);
+    assert.equal(await page.locator("#region").inputValue(), "DK");
+    await page.waitForSelector('#status[data-status="live"]');
+    await publish(gateway, { region: "DK", title: "Hygge i København" });
+    await page.locator(".toast").first().waitFor();
+  });
 });
 
 Deno.test("the test form publishes to the chosen region in local mode, and is absent otherwise", async () => {
-  const local = await startTestGateway();
-  try {
-    await withPage(async ({ page }) => {
-      await page.goto(`${local.http}/?region=BE`);
-      await page.waitForSelector('#status[data-status="live"]');
-      await page.fill("input[name=title]", "Bruxelles : la Grand-Place illuminée");
-      await page.click("button[type=submit]");
-      await page.locator(".toast").first().waitFor();
-      assert.equal(
-        await page.locator(".toast .title").textContent(),
-        "Bruxelles : la Grand-Place illuminée",
-      );
-      assert.equal(await page.locator("#send-result").textContent(), "Sent.");
-    });
-  } finally {
-    await local.close();
-  }
-  const locked = await startTestGateway({ PUBLISH_TOKEN: "a-long-enough-token-123" });
-  try {
-    await withPage(async ({ page }) => {
-      await page.goto(`${locked.http}/`);
-      await page.waitForSelector('#status[data-status="live"]');
-      assert.equal(await page.locator("#send").isHidden(), true);
-    });
-  } finally {
-    await locked.close();
-  }
+  await using local = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.goto(`${local.http}/?region=BE`);
+    await page.waitForSelector('#status[data-status="live"]');
+    await page.fill("input[name=title]", "Bruxelles : la Grand-Place illuminée");
+    await page.click("button[type=submit]");
+    await page.locator(".toast").first().waitFor();
+    assert.equal(
+      await page.locator(".toast .title").textContent(),
+      "Bruxelles : la Grand-Place illuminée",
+    );
+    assert.equal(await page.locator("#send-result").textContent(), "Sent.");
+  });
+  await using locked = await startTestGateway({ PUBLISH_TOKEN: "a-long-enough-token-123" });
+  await withPage(async ({ page }) => {
+    await page.goto(`${locked.http}/`);
+    await page.waitForSelector('#status[data-status="live"]');
+    assert.equal(await page.locator("#send").isHidden(), true);
+  });
 });
 
 Deno.test("on a phone with reduced motion, toasts fill the width and do not animate", async () => {
-  const gateway = await startTestGateway();
-  try {
-    await withPage(async ({ page }) => {
-      await page.goto(`${gateway.http}/?region=AE`);
-      await page.waitForSelector('#status[data-status="live"]');
-      await publish(gateway, {
-        region: "AE",
-        title: "جولة في برج خليفة عند الغروب",
-        channel: "دبي اليوم",
-      });
-      const toast = page.locator(".toast").first();
-      await toast.waitFor();
-      assert.equal(await toast.evaluate((el) => getComputedStyle(el).animationName), "none");
-      const box = await toast.boundingBox();
-      assert.ok(box !== null && box.width > 340, `toast width ${box?.width} on a 375 px screen`);
-      await page.screenshot({ path: `${SCREENSHOTS}ae-toast-phone.png` });
-    }, { viewport: { width: 375, height: 700 }, reducedMotion: "reduce", isMobile: true });
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.goto(`${gateway.http}/?region=AE`);
+    await page.waitForSelector('#status[data-status="live"]');
+    await publish(gateway, {
+      region: "AE",
+      title: "جولة في برج خليفة عند الغروب",
+      channel: "دبي اليوم",
+    });
+    const toast = page.locator(".toast").first();
+    await toast.waitFor();
+    assert.equal(await toast.evaluate((el) => getComputedStyle(el).animationName), "none");
+    const box = await toast.boundingBox();
+    assert.ok(box !== null && box.width > 340, `toast width ${box?.width} on a 375 px screen`);
+    await page.screenshot({ path: `${SCREENSHOTS}ae-toast-phone.png` });
+  }, { viewport: { width: 375, height: 700 }, reducedMotion: "reduce", isMobile: true });
 });

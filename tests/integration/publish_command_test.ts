@@ -5,58 +5,47 @@ import { RedisServer } from "../support/redis_server.ts";
 import { TestClient } from "../support/ws_client.ts";
 
 Deno.test("publish sends a valid new_trending to Redis and prints it", async () => {
-  const redis = await RedisServer.start();
-  const gateway = await startTestGateway({ REDIS_URL: redis.url });
-  const client = await TestClient.connect(`${gateway.ws}/?region=AE`);
-  try {
-    const result = await runCli(
-      [
-        "publish",
-        "--region",
-        "ae",
-        "--video-id",
-        "cli_1",
-        "--title",
-        "هدف رائع",
-        "--thumbnail",
-        "https://i.ytimg.com/x.jpg",
-      ],
-      { REDIS_URL: redis.url },
-    );
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^PUBLISH tvs:AE \(1 subscribers\): \{"event":"new_trending"/);
-    await client.waitForFrames(1);
-    const message = client.messages[0];
-    assert.equal(message?.title, "هدف رائع");
-    assert.equal(message?.dir, "rtl");
-    assert.equal(message?.thumbnail, "https://i.ytimg.com/x.jpg");
-    assert.equal(typeof message?.ts, "number");
-  } finally {
-    await client.close();
-    await gateway.close();
-    await redis.stop();
-  }
+  await using redis = await RedisServer.start();
+  await using gateway = await startTestGateway({ REDIS_URL: redis.url });
+  await using client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+  const result = await runCli(
+    [
+      "publish",
+      "--region",
+      "ae",
+      "--video-id",
+      "cli_1",
+      "--title",
+      "هدف رائع",
+      "--thumbnail",
+      "https://i.ytimg.com/x.jpg",
+    ],
+    { REDIS_URL: redis.url },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^PUBLISH tvs:AE \(1 subscribers\): \{"event":"new_trending"/);
+  await client.waitForFrames(1);
+  const message = client.messages[0];
+  assert.equal(message?.title, "هدف رائع");
+  assert.equal(message?.dir, "rtl");
+  assert.equal(message?.thumbnail, "https://i.ytimg.com/x.jpg");
+  assert.equal(typeof message?.ts, "number");
 });
 
 Deno.test("publish --gateway goes through POST /publish", async () => {
-  const gateway = await startTestGateway();
-  const client = await TestClient.connect(`${gateway.ws}/?region=FI`);
-  try {
-    const result = await runCli([
-      "publish",
-      "--region=FI",
-      "--video-id=cli_2",
-      "--title=Hyvää yötä",
-      `--gateway=${gateway.http}`,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /answered 202/);
-    await client.waitForFrames(1);
-    assert.equal(client.messages[0]?.title, "Hyvää yötä");
-  } finally {
-    await client.close();
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  await using client = await TestClient.connect(`${gateway.ws}/?region=FI`);
+  const result = await runCli([
+    "publish",
+    "--region=FI",
+    "--video-id=cli_2",
+    "--title=Hyvää yötä",
+    `--gateway=${gateway.http}`,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /answered 202/);
+  await client.waitForFrames(1);
+  assert.equal(client.messages[0]?.title, "Hyvää yötä");
 });
 
 Deno.test("publish refuses an invalid message and says why, without publishing", async () => {

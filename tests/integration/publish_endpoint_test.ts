@@ -19,86 +19,73 @@ const post = (url: string, init: { body?: string; headers?: Record<string, strin
   });
 
 Deno.test("POST /publish with PUBLISH_INSECURE_LOOPBACK accepts a direct local request and delivers", async () => {
-  const gateway = await startTestGateway();
-  const client = await TestClient.connect(`${gateway.ws}/?region=DK`);
-  try {
-    const response = await post(gateway.http);
-    assert.equal(response.status, 202);
-    const expected = {
-      event: "new_trending",
-      region: "DK",
-      video_id: "v1",
-      title: "Ærø",
-      dir: "ltr",
-      rtl: false,
-    };
-    assert.deepEqual(await response.json(), {
-      published: true,
-      region: "DK",
-      receivers: 1,
-      message: expected,
-    });
-    await client.waitForFrames(1);
-    const { id, ...delivered } = client.messages[0] ?? {};
-    assert.deepEqual(delivered, expected, "the unsafe thumbnail is gone");
-    assert.match(String(id), /^DK:[0-9a-f]{16}$/);
-  } finally {
-    await client.close();
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway();
+  await using client = await TestClient.connect(`${gateway.ws}/?region=DK`);
+  const response = await post(gateway.http);
+  assert.equal(response.status, 202);
+  const expected = {
+    event: "new_trending",
+    region: "DK",
+    video_id: "v1",
+    title: "Ærø",
+    dir: "ltr",
+    rtl: false,
+  };
+  assert.deepEqual(await response.json(), {
+    published: true,
+    region: "DK",
+    receivers: 1,
+    message: expected,
+  });
+  await client.waitForFrames(1);
+  const { id, ...delivered } = client.messages[0] ?? {};
+  assert.deepEqual(delivered, expected, "the unsafe thumbnail is gone");
+  assert.match(String(id), /^DK:[0-9a-f]{16}$/);
 });
 
 Deno.test("POST /publish with PUBLISH_TOKEN set needs the bearer token", async () => {
   const token = "s3cret-token-0123456789";
-  const gateway = await startTestGateway({ PUBLISH_TOKEN: token });
-  try {
-    const missing = await post(gateway.http);
-    assert.equal(missing.status, 401);
-    assert.equal((await missing.json()).error, "unauthorized");
-    const wrong = await post(gateway.http, { headers: { authorization: "Bearer nope" } });
-    assert.equal(wrong.status, 401);
-    await wrong.body?.cancel();
-    const right = await post(gateway.http, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(right.status, 202);
-    await right.body?.cancel();
-    assert.equal(wrong.headers.get("www-authenticate"), 'Bearer realm="publish"');
-    const metrics = await gateway.metricsText();
-    assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="unauthorized"}'), 2);
-    assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="published"}'), 1);
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway({ PUBLISH_TOKEN: token });
+  const missing = await post(gateway.http);
+  assert.equal(missing.status, 401);
+  assert.equal((await missing.json()).error, "unauthorized");
+  const wrong = await post(gateway.http, { headers: { authorization: "Bearer nope" } });
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+  const right = await post(gateway.http, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(right.status, 202);
+  await right.body?.cancel();
+  assert.equal(wrong.headers.get("www-authenticate"), 'Bearer realm="publish"');
+  const metrics = await gateway.metricsText();
+  assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="unauthorized"}'), 2);
+  assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="published"}'), 1);
 });
 
 Deno.test("without PUBLISH_TOKEN, HTTP publishing is off by default: 403, logged and counted", async () => {
-  const gateway = await startTestGateway({ PUBLISH_INSECURE_LOOPBACK: "false" });
-  try {
-    const response = await post(gateway.http);
-    assert.equal(response.status, 403);
-    const answer = await response.json();
-    assert.equal(answer.error, "publish_disabled");
-    assert.match(answer.message, /set PUBLISH_TOKEN/);
-    const config = await (await fetch(`${gateway.http}/config.json`)).json();
-    assert.equal(config.publish, false, "the page offers no publish form");
-    assert.equal(
-      metricValue(
-        await gateway.metricsText(),
-        'tvs_publish_requests_total{result="publish_disabled"}',
-      ),
-      1,
-    );
-    assert.ok(
-      gateway.logs.some((line) =>
-        line.msg === "publish refused" && line.result === "publish_disabled"
-      ),
-    );
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startTestGateway({ PUBLISH_INSECURE_LOOPBACK: "false" });
+  const response = await post(gateway.http);
+  assert.equal(response.status, 403);
+  const answer = await response.json();
+  assert.equal(answer.error, "publish_disabled");
+  assert.match(answer.message, /set PUBLISH_TOKEN/);
+  const config = await (await fetch(`${gateway.http}/config.json`)).json();
+  assert.equal(config.publish, false, "the page offers no publish form");
+  assert.equal(
+    metricValue(
+      await gateway.metricsText(),
+      'tvs_publish_requests_total{result="publish_disabled"}',
+    ),
+    1,
+  );
+  assert.ok(
+    gateway.logs.some((line) =>
+      line.msg === "publish refused" && line.result === "publish_disabled"
+    ),
+  );
 });
 
 Deno.test("even with PUBLISH_INSECURE_LOOPBACK, a proxied or foreign-Host request never publishes", async () => {
-  const gateway = await startTestGateway();
+  await using gateway = await startTestGateway();
   const port = Number(new URL(gateway.http).port);
   const publish = (headers: Record<string, string>) =>
     rawRequest({
@@ -108,70 +95,62 @@ Deno.test("even with PUBLISH_INSECURE_LOOPBACK, a proxied or foreign-Host reques
       headers: { "content-type": "application/json", ...headers },
       body: message,
     });
-  try {
-    const proxied: Record<string, string>[] = [
-      { "x-forwarded-for": "203.0.113.5" },
-      { forwarded: "for=203.0.113.5" },
-      { "x-real-ip": "203.0.113.5" },
-      // nginx without any proxy header still forwards the visitor's Host.
-      { host: "ws.trendvidstream.com" },
-      // A page rebinding its DNS name to 127.0.0.1 sends its own host too.
-      { host: "evil.example:8765" },
-    ];
-    for (const headers of proxied) {
-      const response = await publish(headers);
-      assert.equal(response.status, 403, JSON.stringify(headers));
-      assert.equal(JSON.parse(response.body).error, "not_local");
-      const config = await rawRequest({ port, path: "/config.json", headers });
-      assert.equal(JSON.parse(config.body).publish, false, JSON.stringify(headers));
-    }
-    for (const host of [`localhost:${port}`, `[::1]:${port}`, `127.0.0.1:${port}`]) {
-      const local = await publish({ host });
-      assert.equal(local.status, 202, host);
-    }
-    assert.equal((await (await fetch(`${gateway.http}/config.json`)).json()).publish, true);
-    assert.equal(
-      metricValue(await gateway.metricsText(), 'tvs_publish_requests_total{result="not_local"}'),
-      5,
-    );
-  } finally {
-    await gateway.close();
+  const proxied: Record<string, string>[] = [
+    { "x-forwarded-for": "203.0.113.5" },
+    { forwarded: "for=203.0.113.5" },
+    { "x-real-ip": "203.0.113.5" },
+    // nginx without any proxy header still forwards the visitor's Host.
+    { host: "ws.trendvidstream.com" },
+    // A page rebinding its DNS name to 127.0.0.1 sends its own host too.
+    { host: "evil.example:8765" },
+  ];
+  for (const headers of proxied) {
+    const response = await publish(headers);
+    assert.equal(response.status, 403, JSON.stringify(headers));
+    assert.equal(JSON.parse(response.body).error, "not_local");
+    const config = await rawRequest({ port, path: "/config.json", headers });
+    assert.equal(JSON.parse(config.body).publish, false, JSON.stringify(headers));
   }
+  for (const host of [`localhost:${port}`, `[::1]:${port}`, `127.0.0.1:${port}`]) {
+    const local = await publish({ host });
+    assert.equal(local.status, 202, host);
+  }
+  assert.equal((await (await fetch(`${gateway.http}/config.json`)).json()).publish, true);
+  assert.equal(
+    metricValue(await gateway.metricsText(), 'tvs_publish_requests_total{result="not_local"}'),
+    5,
+  );
 });
 
 Deno.test("POST /publish answers 400, 413, 415 and 405 with a JSON reason", async () => {
-  const gateway = await startTestGateway();
-  try {
-    const cases: [Promise<Response>, number, string][] = [
-      [post(gateway.http, { body: "{oops" }), 400, "invalid_message"],
-      [
-        post(gateway.http, { body: '{"event":"new_trending","region":"DK"}' }),
-        400,
-        "invalid_message",
-      ],
-      [post(gateway.http, { body: '{"event":"x"}' }), 400, "invalid_message"],
-      [post(gateway.http, { body: '{"event":"x","region":"ZZ"}' }), 400, "unknown_region"],
-      [post(gateway.http, { body: "x".repeat(20000) }), 413, "too_large"],
-      [
-        post(gateway.http, { headers: { "content-type": "text/plain" } }),
-        415,
-        "unsupported_media_type",
-      ],
-      [fetch(`${gateway.http}/publish`), 405, "method_not_allowed"],
-    ];
-    for (const [pending, status, error] of cases) {
-      const response = await pending;
-      assert.equal(response.status, status, error);
-      assert.equal((await response.json()).error, error);
-    }
-    const viaQuery = await fetch(`${gateway.http}/publish?region=fi`, {
-      method: "POST",
-      body: '{"event":"x"}',
-      headers: { "content-type": "application/json" },
-    });
-    assert.equal(viaQuery.status, 202);
-    assert.equal((await viaQuery.json()).region, "FI");
-  } finally {
-    await gateway.close();
+  await using gateway = await startTestGateway();
+  const cases: [Promise<Response>, number, string][] = [
+    [post(gateway.http, { body: "{oops" }), 400, "invalid_message"],
+    [
+      post(gateway.http, { body: '{"event":"new_trending","region":"DK"}' }),
+      400,
+      "invalid_message",
+    ],
+    [post(gateway.http, { body: '{"event":"x"}' }), 400, "invalid_message"],
+    [post(gateway.http, { body: '{"event":"x","region":"ZZ"}' }), 400, "unknown_region"],
+    [post(gateway.http, { body: "x".repeat(20000) }), 413, "too_large"],
+    [
+      post(gateway.http, { headers: { "content-type": "text/plain" } }),
+      415,
+      "unsupported_media_type",
+    ],
+    [fetch(`${gateway.http}/publish`), 405, "method_not_allowed"],
+  ];
+  for (const [pending, status, error] of cases) {
+    const response = await pending;
+    assert.equal(response.status, status, error);
+    assert.equal((await response.json()).error, error);
   }
+  const viaQuery = await fetch(`${gateway.http}/publish?region=fi`, {
+    method: "POST",
+    body: '{"event":"x"}',
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(viaQuery.status, 202);
+  assert.equal((await viaQuery.json()).region, "FI");
 });

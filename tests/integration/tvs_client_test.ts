@@ -233,45 +233,41 @@ Deno.test("the client backs off exponentially with full jitter while the gateway
 });
 
 Deno.test("the client stops for good after a refusal or a do-not-reconnect code", async () => {
-  const gateway = await startTestGateway();
-  try {
-    const refused = new TvsClient({ url: `${gateway.ws}/ws`, regions: ["ZZ"], baseDelayMs: 10 });
-    const refusedSeen = observe(refused);
-    refused.start();
-    await waitFor(() => refused.status === "stopped", { what: "stopped after 400" });
-    assert.ok(!refusedSeen.statuses.includes("reconnecting"), "no retry after 400");
-    refused.close();
+  await using gateway = await startTestGateway();
+  const refused = new TvsClient({ url: `${gateway.ws}/ws`, regions: ["ZZ"], baseDelayMs: 10 });
+  const refusedSeen = observe(refused);
+  refused.start();
+  await waitFor(() => refused.status === "stopped", { what: "stopped after 400" });
+  assert.ok(!refusedSeen.statuses.includes("reconnecting"), "no retry after 400");
+  refused.close();
 
-    // A socket that floods the gateway once open: the gateway closes it with 1008.
-    class FloodingWebSocket extends WebSocket {
-      constructor(url: string | URL) {
-        super(url);
-        this.addEventListener("open", () => {
-          for (let i = 0; i < 40; i++) this.send("{}");
-        });
-      }
+  // A socket that floods the gateway once open: the gateway closes it with 1008.
+  class FloodingWebSocket extends WebSocket {
+    constructor(url: string | URL) {
+      super(url);
+      this.addEventListener("open", () => {
+        for (let i = 0; i < 40; i++) this.send("{}");
+      });
     }
-    const flooding = new TvsClient({
-      url: `${gateway.ws}/ws`,
-      regions: ["US"],
-      baseDelayMs: 10,
-      WebSocket: FloodingWebSocket,
-    });
-    const stopped = new Promise<Record<string, unknown>>((resolve) =>
-      flooding.addEventListener("status", (event) => {
-        const { detail } = event as CustomEvent;
-        if (detail.status === "stopped") resolve(detail);
-      })
-    );
-    flooding.start();
-    const detail = await stopped;
-    assert.equal(detail.code, 1008);
-    await delay(100);
-    assert.equal(flooding.status, "stopped", "it did not come back");
-    flooding.close();
-  } finally {
-    await gateway.close();
   }
+  const flooding = new TvsClient({
+    url: `${gateway.ws}/ws`,
+    regions: ["US"],
+    baseDelayMs: 10,
+    WebSocket: FloodingWebSocket,
+  });
+  const stopped = new Promise<Record<string, unknown>>((resolve) =>
+    flooding.addEventListener("status", (event) => {
+      const { detail } = event as CustomEvent;
+      if (detail.status === "stopped") resolve(detail);
+    })
+  );
+  flooding.start();
+  const detail = await stopped;
+  assert.equal(detail.code, 1008);
+  await delay(100);
+  assert.equal(flooding.status, "stopped", "it did not come back");
+  flooding.close();
 });
 
 Deno.test("after a restart code the client reconnects and resumes", async () => {
