@@ -16,11 +16,9 @@ import type {
 } from "../lib/brokers/broker.ts";
 import { delay, waitFor } from "./support/wait.ts";
 
-/** A broker under test and what it takes to tear it down. */
-export interface BrokerFixture {
+/** A broker under test; disposing it closes the broker and whatever else the fixture started. */
+export interface BrokerFixture extends AsyncDisposable {
   readonly broker: Broker;
-  /** Releases whatever the fixture started besides the broker. */
-  readonly dispose: () => Promise<void>;
 }
 
 /** How the suite configures a broker. */
@@ -89,13 +87,8 @@ export function brokerContract(name: string, create: BrokerFactory): void {
     settings: BrokerSettings = SETTINGS,
   ) =>
     Deno.test(`${name} broker ${what}`, async () => {
-      const fixture = await create(settings);
-      try {
-        await fn(fixture.broker);
-      } finally {
-        await fixture.broker.close();
-        await fixture.dispose();
-      }
+      await using fixture = await create(settings);
+      await fn(fixture.broker);
     });
 
   test("becomes ready after start", async (broker) => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
-import { rawRequest, type RawResponse, upgradeHeaders } from "../support/raw_http.ts";
+import { rawRequest, upgradeHeaders } from "../support/raw_http.ts";
 import { TestClient } from "../support/ws_client.ts";
 
 /** Attempts a WebSocket handshake with fetch, to read the refusal. */
@@ -18,16 +18,18 @@ async function handshake(url: string, headers: Record<string, string> = {}): Pro
 }
 
 Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit 429", async () => {
-  const gateway = await startTestGateway({ MAX_CONNECTIONS: "3", MAX_CONNECTIONS_PER_IP: "2" });
-  const clients: TestClient[] = [];
-  try {
-    clients.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
-    clients.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
+  {
+    await using gateway = await startTestGateway({
+      MAX_CONNECTIONS: "3",
+      MAX_CONNECTIONS_PER_IP: "2",
+    });
+    await using _first = await TestClient.connect(`${gateway.ws}/?region=AE`);
+    await using second = await TestClient.connect(`${gateway.ws}/?region=AE`);
     const perIp = await handshake(`${gateway.http}/?region=AE`);
     assert.equal(perIp.status, 429);
     assert.equal((await perIp.json()).error, "too_many_connections_per_ip");
-    await clients[1]!.close();
-    clients.push(await TestClient.connect(`${gateway.ws}/?region=FI`));
+    await second.close();
+    await using _third = await TestClient.connect(`${gateway.ws}/?region=FI`);
     const probe = await fetch(`${gateway.http}/ws?region=AE`);
     assert.equal(probe.status, 429, "GET /ws tells the same refusal");
     await probe.body?.cancel();
@@ -36,12 +38,9 @@ Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit
       metricValue(metrics, 'tvs_handshake_refusals_total{reason="too_many_connections_per_ip"}'),
       2,
     );
-  } finally {
-    await Promise.all(clients.map((client) => client.close()));
-    await gateway.close();
   }
   await using full = await startTestGateway({ MAX_CONNECTIONS: "1" });
-  await using only = await TestClient.connect(`${full.ws}/?region=AE`);
+  await using _only = await TestClient.connect(`${full.ws}/?region=AE`);
   const refused = await handshake(`${full.http}/?region=AE`);
   assert.equal(refused.status, 503);
   assert.equal((await refused.json()).error, "too_many_connections");
@@ -108,7 +107,7 @@ Deno.test("a flood of refused handshakes is counted in full and logged once", as
 });
 
 Deno.test("behind a trusted proxy limits count the client it names; a header from anyone else is ignored", async () => {
-  const gateway = await startTestGateway({
+  await using gateway = await startTestGateway({
     TRUSTED_PROXIES: "127.0.0.1",
     MAX_CONNECTIONS_PER_IP: "1",
   });
@@ -120,26 +119,19 @@ Deno.test("behind a trusted proxy limits count the client it names; a header fro
       path: "/?region=AE",
       headers: { ...upgradeHeaders(), "x-forwarded-for": forwardedFor },
     });
-  const open: RawResponse[] = [];
-  try {
+  {
     // Through the proxy (127.0.0.1): two visitors, one connection each.
-    for (const visitor of ["198.51.100.1", "198.51.100.2"]) {
-      const response = await connect("127.0.0.1", `127.0.0.1, ${visitor}`);
-      assert.equal(response.status, 101, visitor);
-      open.push(response);
-    }
+    await using visitor1 = await connect("127.0.0.1", "127.0.0.1, 198.51.100.1");
+    await using visitor2 = await connect("127.0.0.1", "127.0.0.1, 198.51.100.2");
+    assert.deepEqual([visitor1.status, visitor2.status], [101, 101]);
     // Straight to the port from 127.0.0.2, claiming to be the proxy's visitors: still 127.0.0.2.
-    const first = await connect("127.0.0.2", "198.51.100.3");
+    await using first = await connect("127.0.0.2", "198.51.100.3");
     assert.equal(first.status, 101);
-    open.push(first);
-    const second = await connect("127.0.0.2", "198.51.100.4");
+    await using second = await connect("127.0.0.2", "198.51.100.4");
     assert.equal(second.status, 429, "a spoofed X-Forwarded-For does not escape the limit");
     assert.equal(JSON.parse(second.body).error, "too_many_connections_per_ip");
     const refusal = gateway.logs.find((line) => line.msg === "handshake refused");
     assert.equal(refusal?.address, "127.0.0.2");
-  } finally {
-    await Promise.all(open.map((response) => response.close()));
-    await gateway.close();
   }
 });
 

@@ -149,38 +149,36 @@ Deno.test("a title with markup shows literally and nothing runs, under a strict 
 
 Deno.test("after the gateway restarts the status shows reconnecting then live, and the next toast arrives", async () => {
   const port = await freePort();
-  let gateway = await startTestGateway({ PORT: String(port) });
-  try {
-    await withPage(async ({ page }) => {
-      await page.goto(`${gateway.http}/?region=CH`);
-      await page.waitForSelector('#status[data-status="live"]');
-      await page.evaluate(() => {
-        const status = document.getElementById("status")!;
-        const seen: string[] = [];
-        (globalThis as { __statuses?: string[] }).__statuses = seen;
-        new MutationObserver(() => seen.push(String(status.dataset.status)))
-          .observe(status, { attributes: true, attributeFilter: ["data-status"] });
-      });
-      await gateway.close();
-      await page.waitForSelector('#status[data-status="reconnecting"]');
-      assert.equal(await page.locator("#status").textContent(), "Reconnecting…");
-      gateway = await startTestGateway({ PORT: String(port) });
-      await page.waitForSelector('#status[data-status="live"]', { timeout: 10_000 });
-      const statuses = await page.evaluate(() =>
-        (globalThis as { __statuses?: string[] }).__statuses
-      );
-      assert.equal(statuses?.[0], "reconnecting");
-      assert.equal(statuses?.at(-1), "live");
-      await publish(gateway, { region: "CH", title: "Zürich: Die Street Parade in 4K" });
-      await page.locator(".toast").first().waitFor();
-      assert.equal(
-        await page.locator(".toast .title").textContent(),
-        "Zürich: Die Street Parade in 4K",
-      );
+  // The gateway restarts on the same port: the stack stops whichever instance runs at the end.
+  await using running = new AsyncDisposableStack();
+  let gateway = running.use(await startTestGateway({ PORT: String(port) }));
+  await withPage(async ({ page }) => {
+    await page.goto(`${gateway.http}/?region=CH`);
+    await page.waitForSelector('#status[data-status="live"]');
+    await page.evaluate(() => {
+      const status = document.getElementById("status")!;
+      const seen: string[] = [];
+      (globalThis as { __statuses?: string[] }).__statuses = seen;
+      new MutationObserver(() => seen.push(String(status.dataset.status)))
+        .observe(status, { attributes: true, attributeFilter: ["data-status"] });
     });
-  } finally {
     await gateway.close();
-  }
+    await page.waitForSelector('#status[data-status="reconnecting"]');
+    assert.equal(await page.locator("#status").textContent(), "Reconnecting…");
+    gateway = running.use(await startTestGateway({ PORT: String(port) }));
+    await page.waitForSelector('#status[data-status="live"]', { timeout: 10_000 });
+    const statuses = await page.evaluate(() =>
+      (globalThis as { __statuses?: string[] }).__statuses
+    );
+    assert.equal(statuses?.[0], "reconnecting");
+    assert.equal(statuses?.at(-1), "live");
+    await publish(gateway, { region: "CH", title: "Zürich: Die Street Parade in 4K" });
+    await page.locator(".toast").first().waitFor();
+    assert.equal(
+      await page.locator(".toast .title").textContent(),
+      "Zürich: Die Street Parade in 4K",
+    );
+  });
 });
 
 Deno.test("at most 4 toasts; dismissed after 5 s unless hovered, by the button, or by Escape", async () => {

@@ -44,27 +44,23 @@ Deno.test("a client resuming from an id gets the recovery frame, the missed mess
   await first.close();
 
   for (const title of ["m2", "m3", "m4"]) await publish(gateway, "FI", title);
-  const again = await TestClient.connect(`${gateway.ws}/?region=FI&since=${lastId}`);
-  try {
-    await again.waitForFrames(4);
-    const [recovery, ...replayed] = again.messages;
-    assert.deepEqual(recovery, {
-      event: "recovery",
-      region: "FI",
-      recovered: true,
-      replayed: 3,
-      position: again.messages[3]?.id,
-    });
-    assert.deepEqual(replayed.map((m) => m.title), ["m2", "m3", "m4"]);
-    await publish(gateway, "FI", "m5");
-    await again.waitForFrames(5);
-    assert.equal(again.messages[4]?.title, "m5");
-    const metrics = await gateway.metricsText();
-    assert.equal(metricValue(metrics, 'tvs_recoveries_total{result="recovered"}'), 1);
-    assert.equal(metricValue(metrics, "tvs_replayed_messages_total"), 3);
-  } finally {
-    await again.close();
-  }
+  await using again = await TestClient.connect(`${gateway.ws}/?region=FI&since=${lastId}`);
+  await again.waitForFrames(4);
+  const [recovery, ...replayed] = again.messages;
+  assert.deepEqual(recovery, {
+    event: "recovery",
+    region: "FI",
+    recovered: true,
+    replayed: 3,
+    position: again.messages[3]?.id,
+  });
+  assert.deepEqual(replayed.map((m) => m.title), ["m2", "m3", "m4"]);
+  await publish(gateway, "FI", "m5");
+  await again.waitForFrames(5);
+  assert.equal(again.messages[4]?.title, "m5");
+  const metrics = await gateway.metricsText();
+  assert.equal(metricValue(metrics, 'tvs_recoveries_total{result="recovered"}'), 1);
+  assert.equal(metricValue(metrics, "tvs_replayed_messages_total"), 3);
 });
 
 Deno.test("a position older than the history gets recovered: false and the current position", async () => {
@@ -75,21 +71,17 @@ Deno.test("a position older than the history gets recovered: false and the curre
   const position = String(first.messages[0]?.position);
   await first.close();
   for (let i = 2; i <= 10; i++) await publish(gateway, "CZ", `m${i}`);
-  const again = await TestClient.connect(`${gateway.ws}/?region=CZ&since=${position}`);
-  try {
-    await again.waitForFrames(1);
-    await delay(100);
-    assert.equal(again.frames.length, 1, "nothing replayed");
-    assert.deepEqual(again.messages[0], {
-      event: "recovery",
-      region: "CZ",
-      recovered: false,
-      replayed: 0,
-      position: String(again.messages[0]?.position).match(/^CZ:[0-9a-f]{16}$/)?.[0],
-    });
-  } finally {
-    await again.close();
-  }
+  await using again = await TestClient.connect(`${gateway.ws}/?region=CZ&since=${position}`);
+  await again.waitForFrames(1);
+  await delay(100);
+  assert.equal(again.frames.length, 1, "nothing replayed");
+  assert.deepEqual(again.messages[0], {
+    event: "recovery",
+    region: "CZ",
+    recovered: false,
+    replayed: 0,
+    position: String(again.messages[0]?.position).match(/^CZ:[0-9a-f]{16}$/)?.[0],
+  });
 });
 
 Deno.test("several regions resume each from its own position", async () => {
@@ -103,17 +95,13 @@ Deno.test("several regions resume each from its own position", async () => {
   await publish(gateway, "AE", "ae2");
   await publish(gateway, "GB", "gb2");
   await publish(gateway, "GB", "gb3");
-  const again = await TestClient.connect(
+  await using again = await TestClient.connect(
     `${gateway.ws}/?region=AE,GB&since=${positions.join(",")}`,
   );
-  try {
-    await again.waitForFrames(5);
-    const titles = again.messages.filter((m) => m.title !== undefined).map((m) => m.title);
-    assert.deepEqual(titles.filter((t) => String(t).startsWith("ae")), ["ae2"]);
-    assert.deepEqual(titles.filter((t) => String(t).startsWith("gb")), ["gb2", "gb3"]);
-  } finally {
-    await again.close();
-  }
+  await again.waitForFrames(5);
+  const titles = again.messages.filter((m) => m.title !== undefined).map((m) => m.title);
+  assert.deepEqual(titles.filter((t) => String(t).startsWith("ae")), ["ae2"]);
+  assert.deepEqual(titles.filter((t) => String(t).startsWith("gb")), ["gb2", "gb3"]);
 });
 
 Deno.test("with Redis a client recovers on another instance, and after its instance restarts", async () => {
@@ -134,20 +122,16 @@ Deno.test("with Redis a client recovers on another instance, and after its insta
   });
   await first.close();
   // The history is in Redis, not in the stopped process: a fresh instance replays it.
-  const second = await startTestGateway({ REDIS_URL: redis.url });
-  try {
-    await waitFor(() => second.ready());
-    const resumed = await TestClient.connect(`${second.ws}/?region=DK&since=${lastId}`);
-    await resumed.waitForFrames(3);
-    assert.equal(resumed.messages[0]?.recovered, true);
-    assert.deepEqual(resumed.messages.slice(1).map((m) => m.title), ["d2", "d3"]);
-    for (const message of resumed.messages.slice(1)) {
-      assert.match(String(message.id), /^DK:[0-9a-f]{16}$/);
-    }
-    await resumed.close();
-  } finally {
-    await second.close();
+  await using second = await startTestGateway({ REDIS_URL: redis.url });
+  await waitFor(() => second.ready());
+  const resumed = await TestClient.connect(`${second.ws}/?region=DK&since=${lastId}`);
+  await resumed.waitForFrames(3);
+  assert.equal(resumed.messages[0]?.recovered, true);
+  assert.deepEqual(resumed.messages.slice(1).map((m) => m.title), ["d2", "d3"]);
+  for (const message of resumed.messages.slice(1)) {
+    assert.match(String(message.id), /^DK:[0-9a-f]{16}$/);
   }
+  await resumed.close();
 });
 
 Deno.test("an instance cut off from Redis tells a resuming client to come back (1013), then replays what it missed", async () => {
@@ -185,12 +169,8 @@ Deno.test("an instance cut off from Redis tells a resuming client to come back (
 
   link.refusing = false;
   await waitFor(() => second.ready(), { what: "second instance ready again" });
-  const resumed = await TestClient.connect(`${second.ws}/?region=US&since=${cursor}`);
-  try {
-    await resumed.waitForFrames(3);
-    assert.equal(resumed.messages[0]?.recovered, true);
-    assert.deepEqual(resumed.messages.slice(1).map((m) => m.title), ["u4", "u5"]);
-  } finally {
-    await resumed.close();
-  }
+  await using resumed = await TestClient.connect(`${second.ws}/?region=US&since=${cursor}`);
+  await resumed.waitForFrames(3);
+  assert.equal(resumed.messages[0]?.recovered, true);
+  assert.deepEqual(resumed.messages.slice(1).map((m) => m.title), ["u4", "u5"]);
 });

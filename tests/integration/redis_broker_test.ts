@@ -3,26 +3,31 @@ import type { BrokerState } from "../../lib/brokers/broker.ts";
 import { reconnectDelay, RedisBroker } from "../../lib/brokers/redis.ts";
 import { brokerContract } from "../broker_contract.ts";
 import { RedisServer } from "../support/redis_server.ts";
+import { closing } from "../support/disposable.ts";
 import { waitFor } from "../support/wait.ts";
 
 const options = { channelPrefix: "tvs:", regions: ["AE", "FI", "CZ"] };
 const quiet = { publication: () => {}, stateChange: () => {} };
 
 brokerContract("redis", async (settings) => {
-  const redis = await RedisServer.start();
-  return {
-    broker: new RedisBroker(redis.url, { ...options, ...settings }),
-    dispose: () => redis.stop(),
-  };
+  const stack = new AsyncDisposableStack();
+  const redis = stack.use(await RedisServer.start());
+  const broker = stack.use(closing(new RedisBroker(redis.url, { ...options, ...settings })));
+  return { broker, [Symbol.asyncDispose]: () => stack.disposeAsync() };
 });
 
-/** Two started brokers on one fresh Redis. */
-async function twoBrokers(): Promise<{ brokers: RedisBroker[]; redis: RedisServer }> {
-  const redis = await RedisServer.start();
-  const brokers = [new RedisBroker(redis.url, options), new RedisBroker(redis.url, options)];
+/** Two started brokers on one fresh Redis, all stopped on dispose. */
+async function twoBrokers(): Promise<
+  { brokers: RedisBroker[]; redis: RedisServer } & AsyncDisposable
+> {
+  const stack = new AsyncDisposableStack();
+  const redis = stack.use(await RedisServer.start());
+  const brokers = [options, options].map((settings) =>
+    stack.use(closing(new RedisBroker(redis.url, settings)))
+  );
   for (const broker of brokers) broker.start(quiet);
   await waitFor(() => brokers.every((broker) => broker.state === "ready"), { what: "ready" });
-  return { brokers, redis };
+  return { brokers, redis, [Symbol.asyncDispose]: () => stack.disposeAsync() };
 }
 
 const request = (fingerprint: string, body = "m", dedupeKey: string | null = null) => ({
@@ -32,112 +37,92 @@ const request = (fingerprint: string, body = "m", dedupeKey: string | null = nul
 });
 
 Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", async () => {
-  const redis = await RedisServer.start();
-  const broker = new RedisBroker(redis.url, options);
+  await using redis = await RedisServer.start();
+  await using broker = closing(new RedisBroker(redis.url, options));
   const received: string[] = [];
   broker.start({
     publication: (region, payload) =>
       received.push(`${region} ${new TextDecoder().decode(payload)}`),
     stateChange: () => {},
   });
-  try {
-    await waitFor(() => broker.state === "ready", { what: "ready" });
-    assert.equal(await redis.publish("tvs:CZ", '{"event":"x"}'), 1);
-    assert.equal(await redis.publish("tvs:ZZ", '{"event":"x"}'), 0);
-    await waitFor(() => received.length === 1, { what: "publication" });
-    assert.deepEqual(received, ['CZ {"event":"x"}']);
-  } finally {
-    await broker.close();
-    await redis.stop();
-  }
+  await waitFor(() => broker.state === "ready", { what: "ready" });
+  assert.equal(await redis.publish("tvs:CZ", '{"event":"x"}'), 1);
+  assert.equal(await redis.publish("tvs:ZZ", '{"event":"x"}'), 0);
+  await waitFor(() => received.length === 1, { what: "publication" });
+  assert.deepEqual(received, ['CZ {"event":"x"}']);
 });
 
 Deno.test("two redis brokers recording the same publication give it one position", async () => {
-  const { brokers, redis } = await twoBrokers();
-  try {
-    const [a, b] = await Promise.all(
-      brokers.map((broker) => broker.record("AE", request("00000000000000a1"))),
-    );
-    assert.deepEqual(a, b);
-    assert.equal(a?.offset, 1);
-    // Whichever instance is first, the other agrees.
-    const later = await brokers[1]!.record("AE", request("00000000000000a2"));
-    const earlier = await brokers[0]!.record("AE", request("00000000000000a2"));
-    assert.deepEqual(earlier, later);
-    assert.equal(later.offset, 2);
-  } finally {
-    await Promise.all(brokers.map((broker) => broker.close()));
-    await redis.stop();
-  }
+  await using setup = await twoBrokers();
+  const { brokers } = setup;
+  const [a, b] = await Promise.all(
+    brokers.map((broker) => broker.record("AE", request("00000000000000a1"))),
+  );
+  assert.deepEqual(a, b);
+  assert.equal(a?.offset, 1);
+  // Whichever instance is first, the other agrees.
+  const later = await brokers[1]!.record("AE", request("00000000000000a2"));
+  const earlier = await brokers[0]!.record("AE", request("00000000000000a2"));
+  assert.deepEqual(earlier, later);
+  assert.equal(later.offset, 2);
 });
 
 Deno.test("redis history outlives a broker: another instance recovers from it", async () => {
-  const { brokers: [writer, reader], redis } = await twoBrokers();
-  try {
-    for (let i = 1; i <= 3; i++) {
-      await writer!.record("FI", request(`000000000000000${i}`, `m${i}`));
-    }
-    await writer!.close();
-    const recovery = await reader!.recover("FI", {
-      kind: "message",
-      fingerprint: "0000000000000001",
-    });
-    assert.equal(recovery.recovered, true);
-    assert.deepEqual(recovery.entries.map((entry) => entry.body), ["m2", "m3"]);
-  } finally {
-    await reader!.close();
-    await redis.stop();
+  await using setup = await twoBrokers();
+  const { brokers: [writer, reader] } = setup;
+  for (let i = 1; i <= 3; i++) {
+    await writer!.record("FI", request(`000000000000000${i}`, `m${i}`));
   }
+  await writer!.close();
+  const recovery = await reader!.recover("FI", {
+    kind: "message",
+    fingerprint: "0000000000000001",
+  });
+  assert.equal(recovery.recovered, true);
+  assert.deepEqual(recovery.entries.map((entry) => entry.body), ["m2", "m3"]);
 });
 
 Deno.test("when Redis loses its data a new epoch begins and old cursors are not recovered", async () => {
-  const { brokers: [broker], redis } = await twoBrokers();
-  try {
-    const before = await broker!.record("CZ", request("00000000000000c1"));
-    await redis.command("FLUSHALL");
-    const after = await broker!.record("CZ", request("00000000000000c2"));
-    assert.notEqual(after.epoch, before.epoch);
-    assert.equal(after.offset, 1);
-    assert.equal(
-      (await broker!.recover("CZ", { kind: "position", position: before })).recovered,
-      false,
-    );
-    assert.equal(
-      (await broker!.recover("CZ", { kind: "message", fingerprint: "00000000000000c1" })).recovered,
-      false,
-    );
-  } finally {
-    await broker!.close();
-    await redis.stop();
-  }
+  await using setup = await twoBrokers();
+  const { brokers: [broker], redis } = setup;
+  const before = await broker!.record("CZ", request("00000000000000c1"));
+  await redis.command("FLUSHALL");
+  const after = await broker!.record("CZ", request("00000000000000c2"));
+  assert.notEqual(after.epoch, before.epoch);
+  assert.equal(after.offset, 1);
+  assert.equal(
+    (await broker!.recover("CZ", { kind: "position", position: before })).recovered,
+    false,
+  );
+  assert.equal(
+    (await broker!.recover("CZ", { kind: "message", fingerprint: "00000000000000c1" })).recovered,
+    false,
+  );
 });
 
 Deno.test("redis broker keeps its state in Redis, bounded per region", async () => {
-  const redis = await RedisServer.start();
-  const broker = new RedisBroker(redis.url, {
-    ...options,
-    dedupe: { windowMs: 60_000, capacity: 5 },
-    history: { size: 10, ttlMs: 60_000 },
-  });
+  await using redis = await RedisServer.start();
+  await using broker = closing(
+    new RedisBroker(redis.url, {
+      ...options,
+      dedupe: { windowMs: 60_000, capacity: 5 },
+      history: { size: 10, ttlMs: 60_000 },
+    }),
+  );
   broker.start(quiet);
-  try {
-    await waitFor(() => broker.state === "ready", { what: "ready" });
-    for (let i = 0; i < 20; i++) {
-      await broker.record("FI", request(i.toString(16).padStart(16, "0"), `p${i}`, `v${i}`));
-    }
-    assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
-    assert.equal(await redis.command("XLEN", "tvs:{FI}:history"), ":10");
-    assert.equal(
-      await redis.command("HLEN", "tvs:{FI}:index"),
-      ":10",
-      "the index follows the history",
-    );
-    const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
-    assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
-  } finally {
-    await broker.close();
-    await redis.stop();
+  await waitFor(() => broker.state === "ready", { what: "ready" });
+  for (let i = 0; i < 20; i++) {
+    await broker.record("FI", request(i.toString(16).padStart(16, "0"), `p${i}`, `v${i}`));
   }
+  assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
+  assert.equal(await redis.command("XLEN", "tvs:{FI}:history"), ":10");
+  assert.equal(
+    await redis.command("HLEN", "tvs:{FI}:index"),
+    ":10",
+    "the index follows the history",
+  );
+  const ttl = Number((await redis.command("PTTL", "tvs:{FI}:dedupe")).slice(1));
+  assert.ok(ttl > 0 && ttl <= 60_000, `the set expires with the window: ${ttl}`);
 });
 
 Deno.test("redis broker waits for Redis at start and reconnects after a restart", async () => {
@@ -150,23 +135,18 @@ Deno.test("redis broker waits for Redis at start and reconnects after a restart"
     publication: (_region, payload) => received.push(new TextDecoder().decode(payload)),
     stateChange: (state) => states.push(state),
   });
-  try {
-    await waitFor(() => broker.state === "reconnecting", { what: "retrying" });
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    await redis.restart();
-    await waitFor(() => broker.state === "ready", { what: "first ready" });
-    await redis.kill();
-    await waitFor(() => broker.state === "reconnecting", { what: "reconnecting" });
-    await redis.restart();
-    await waitFor(() => broker.state === "ready", { timeoutMs: 3000, what: "ready again" });
-    assert.equal(await redis.publish("tvs:AE", '{"event":"again"}'), 1);
-    await waitFor(() => received.length === 1, { what: "publication after restart" });
-    // One entry per change, not one per retry.
-    assert.deepEqual(states, ["reconnecting", "ready", "reconnecting", "ready"]);
-  } finally {
-    await broker.close();
-    await redis.stop();
-  }
+  await waitFor(() => broker.state === "reconnecting", { what: "retrying" });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  await redis.restart();
+  await waitFor(() => broker.state === "ready", { what: "first ready" });
+  await redis.kill();
+  await waitFor(() => broker.state === "reconnecting", { what: "reconnecting" });
+  await redis.restart();
+  await waitFor(() => broker.state === "ready", { timeoutMs: 3000, what: "ready again" });
+  assert.equal(await redis.publish("tvs:AE", '{"event":"again"}'), 1);
+  await waitFor(() => received.length === 1, { what: "publication after restart" });
+  // One entry per change, not one per retry.
+  assert.deepEqual(states, ["reconnecting", "ready", "reconnecting", "ready"]);
 });
 
 Deno.test("reconnect delay doubles from 50 ms, is capped, and is jittered", () => {

@@ -74,27 +74,22 @@ Deno.test("SIGTERM drains 200 clients with 1012 over the window and exits 0 befo
 });
 
 Deno.test("a second signal exits at once", async () => {
-  const gateway = await GatewayProcess.start({
+  await using gateway = await GatewayProcess.start({
     DRAIN_SECONDS: "30",
     MAX_CONNECTIONS_PER_IP: "1000",
   });
   // Enough clients that the 30 s drain is still under way when the second signal comes.
-  const clients = await Promise.all(
-    Array.from({ length: 400 }, () => TestClient.connect(`${gateway.ws}/?region=FI`)),
+  await using _clients = await TestClient.connectAll(
+    Array.from({ length: 400 }, () => `${gateway.ws}/?region=FI`),
   );
-  try {
-    gateway.signal("SIGTERM");
-    await waitFor(() => gateway.logs.some((line) => line.msg === "draining"), { what: "draining" });
-    const secondAt = performance.now();
-    gateway.signal("SIGINT");
-    const status = await gateway.status();
-    assert.equal(status.code, 1);
-    assert.ok(performance.now() - secondAt < 1000);
-    assert.ok(gateway.logs.some((line) => line.msg === "second signal, exiting now"));
-  } finally {
-    await Promise.all(clients.map((client) => client.closed));
-    await gateway.stop();
-  }
+  gateway.signal("SIGTERM");
+  await waitFor(() => gateway.logs.some((line) => line.msg === "draining"), { what: "draining" });
+  const secondAt = performance.now();
+  gateway.signal("SIGINT");
+  const status = await gateway.status();
+  assert.equal(status.code, 1);
+  assert.ok(performance.now() - secondAt < 1000);
+  assert.ok(gateway.logs.some((line) => line.msg === "second signal, exiting now"));
 });
 
 Deno.test("handshakes still in flight when the drain starts leave with later batches", async () => {

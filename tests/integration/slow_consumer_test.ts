@@ -51,27 +51,20 @@ function publishCommand(index: number): string[] {
   return ["PUBLISH", "tvs:AE", JSON.stringify(message)];
 }
 
-/** Runs `test` against a gateway on its own Redis with three AE readers; tears all down. */
-async function withReaders(
-  test: (
-    context: { redis: RedisServer; gateway: GatewayProcess; readers: TestClient[] },
-  ) => Promise<void>,
-): Promise<void> {
-  const redis = await RedisServer.start();
-  const gateway = await GatewayProcess.start({
-    REDIS_URL: redis.url,
-    MAX_BUFFERED_BYTES: String(BUDGET),
-  });
-  const readers: TestClient[] = [];
-  try {
-    await waitFor(() => gateway.ready(), { what: "gateway ready" });
-    for (let i = 0; i < 3; i++) readers.push(await TestClient.connect(`${gateway.ws}/?region=AE`));
-    await test({ redis, gateway, readers });
-  } finally {
-    await Promise.all(readers.map((reader) => reader.close()));
-    await gateway.stop();
-    await redis.stop();
-  }
+/** A gateway process on its own Redis with three AE readers, torn down on dispose. */
+async function startWithReaders(): Promise<
+  { redis: RedisServer; gateway: GatewayProcess; readers: TestClient[] } & AsyncDisposable
+> {
+  const stack = new AsyncDisposableStack();
+  const redis = stack.use(await RedisServer.start());
+  const gateway = stack.use(
+    await GatewayProcess.start({ REDIS_URL: redis.url, MAX_BUFFERED_BYTES: String(BUDGET) }),
+  );
+  await waitFor(() => gateway.ready(), { what: "gateway ready" });
+  const readers = stack.use(
+    await TestClient.connectAll([1, 2, 3].map(() => `${gateway.ws}/?region=AE`)),
+  );
+  return { redis, gateway, readers, [Symbol.asyncDispose]: () => stack.disposeAsync() };
 }
 
 /** Asserts that each reader got messages 0 to `count` - 1, in order, and nothing else. */
@@ -86,90 +79,87 @@ function assertEveryMessageInOrder(readers: readonly TestClient[], count: number
 }
 
 Deno.test("a client that never reads while 60 MB goes to AE: readers get everything, RSS stays bounded", async () => {
-  await withReaders(async ({ redis, gateway, readers }) => {
-    let published = 0;
-    const publishPhase = async () => {
-      const end = published + Math.ceil(PHASE_BYTES / MESSAGE_BYTES);
-      while (published < end) {
-        await redis.pipeline(Array.from({ length: BATCH }, () => publishCommand(published++)));
-        // Readers keep up as browsers would; a stalled client never reads a byte.
-        for (const reader of readers) await reader.waitForFrames(published, 10_000);
-      }
-      // Every message also goes to Redis's history after delivery; when Redis lags (beside other
-      // suites), 20 MB of records can wait in the gateway. RSS is read once they are all in.
-      await waitFor(async () => (await recorded()) === published, {
-        timeoutMs: 10_000,
-        what: `${published} records in Redis`,
-      });
-    };
-    // The stream's top offset, as an integer reply: `command` reads only a reply's first line.
-    const recorded = async () =>
-      Number(
-        (await redis.command(
-          "EVAL",
-          "return tonumber(redis.call('HGET', KEYS[1], 'top'))",
-          "1",
-          "tvs:{AE}:meta",
-        )).slice(1),
-      );
-    const rss = async () =>
-      metricValue(await gateway.metricsText(), "process_resident_memory_bytes");
-
-    const start = await rss();
-    const controls: number[] = [];
-    let afterControl = start;
-    let quietPhases = 0;
-    for (let phase = 0; phase < MAX_CONTROL_PHASES; phase++) {
-      await publishPhase();
-      const now = await rss();
-      controls.push(now - afterControl);
-      quietPhases = now - afterControl < SETTLED_GROWTH ? quietPhases + 1 : 0;
-      afterControl = now;
-      if (quietPhases === SETTLED_PHASES) break;
+  await using setup = await startWithReaders();
+  const { redis, gateway, readers } = setup;
+  let published = 0;
+  const publishPhase = async () => {
+    const end = published + Math.ceil(PHASE_BYTES / MESSAGE_BYTES);
+    while (published < end) {
+      await redis.pipeline(Array.from({ length: BATCH }, () => publishCommand(published++)));
+      // Readers keep up as browsers would; a stalled client never reads a byte.
+      for (const reader of readers) await reader.waitForFrames(published, 10_000);
     }
-    const stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
-    let afterStall;
-    try {
-      for (let phase = 0; phase < STALLED_PHASES; phase++) await publishPhase();
-      afterStall = await rss();
-    } finally {
-      stalled.close();
-    }
+    // Every message also goes to Redis's history after delivery; when Redis lags (beside other
+    // suites), 20 MB of records can wait in the gateway. RSS is read once they are all in.
+    await waitFor(async () => (await recorded()) === published, {
+      timeoutMs: 10_000,
+      what: `${published} records in Redis`,
+    });
+  };
+  // The stream's top offset, as an integer reply: `command` reads only a reply's first line.
+  const recorded = async () =>
+    Number(
+      (await redis.command(
+        "EVAL",
+        "return tonumber(redis.call('HGET', KEYS[1], 'top'))",
+        "1",
+        "tvs:{AE}:meta",
+      )).slice(1),
+    );
+  const rss = async () => metricValue(await gateway.metricsText(), "process_resident_memory_bytes");
 
-    const growth = afterStall - afterControl;
-    const bound = (STALLED_PHASES * PHASE_BYTES) / 2;
-    console.log(
-      `slow consumer: RSS ${mb(start)} MB at start; readers-only phases of 20 MB grew it by ` +
-        `${controls.map(mb).join(", ")} MB; ${mb(STALLED_PHASES * PHASE_BYTES)} MB more with ` +
-        `a stalled client grew it by ${mb(growth)} MB (bound ${mb(bound)} MB)`,
-    );
-    assertEveryMessageInOrder(readers, published);
-    const metrics = await gateway.metricsText();
-    assert.equal(
-      metricValue(metrics, "tvs_slow_consumer_closes_total"),
-      1,
-      "only the stalled one",
-    );
-    assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
-    assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, bound ${mb(bound)} MB`);
-  });
+  const start = await rss();
+  const controls: number[] = [];
+  let afterControl = start;
+  let quietPhases = 0;
+  for (let phase = 0; phase < MAX_CONTROL_PHASES; phase++) {
+    await publishPhase();
+    const now = await rss();
+    controls.push(now - afterControl);
+    quietPhases = now - afterControl < SETTLED_GROWTH ? quietPhases + 1 : 0;
+    afterControl = now;
+    if (quietPhases === SETTLED_PHASES) break;
+  }
+  let afterStall;
+  {
+    using _stalled = await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false });
+    for (let phase = 0; phase < STALLED_PHASES; phase++) await publishPhase();
+    afterStall = await rss();
+  }
+
+  const growth = afterStall - afterControl;
+  const bound = (STALLED_PHASES * PHASE_BYTES) / 2;
+  console.log(
+    `slow consumer: RSS ${mb(start)} MB at start; readers-only phases of 20 MB grew it by ` +
+      `${controls.map(mb).join(", ")} MB; ${mb(STALLED_PHASES * PHASE_BYTES)} MB more with ` +
+      `a stalled client grew it by ${mb(growth)} MB (bound ${mb(bound)} MB)`,
+  );
+  assertEveryMessageInOrder(readers, published);
+  const metrics = await gateway.metricsText();
+  assert.equal(
+    metricValue(metrics, "tvs_slow_consumer_closes_total"),
+    1,
+    "only the stalled one",
+  );
+  assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
+  assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, bound ${mb(bound)} MB`);
 });
 
 Deno.test("a gateway catching up after a pause keeps its readers: a pile of publications is not a slow consumer", async () => {
-  await withReaders(async ({ redis, gateway, readers }) => {
-    // Four budgets' worth piles up while the process is stopped (a long GC pause, a VM descheduled)
-    // and reaches it in a few reads once it runs again.
-    const count = Math.ceil((4 * BUDGET) / MESSAGE_BYTES);
-    gateway.signal("SIGSTOP");
-    try {
-      await redis.pipeline(Array.from({ length: count }, (_, i) => publishCommand(i)));
-    } finally {
-      gateway.signal("SIGCONT");
-    }
-    for (const reader of readers) await reader.waitForFrames(count, 10_000);
-    assertEveryMessageInOrder(readers, count);
-    const metrics = await gateway.metricsText();
-    assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 0);
-    assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
-  });
+  await using setup = await startWithReaders();
+  const { redis, gateway, readers } = setup;
+  // Four budgets' worth piles up while the process is stopped (a long GC pause, a VM descheduled)
+  // and reaches it in a few reads once it runs again.
+  const count = Math.ceil((4 * BUDGET) / MESSAGE_BYTES);
+  gateway.signal("SIGSTOP");
+  try {
+    await redis.pipeline(Array.from({ length: count }, (_, i) => publishCommand(i)));
+  } finally {
+    gateway.signal("SIGCONT");
+  }
+  for (const reader of readers) await reader.waitForFrames(count, 10_000);
+  assertEveryMessageInOrder(readers, count);
+  const metrics = await gateway.metricsText();
+  assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 0);
+  assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
 });

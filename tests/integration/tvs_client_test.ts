@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { TvsClient } from "../../static/tvs-client.js";
+import { closing } from "../support/disposable.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { RedisServer } from "../support/redis_server.ts";
 import { TcpProxy } from "../support/tcp_proxy.ts";
@@ -53,125 +54,113 @@ const range = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => String(from + i));
 
 Deno.test("under a connection cut every 2 s, 1,000 messages at 50/s arrive exactly once, in order", async () => {
-  const redis = await RedisServer.start();
-  const gateway = await startTestGateway({ REDIS_URL: redis.url });
-  const proxy = TcpProxy.start(gateway.port);
-  const client = new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["AE"] });
+  await using redis = await RedisServer.start();
+  await using gateway = await startTestGateway({ REDIS_URL: redis.url });
+  await using proxy = TcpProxy.start(gateway.port);
+  await using client = closing(
+    new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["AE"] }),
+  );
   const seen = observe(client);
   let drops = 0;
   const dropper = setInterval(() => {
     proxy.dropAll();
     drops++;
   }, 2000);
-  try {
-    await ready(gateway);
-    client.start();
-    await waitFor(() => client.status === "live", { what: "live" });
-    await publishPaced(redis, "AE", { from: 0, count: 1000, perSecond: 50 });
-    clearInterval(dropper);
-    await waitFor(() => seen.titles.length >= 1000, { timeoutMs: 10_000, what: "1,000 messages" });
-    await delay(200);
-    const recovered = seen.recoveries.filter((recovery) => recovery.recovered).length;
-    console.log(
-      `repeated drops: ${drops} cuts, ${recovered} recoveries replaying ` +
-        `${seen.recoveries.reduce((sum, r) => sum + r.replayed, 0)} messages; ` +
-        `received ${seen.titles.length} of 1000`,
-    );
-    assert.ok(drops >= 9, `${drops} cuts`);
-    assert.deepEqual(seen.titles, range(0, 1000), "100%, exactly once, in order");
-    assert.ok(seen.recoveries.every((recovery) => recovery.recovered), "every resume recovered");
-  } finally {
-    clearInterval(dropper);
-    client.close();
-    await proxy.close();
-    await gateway.close();
-    await redis.stop();
-  }
+  using _stopDropping = { [Symbol.dispose]: () => clearInterval(dropper) };
+  await ready(gateway);
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  await publishPaced(redis, "AE", { from: 0, count: 1000, perSecond: 50 });
+  clearInterval(dropper);
+  await waitFor(() => seen.titles.length >= 1000, { timeoutMs: 10_000, what: "1,000 messages" });
+  await delay(200);
+  const recovered = seen.recoveries.filter((recovery) => recovery.recovered).length;
+  console.log(
+    `repeated drops: ${drops} cuts, ${recovered} recoveries replaying ` +
+      `${seen.recoveries.reduce((sum, r) => sum + r.replayed, 0)} messages; ` +
+      `received ${seen.titles.length} of 1000`,
+  );
+  assert.ok(drops >= 9, `${drops} cuts`);
+  assert.deepEqual(seen.titles, range(0, 1000), "100%, exactly once, in order");
+  assert.ok(seen.recoveries.every((recovery) => recovery.recovered), "every resume recovered");
 });
 
 Deno.test("a client that moves to another instance mid-stream still gets everything", async () => {
-  const redis = await RedisServer.start();
-  const gateways = [
-    await startTestGateway({ REDIS_URL: redis.url }),
-    await startTestGateway({ REDIS_URL: redis.url }),
-  ];
-  const proxy = TcpProxy.start(gateways[0]!.port);
-  const client = new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["GB"] });
+  await using redis = await RedisServer.start();
+  await using first = await startTestGateway({ REDIS_URL: redis.url });
+  await using second = await startTestGateway({ REDIS_URL: redis.url });
+  const gateways = [first, second];
+  await using proxy = TcpProxy.start(first.port);
+  await using client = closing(
+    new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["GB"] }),
+  );
   const seen = observe(client);
-  try {
-    for (const gateway of gateways) await ready(gateway);
-    client.start();
-    await waitFor(() => client.status === "live", { what: "live" });
-    const publishing = publishPaced(redis, "GB", { from: 0, count: 300, perSecond: 50 });
-    await delay(2500);
-    // The load balancer now sends the client to the other instance.
-    proxy.upstream = gateways[1]!.port;
-    proxy.dropAll();
-    await publishing;
-    await waitFor(() => seen.titles.length >= 300, { timeoutMs: 10_000, what: "300 messages" });
-    await delay(200);
-    assert.deepEqual(seen.titles, range(0, 300));
-    assert.deepEqual(seen.recoveries.map((r) => r.recovered), [true]);
-  } finally {
-    client.close();
-    await proxy.close();
-    for (const gateway of gateways) await gateway.close();
-    await redis.stop();
-  }
+  for (const gateway of gateways) await ready(gateway);
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  const publishing = publishPaced(redis, "GB", { from: 0, count: 300, perSecond: 50 });
+  await delay(2500);
+  // The load balancer now sends the client to the other instance.
+  proxy.upstream = second.port;
+  proxy.dropAll();
+  await publishing;
+  await waitFor(() => seen.titles.length >= 300, { timeoutMs: 10_000, what: "300 messages" });
+  await delay(200);
+  assert.deepEqual(seen.titles, range(0, 300));
+  assert.deepEqual(seen.recoveries.map((r) => r.recovered), [true]);
 });
 
 Deno.test("a client recovers what was published while its gateway was down", async () => {
-  const redis = await RedisServer.start();
+  await using redis = await RedisServer.start();
   const port = await freePort();
-  let mine = await startTestGateway({ REDIS_URL: redis.url, PORT: String(port) });
+  // This instance restarts on its port: the stack stops whichever runs at the end.
+  await using running = new AsyncDisposableStack();
+  let mine = running.use(await startTestGateway({ REDIS_URL: redis.url, PORT: String(port) }));
   // Another instance keeps listening to Redis while this one restarts: with plain PUBLISH, a
   // publication made while no gateway is subscribed reaches no one.
-  const other = await startTestGateway({ REDIS_URL: redis.url });
-  const client = new TvsClient({
-    url: `ws://127.0.0.1:${port}/ws`,
-    regions: ["CH"],
-    baseDelayMs: 100,
-    maxDelayMs: 400,
-  });
+  await using other = await startTestGateway({ REDIS_URL: redis.url });
+  await using client = closing(
+    new TvsClient({
+      url: `ws://127.0.0.1:${port}/ws`,
+      regions: ["CH"],
+      baseDelayMs: 100,
+      maxDelayMs: 400,
+    }),
+  );
   const seen = observe(client);
-  try {
-    await ready(mine);
-    await ready(other);
-    client.start();
-    await waitFor(() => client.status === "live", { what: "live" });
-    await publishPaced(redis, "CH", { from: 0, count: 20, perSecond: 100 });
-    await waitFor(() => seen.titles.length === 20, { what: "first 20" });
-    await mine.close();
-    await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
-    await publishPaced(redis, "CH", { from: 20, count: 30, perSecond: 100 });
-    mine = await startTestGateway({ REDIS_URL: redis.url, PORT: String(port) });
-    await ready(mine);
-    await waitFor(() => seen.titles.length === 50, {
-      timeoutMs: 5000,
-      what: "the 30 published while down",
-    });
-    await publishPaced(redis, "CH", { from: 50, count: 10, perSecond: 100 });
-    await waitFor(() => seen.titles.length === 60, { what: "live again" });
-    assert.deepEqual(seen.titles, range(0, 60));
-    assert.deepEqual(seen.recoveries, [{ region: "CH", recovered: true, replayed: 30 }]);
-    assert.ok(seen.statuses.includes("reconnecting") && seen.statuses.at(-1) === "live");
-  } finally {
-    client.close();
-    await mine.close();
-    await other.close();
-    await redis.stop();
-  }
+  await ready(mine);
+  await ready(other);
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  await publishPaced(redis, "CH", { from: 0, count: 20, perSecond: 100 });
+  await waitFor(() => seen.titles.length === 20, { what: "first 20" });
+  await mine.close();
+  await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
+  await publishPaced(redis, "CH", { from: 20, count: 30, perSecond: 100 });
+  mine = running.use(await startTestGateway({ REDIS_URL: redis.url, PORT: String(port) }));
+  await ready(mine);
+  await waitFor(() => seen.titles.length === 50, {
+    timeoutMs: 5000,
+    what: "the 30 published while down",
+  });
+  await publishPaced(redis, "CH", { from: 50, count: 10, perSecond: 100 });
+  await waitFor(() => seen.titles.length === 60, { what: "live again" });
+  assert.deepEqual(seen.titles, range(0, 60));
+  assert.deepEqual(seen.recoveries, [{ region: "CH", recovered: true, replayed: 30 }]);
+  assert.ok(seen.statuses.includes("reconnecting") && seen.statuses.at(-1) === "live");
 });
 
 Deno.test("when the history no longer covers a client it reports recovered: false, then goes on", async () => {
-  const gateway = await startTestGateway({ HISTORY_SIZE: "10" });
-  const proxy = TcpProxy.start(gateway.port);
-  const client = new TvsClient({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    regions: ["BE"],
-    baseDelayMs: 50,
-    maxDelayMs: 100,
-  });
+  await using gateway = await startTestGateway({ HISTORY_SIZE: "10" });
+  await using proxy = TcpProxy.start(gateway.port);
+  await using client = closing(
+    new TvsClient({
+      url: `ws://127.0.0.1:${proxy.port}/ws`,
+      regions: ["BE"],
+      baseDelayMs: 50,
+      maxDelayMs: 100,
+    }),
+  );
   const seen = observe(client);
   const publish = async (index: number) => {
     const response = await fetch(`${gateway.http}/publish`, {
@@ -186,60 +175,52 @@ Deno.test("when the history no longer covers a client it reports recovered: fals
     });
     await response.body?.cancel();
   };
-  try {
-    client.start();
-    await waitFor(() => client.status === "live", { what: "live" });
-    await publish(0);
-    await waitFor(() => seen.titles.length === 1, { what: "first" });
-    proxy.refusing = true;
-    proxy.dropAll();
-    for (let i = 1; i <= 30; i++) await publish(i);
-    proxy.refusing = false;
-    await waitFor(() => seen.recoveries.length === 1, { timeoutMs: 5000, what: "recovery" });
-    assert.deepEqual(seen.recoveries, [{ region: "BE", recovered: false, replayed: 0 }]);
-    await publish(31);
-    await waitFor(() => seen.titles.length === 2, { what: "next live message" });
-    assert.deepEqual(seen.titles, ["0", "31"]);
-  } finally {
-    client.close();
-    await proxy.close();
-    await gateway.close();
-  }
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  await publish(0);
+  await waitFor(() => seen.titles.length === 1, { what: "first" });
+  proxy.refusing = true;
+  proxy.dropAll();
+  for (let i = 1; i <= 30; i++) await publish(i);
+  proxy.refusing = false;
+  await waitFor(() => seen.recoveries.length === 1, { timeoutMs: 5000, what: "recovery" });
+  assert.deepEqual(seen.recoveries, [{ region: "BE", recovered: false, replayed: 0 }]);
+  await publish(31);
+  await waitFor(() => seen.titles.length === 2, { what: "next live message" });
+  assert.deepEqual(seen.titles, ["0", "31"]);
 });
 
 Deno.test("the client backs off exponentially with full jitter while the gateway is unreachable", async () => {
-  const proxy = TcpProxy.start(await freePort());
+  await using proxy = TcpProxy.start(await freePort());
   proxy.refusing = true;
-  const client = new TvsClient({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    regions: ["US"],
-    baseDelayMs: 10,
-    maxDelayMs: 80,
-    random: () => 0.999,
-  });
+  await using client = closing(
+    new TvsClient({
+      url: `ws://127.0.0.1:${proxy.port}/ws`,
+      regions: ["US"],
+      baseDelayMs: 10,
+      maxDelayMs: 80,
+      random: () => 0.999,
+    }),
+  );
   const delays: number[] = [];
   client.addEventListener("status", (event) => {
     const { detail } = event as CustomEvent;
     if (typeof detail.delayMs === "number") delays.push(detail.delayMs);
   });
-  try {
-    client.start();
-    await waitFor(() => delays.length >= 6, { timeoutMs: 5000, what: "six retries" });
-    assert.deepEqual(delays.slice(0, 6), [10, 20, 40, 80, 80, 80]);
-  } finally {
-    client.close();
-    await proxy.close();
-  }
+  client.start();
+  await waitFor(() => delays.length >= 6, { timeoutMs: 5000, what: "six retries" });
+  assert.deepEqual(delays.slice(0, 6), [10, 20, 40, 80, 80, 80]);
 });
 
 Deno.test("the client stops for good after a refusal or a do-not-reconnect code", async () => {
   await using gateway = await startTestGateway();
-  const refused = new TvsClient({ url: `${gateway.ws}/ws`, regions: ["ZZ"], baseDelayMs: 10 });
+  await using refused = closing(
+    new TvsClient({ url: `${gateway.ws}/ws`, regions: ["ZZ"], baseDelayMs: 10 }),
+  );
   const refusedSeen = observe(refused);
   refused.start();
   await waitFor(() => refused.status === "stopped", { what: "stopped after 400" });
   assert.ok(!refusedSeen.statuses.includes("reconnecting"), "no retry after 400");
-  refused.close();
 
   // A socket that floods the gateway once open: the gateway closes it with 1008.
   class FloodingWebSocket extends WebSocket {
@@ -250,12 +231,14 @@ Deno.test("the client stops for good after a refusal or a do-not-reconnect code"
       });
     }
   }
-  const flooding = new TvsClient({
-    url: `${gateway.ws}/ws`,
-    regions: ["US"],
-    baseDelayMs: 10,
-    WebSocket: FloodingWebSocket,
-  });
+  await using flooding = closing(
+    new TvsClient({
+      url: `${gateway.ws}/ws`,
+      regions: ["US"],
+      baseDelayMs: 10,
+      WebSocket: FloodingWebSocket,
+    }),
+  );
   const stopped = new Promise<Record<string, unknown>>((resolve) =>
     flooding.addEventListener("status", (event) => {
       const { detail } = event as CustomEvent;
@@ -267,29 +250,27 @@ Deno.test("the client stops for good after a refusal or a do-not-reconnect code"
   assert.equal(detail.code, 1008);
   await delay(100);
   assert.equal(flooding.status, "stopped", "it did not come back");
-  flooding.close();
 });
 
 Deno.test("after a restart code the client reconnects and resumes", async () => {
   const port = await freePort();
-  let gateway = await startTestGateway({ PORT: String(port) });
-  const client = new TvsClient({
-    url: `ws://127.0.0.1:${port}/ws`,
-    regions: ["US"],
-    baseDelayMs: 50,
-  });
+  // The gateway restarts on its port: the stack stops whichever runs at the end.
+  await using running = new AsyncDisposableStack();
+  let gateway = running.use(await startTestGateway({ PORT: String(port) }));
+  await using client = closing(
+    new TvsClient({
+      url: `ws://127.0.0.1:${port}/ws`,
+      regions: ["US"],
+      baseDelayMs: 50,
+    }),
+  );
   const seen = observe(client);
-  try {
-    client.start();
-    await waitFor(() => client.status === "live", { what: "live" });
-    await gateway.close();
-    await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
-    gateway = await startTestGateway({ PORT: String(port) });
-    await waitFor(() => client.status === "live", { timeoutMs: 5000, what: "live again" });
-    // An embedded broker's history dies with the process: a new epoch, so not recovered.
-    assert.deepEqual(seen.recoveries.map((r) => r.recovered), [false]);
-  } finally {
-    client.close();
-    await gateway.close();
-  }
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  await gateway.close();
+  await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
+  gateway = running.use(await startTestGateway({ PORT: String(port) }));
+  await waitFor(() => client.status === "live", { timeoutMs: 5000, what: "live again" });
+  // An embedded broker's history dies with the process: a new epoch, so not recovered.
+  assert.deepEqual(seen.recoveries.map((r) => r.recovered), [false]);
 });

@@ -8,6 +8,8 @@ import { loadConfig } from "../../lib/ops/config.ts";
 import { Logger } from "../../lib/ops/log.ts";
 import { type RunningGateway, startGateway } from "../../lib/server.ts";
 import { fetchMetrics, isReady } from "./metrics.ts";
+import { RedisServer } from "./redis_server.ts";
+import { waitFor } from "./wait.ts";
 
 /** An in-process gateway with its captured logs. */
 export interface TestGateway extends RunningGateway, AsyncDisposable {
@@ -50,5 +52,26 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     logs,
     metricsText: () => fetchMetrics(http),
     ready: () => isReady(http),
+  };
+}
+
+/** A gateway on its own test Redis, both stopped on dispose. */
+export interface RedisGateway extends AsyncDisposable {
+  readonly gateway: TestGateway;
+  readonly redis: RedisServer;
+}
+
+/** Starts a Redis on a free port and a gateway subscribed to it, and waits until it is ready. */
+export async function startRedisGateway(env: Record<string, string> = {}): Promise<RedisGateway> {
+  const redis = await RedisServer.start();
+  const gateway = await startTestGateway({ REDIS_URL: redis.url, ...env });
+  await waitFor(() => gateway.ready(), { what: "gateway ready" });
+  return {
+    gateway,
+    redis,
+    async [Symbol.asyncDispose]() {
+      await gateway.close();
+      await redis.stop();
+    },
   };
 }

@@ -14,7 +14,7 @@ export interface RawFrame {
 }
 
 /** A raw WebSocket connection. */
-export class RawWebSocket {
+export class RawWebSocket implements Disposable {
   readonly #conn: Deno.TcpConn;
   /** Frames read so far (only when reading). */
   readonly frames: RawFrame[] = [];
@@ -71,6 +71,11 @@ export class RawWebSocket {
     } catch {
       // Already closed by the server.
     }
+  }
+
+  /** Ends it: `using socket = await RawWebSocket.connect(…)`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   async #read(initial: Uint8Array): Promise<void> {

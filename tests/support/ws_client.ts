@@ -33,6 +33,16 @@ export class TestClient implements AsyncDisposable {
     return client;
   }
 
+  /** Connects one client to each of `urls`; they close together on dispose. */
+  static async connectAll(urls: readonly string[]): Promise<TestClient[] & AsyncDisposable> {
+    const clients = await Promise.all(urls.map((url) => TestClient.connect(url)));
+    return Object.assign(clients, {
+      async [Symbol.asyncDispose]() {
+        await Promise.all(clients.map((client) => client.close()));
+      },
+    });
+  }
+
   /** Frames parsed as JSON. */
   get messages(): Record<string, unknown>[] {
     return this.frames.map((frame) => JSON.parse(frame));
