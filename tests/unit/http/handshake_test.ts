@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { checkRegions } from "../../../lib/http/handshake.ts";
+import { Admission } from "../../../lib/http/admission.ts";
+import { checkHandshake, checkRegions } from "../../../lib/http/handshake.ts";
 
 const policy = { regions: ["AE", "FI", "GB"], defaultRegion: "GB" };
 const check = (query: string) => checkRegions(new URLSearchParams(query), policy);
@@ -69,4 +70,59 @@ Deno.test("a malformed since is refused as invalid_since", () => {
     assert.equal(verdict.refusal.error, "invalid_since", query);
     assert.equal(verdict.refusal.status, 400);
   }
+});
+
+Deno.test("the guards answer in order: draining, version, origin, regions, capacity", () => {
+  const admission = new Admission({ maxConnections: 1, maxConnectionsPerIp: 1 });
+  admission.reserve("203.0.113.9");
+  const everythingWrong = {
+    params: new URLSearchParams("region=ZZ"),
+    origin: "https://evil.example",
+    host: "gw.example",
+    address: "203.0.113.9",
+    version: "8",
+  };
+  const context = {
+    draining: true,
+    origins: { kind: "same-origin" } as const,
+    regions: policy.regions,
+    defaultRegion: policy.defaultRegion,
+    admission,
+  };
+  const errorOf = (request: typeof everythingWrong, draining: boolean) => {
+    const verdict = checkHandshake(request, { ...context, draining }, { reserve: false });
+    return verdict.ok ? "accepted" : verdict.refusal.error;
+  };
+  assert.equal(errorOf(everythingWrong, true), "draining");
+  assert.equal(errorOf(everythingWrong, false), "unsupported_version");
+  assert.equal(errorOf({ ...everythingWrong, version: "13" }, false), "origin_not_allowed");
+  const sameOrigin = { ...everythingWrong, version: "13", origin: "https://gw.example" };
+  assert.equal(errorOf(sameOrigin, false), "unknown_region");
+  const known = { ...sameOrigin, params: new URLSearchParams("region=AE") };
+  assert.equal(errorOf(known, false), "too_many_connections");
+  admission.release("203.0.113.9");
+  assert.equal(errorOf(known, false), "accepted");
+  const probe = checkHandshake({ ...known, version: null }, { ...context, draining: false }, {
+    reserve: false,
+  });
+  assert.ok(probe.ok, "the probe has no version to check");
+});
+
+Deno.test("an unsupported version is told which one to use", () => {
+  const verdict = checkHandshake({
+    params: new URLSearchParams(),
+    origin: null,
+    host: "gw",
+    address: "a",
+    version: "8",
+  }, {
+    draining: false,
+    origins: { kind: "any" },
+    regions: policy.regions,
+    defaultRegion: policy.defaultRegion,
+    admission: new Admission({ maxConnections: 1, maxConnectionsPerIp: 1 }),
+  }, { reserve: true });
+  assert.ok(!verdict.ok);
+  assert.equal(verdict.refusal.status, 426);
+  assert.deepEqual(verdict.headers, { "sec-websocket-version": "13" });
 });
