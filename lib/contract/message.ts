@@ -4,7 +4,7 @@
  * script (Unicode NFC, control characters removed, direction from content) and serialised once,
  * unescaped, so browsers get the text exactly as written.
  *
- * Limits (see the README): the whole payload at most `maxBytes`; `video_id` 1–64 characters of
+ * Limits (docs/protocol.md): the whole payload at most `maxBytes`; `video_id` 1–64 characters of
  * `[A-Za-z0-9_-]`; `title` 1–500 characters after trimming; `channel` up to 200; `thumbnail` an
  * absolute `https:` URL up to 2,048 bytes (anything else is removed, the message kept); `ts` whole
  * Unix seconds from 2000 to 2100; nesting at most 16 levels. Other events (`^[a-z][a-z0-9_]{0,63}$`)
