@@ -8,11 +8,19 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, helpText, parseCommandLine, UsageError } from "./lib/ops/cli.ts";
-import { type Config, ConfigErrors, describeConfig, loadConfig } from "./lib/ops/config.ts";
+import {
+  type Config,
+  ConfigErrors,
+  type ConfigSources,
+  describeConfig,
+  loadConfig,
+  settingValues,
+} from "./lib/ops/config.ts";
 import { startDemoFeed } from "./lib/ops/demo_feed.ts";
 import { Logger } from "./lib/ops/log.ts";
 import { runPublish } from "./lib/ops/publish_command.ts";
-import { startGateway } from "./lib/server.ts";
+import { type RunningGateway, startGateway } from "./lib/server.ts";
+import { startCluster } from "./lib/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/ops/shutdown.ts";
 
 /** Exit status of a usage error. */
@@ -20,18 +28,28 @@ const EXIT_USAGE = 2;
 /** Exit status of a configuration error (sysexits EX_CONFIG): systemd should not restart it. */
 const EXIT_CONFIG = 78;
 
-async function serve(config: Config, options: { readonly demo: boolean }): Promise<number> {
+async function serve(
+  config: Config,
+  sources: ConfigSources,
+  options: { readonly demo: boolean },
+): Promise<number> {
   const logger = new Logger(config.logLevel);
-  const running = await startGateway(config, logger);
+  const running: RunningGateway = config.workers > 1
+    ? await startCluster(settingValues(sources), config, logger)
+    : await startGateway(config, logger);
   const stopFeed = options.demo
-    ? startDemoFeed(running.gateway.broker, { regions: config.regions, logger })
+    ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
   const status = await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
   stopFeed?.();
   return status;
 }
 
-function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Config) {
+function run(
+  command: Exclude<Command, { kind: "help" | "version" }>,
+  config: Config,
+  sources: ConfigSources,
+) {
   switch (command.kind) {
     case "check-config":
       console.log(describeConfig(config).join("\n"));
@@ -40,7 +58,7 @@ function run(command: Exclude<Command, { kind: "help" | "version" }>, config: Co
       return runPublish(command.request, config, { out: console.log, err: console.error });
     case "serve":
     case "demo":
-      return serve(config, { demo: command.kind === "demo" });
+      return serve(config, sources, { demo: command.kind === "demo" });
   }
 }
 
@@ -62,9 +80,13 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(`tvs-realtime ${denoJson.version}`);
     return 0;
   }
+  const sources: ConfigSources = {
+    env: (name) => Deno.env.get(name),
+    overrides: command.overrides,
+  };
   let config: Config;
   try {
-    config = loadConfig({ env: (name) => Deno.env.get(name), overrides: command.overrides });
+    config = loadConfig(sources);
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     for (const problem of error.errors) {
@@ -72,7 +94,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     return EXIT_CONFIG;
   }
-  return await run(command, config);
+  return await run(command, config, sources);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

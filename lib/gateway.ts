@@ -12,15 +12,16 @@
  */
 
 import { CLOSE_CODES } from "../static/close_codes.js";
-import type { Broker, BrokerState, Cursor } from "./brokers/broker.ts";
+import type { Broker, Cursor } from "./brokers/broker.ts";
 import { parsePublication, type ParseResult } from "./contract/message.ts";
 import type { Client } from "./delivery/client.ts";
 import { Connections } from "./delivery/connections.ts";
 import { Hub } from "./delivery/hub.ts";
 import { PublicationPacer } from "./delivery/publication_pacer.ts";
+import { QueueBoard } from "./delivery/queue_board.ts";
 import { QueueBounds } from "./delivery/queue_bounds.ts";
 import { replayAndGoLive } from "./delivery/replay.ts";
-import { Admission } from "./http/admission.ts";
+import { type ConnectionLimits, LocalLimits } from "./http/admission.ts";
 import {
   type AcceptedHandshake,
   checkHandshake,
@@ -33,8 +34,25 @@ import { errorFields, type LogFields, type Logger } from "./ops/log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { fingerprint } from "./streams/fingerprint.ts";
 import { Streams } from "./streams/streams.ts";
+import { Subscription } from "./streams/subscription.ts";
 
-/** Runs the fan-out of one process. */
+/** Whether the gateway (or the process) takes clients, and why not. */
+export type Readiness = { readonly ready: true } | {
+  readonly ready: false;
+  readonly reason: string;
+};
+
+/** What a gateway runs with besides its configuration. */
+export interface GatewayDependencies {
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Where connection slots are counted. @default LocalLimits of the configuration */
+  readonly limits?: ConnectionLimits;
+  /** Where this gateway's queued bytes are shared with the process's other workers. */
+  readonly board?: QueueBoard;
+}
+
+/** Runs the fan-out of one process, or of one worker of it. */
 export class Gateway {
   readonly #config: Config;
   readonly #broker: Broker;
@@ -42,7 +60,7 @@ export class Gateway {
   readonly #logger: Logger;
   readonly #logs: EventLogs;
   readonly #hub: Hub;
-  readonly #admission: Admission;
+  readonly #limits: ConnectionLimits;
   readonly #connections: Connections;
   readonly #streams: Streams;
   /**
@@ -50,22 +68,18 @@ export class Gateway {
    * reconnect), then handled at most half a client's byte budget per event-loop turn.
    */
   readonly #publications: PublicationPacer;
-  #everReady = false;
 
   /** Wires a gateway; nothing happens before {@link start}. */
-  constructor(
-    config: Config,
-    dependencies: { readonly broker: Broker; readonly logger: Logger },
-  ) {
+  constructor(config: Config, dependencies: GatewayDependencies) {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
     this.#logs = new EventLogs(this.#logger);
     const bounds = new QueueBounds(config.maxBufferedBytes);
     const hub = new Hub(config.regions, bounds, { maxHeldBytes: 2 * config.maxBufferedBytes });
-    const admission = new Admission(config);
+    const limits = dependencies.limits ?? new LocalLimits(config);
     this.#hub = hub;
-    this.#admission = admission;
+    this.#limits = limits;
     this.#streams = new Streams(this.#broker, {
       regions: config.regions,
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
@@ -84,13 +98,16 @@ export class Gateway {
       regions: config.regions,
       connections: (region) => hub.count(region),
       openSockets: () => hub.size,
-      pendingSockets: () => admission.total - hub.size,
+      pendingSockets: () => limits.held - hub.size,
       draining: () => this.#connections.draining,
+      queuedBytes: () => this.#connections.queuedBytes(),
     });
     this.#connections = new Connections({
       hub,
       bounds,
-      admission,
+      limits,
+      maxQueuedBytes: config.maxQueuedBytes,
+      board: dependencies.board ?? new QueueBoard(QueueBoard.buffer(1), 0),
       metrics: this.#metrics,
       logs: this.#logs,
       onOpen: (client) => {
@@ -116,21 +133,29 @@ export class Gateway {
     return this.#connections.draining;
   }
 
+  /** Whether this gateway takes clients: not draining, and its broker subscribed. */
+  readiness(): Readiness {
+    if (this.draining) return { ready: false, reason: "draining" };
+    const state = this.#broker.state;
+    return state === "ready" ? { ready: true } : { ready: false, reason: `broker_${state}` };
+  }
+
   /** Starts the broker; publications flow from then on. */
   start(): void {
-    this.#metrics.brokerConnected.set({ broker: this.#broker.kind }, 0);
+    const subscription = new Subscription({
+      broker: this.#broker.kind,
+      regions: this.#config.regions,
+      streams: this.#streams,
+      publications: this.#publications,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      failed: (operation, error) => this.#brokerFailed(operation, error),
+    });
     this.#broker.start({
       publication: (region, payload) => this.#publications.push(region, payload),
-      stateChange: (state, cause) => this.#onBrokerState(state, cause),
-      connectionSilent: (connection, silentMs) => {
-        this.#metrics.brokerSilences.inc({ connection });
-        this.#logger.warn("broker connection silent", {
-          broker: this.#broker.kind,
-          connection,
-          silentMs: Math.round(silentMs),
-          action: "dropping it and reconnecting",
-        });
-      },
+      stateChange: (state, cause) => subscription.stateChange(state, cause),
+      connectionSilent: (connection, silentMs) =>
+        subscription.connectionSilent(connection, silentMs),
     });
   }
 
@@ -147,13 +172,16 @@ export class Gateway {
    * connection slot, to be handed to {@link accept} or given back with {@link cancel}. Refusals
    * are counted and logged in aggregate.
    */
-  handshake(request: HandshakeRequest, options: { readonly reserve: boolean }): HandshakeVerdict {
-    const verdict = checkHandshake(request, {
+  async handshake(
+    request: HandshakeRequest,
+    options: { readonly reserve: boolean },
+  ): Promise<HandshakeVerdict> {
+    const verdict = await checkHandshake(request, {
       draining: this.#connections.draining,
       origins: this.#config.allowedOrigins,
       regions: this.#config.regions,
       defaultRegion: this.#config.defaultRegion,
-      admission: this.#admission,
+      limits: this.#limits,
     }, options);
     if (!verdict.ok) {
       const reason = verdict.refusal.error;
@@ -204,6 +232,7 @@ export class Gateway {
    * commands in flight) and flushes pending log summaries.
    */
   async close(): Promise<void> {
+    this.#connections.stop();
     this.#streams.flush();
     await this.#broker.close();
     this.#logs.flush();
@@ -236,6 +265,7 @@ export class Gateway {
     const delivery = this.#hub.broadcast(region, frame);
     this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
     counts.deliveries += delivery.delivered;
+    this.#connections.handed(delivery.delivered * frame.bytes);
     this.#streams.record(region, frame, publication);
   }
 
@@ -255,36 +285,8 @@ export class Gateway {
     }
   }
 
-  /** Loads the broker's de-duplication keys, then lets waiting publications through, in order. */
-  async #seed(): Promise<void> {
-    this.#publications.hold();
-    try {
-      await this.#streams.seed();
-    } catch (error) {
-      this.#brokerFailed("seed", error);
-    }
-    this.#publications.release();
-  }
-
   #brokerFailed(operation: "record" | "recover" | "seed", error: unknown): void {
     this.#metrics.brokerErrors.inc({ operation });
     this.#logs.brokerFailures.record(operation, { operation, ...errorFields(error) });
-  }
-
-  #onBrokerState(state: BrokerState, cause: string | undefined): void {
-    const kind = this.#broker.kind;
-    this.#metrics.brokerConnected.set({ broker: kind }, state === "ready" ? 1 : 0);
-    if (state === "ready") {
-      if (this.#everReady) this.#metrics.brokerReconnects.inc();
-      this.#everReady = true;
-      this.#streams.subscribed();
-      void this.#seed();
-      this.#logger.info("broker ready", { broker: kind, regions: this.#config.regions });
-    } else if (state === "closed") {
-      this.#logger.info("broker closed", { broker: kind });
-    } else {
-      this.#streams.brokerLost();
-      this.#logger.warn("broker unavailable, retrying", { broker: kind, state, cause });
-    }
   }
 }

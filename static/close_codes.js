@@ -20,6 +20,11 @@ export const CLOSE_CODES = /** @type {const} */ ({
   serviceRestart: { code: 1012, reconnect: true, reason: "Gateway restarting, reconnect" },
   tryAgainLater: { code: 1013, reconnect: true, reason: "Recovery unavailable, reconnect later" },
   slowConsumer: { code: 4001, reconnect: true, reason: "Slow consumer, reconnect later" },
+  overloaded: {
+    code: 4002,
+    reconnect: true,
+    reason: "Gateway over its memory bound, reconnect later",
+  },
 });
 
 /**

@@ -231,7 +231,10 @@ export function brokerContract(name: string, create: BrokerFactory): void {
 
   test("keeps the de-duplication keys of the window, and at most its capacity", async (broker) => {
     await started(broker);
-    for (const key of ["a", "b", "c", "d"]) await recorded(broker, "CZ", key, key);
+    const firsts = new Map<string, string>();
+    for (const key of ["a", "b", "c", "d"]) {
+      firsts.set(key, (await recorded(broker, "CZ", key, key)).fingerprint);
+    }
     await recorded(broker, "CZ", "a again", "a");
     const keys = await broker.recentKeys("CZ");
     // Capacity 3: the oldest go first. (Redis orders keys seen in the same millisecond by name,
@@ -240,6 +243,11 @@ export function brokerContract(name: string, create: BrokerFactory): void {
     for (const key of ["c", "d"]) assert.ok(keys.some((entry) => entry.key === key), key);
     for (const entry of keys) {
       assert.ok(entry.ageMs >= 0 && entry.ageMs < 5000, String(entry.ageMs));
+    }
+    // c and d were never forgotten: their first sighting is their only one.
+    for (const key of ["c", "d"]) {
+      const entry = keys.find((candidate) => candidate.key === key);
+      assert.equal(entry?.firstFingerprint, firsts.get(key), `the first sighting of ${key}`);
     }
     assert.deepEqual(await broker.recentKeys("FI"), []);
   });

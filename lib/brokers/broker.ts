@@ -77,6 +77,11 @@ export interface Recovery {
 export interface RecentKey {
   readonly key: string;
   readonly ageMs: number;
+  /**
+   * Fingerprint of the publication that was the key's first sighting: an instance that has just
+   * subscribed may hold that very publication, and must not take it for a repeat of itself.
+   */
+  readonly firstFingerprint: string;
 }
 
 /** How the broker keeps de-duplication keys. */

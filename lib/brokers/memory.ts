@@ -41,8 +41,11 @@ interface Stream {
   readonly entries: (HistoryEntry & { readonly at: number })[];
   /** Fingerprint → offset, for the entries. */
   readonly index: Map<string, number>;
-  /** De-duplication key → first sighting; a Map iterates in insertion order, oldest first. */
-  readonly keys: Map<string, number>;
+  /**
+   * De-duplication key → its first sighting (when, and the publication's fingerprint); a Map
+   * iterates in insertion order, oldest first.
+   */
+  readonly keys: Map<string, { readonly at: number; readonly fingerprint: string }>;
 }
 
 /** An in-process {@link Broker}. */
@@ -91,7 +94,9 @@ export class MemoryBroker implements Broker {
     if (known !== undefined) return Promise.resolve({ epoch: stream.epoch, offset: known });
     if (request.dedupeKey !== null && this.#dedupe.windowMs > 0) {
       this.#forgetKeys(stream, now);
-      if (!stream.keys.has(request.dedupeKey)) stream.keys.set(request.dedupeKey, now);
+      if (!stream.keys.has(request.dedupeKey)) {
+        stream.keys.set(request.dedupeKey, { at: now, fingerprint: request.fingerprint });
+      }
       const oldest = stream.keys.keys().next();
       if (stream.keys.size > this.#dedupe.capacity && !oldest.done) {
         stream.keys.delete(oldest.value);
@@ -130,7 +135,13 @@ export class MemoryBroker implements Broker {
     const stream = this.#stream(region);
     const now = this.#now();
     this.#forgetKeys(stream, now);
-    return Promise.resolve([...stream.keys].map(([key, at]) => ({ key, ageMs: now - at })));
+    return Promise.resolve(
+      [...stream.keys].map(([key, first]) => ({
+        key,
+        ageMs: now - first.at,
+        firstFingerprint: first.fingerprint,
+      })),
+    );
   }
 
   /** Stops delivering. */
@@ -159,8 +170,8 @@ export class MemoryBroker implements Broker {
   }
 
   #forgetKeys(stream: Stream, now: number): void {
-    for (const [key, at] of stream.keys) {
-      if (at > now - this.#dedupe.windowMs) return;
+    for (const [key, first] of stream.keys) {
+      if (first.at > now - this.#dedupe.windowMs) return;
       stream.keys.delete(key);
     }
   }

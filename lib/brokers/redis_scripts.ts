@@ -9,6 +9,7 @@
  * - `{AE}:history`  stream: entry `<offset>-0`, fields `t` (ms), `f` (fingerprint), `d` (message)
  * - `{AE}:index`    hash: fingerprint → offset, for the entries of the history
  * - `{AE}:dedupe`   sorted set: de-duplication keys by first sighting (ms)
+ * - `{AE}:firsts`   hash: de-duplication key → fingerprint of its first sighting
  *
  * @module
  */
@@ -75,7 +76,9 @@ export function recordCall(
   const { dedupe, history } = settings;
   return {
     source: RECORD,
-    keys: ["meta", "history", "index", "dedupe"].map((name) => key(settings, region, name)),
+    keys: ["meta", "history", "index", "dedupe", "firsts"].map((name) =>
+      key(settings, region, name)
+    ),
     args: [
       request.body,
       request.fingerprint,
@@ -137,13 +140,17 @@ export function recentKeysCall(
 ): ScriptCall<RecentKey[]> {
   return {
     source: RECENT_KEYS,
-    keys: [key(settings, region, "dedupe")],
+    keys: [key(settings, region, "dedupe"), key(settings, region, "firsts")],
     args: [String(settings.dedupe.windowMs)],
     read(reply) {
       const flat = reply as (string | number)[];
       const keys: RecentKey[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        keys.push({ key: String(flat[i]), ageMs: Number(flat[i + 1]) });
+      for (let i = 0; i + 2 < flat.length; i += 3) {
+        keys.push({
+          key: String(flat[i]),
+          ageMs: Number(flat[i + 1]),
+          firstFingerprint: String(flat[i + 2]),
+        });
       }
       return keys;
     },

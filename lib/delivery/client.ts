@@ -196,6 +196,11 @@ export class Client implements EventListenerObject {
     return this.send(frame, bytes) === SendOutcome.Delivered;
   }
 
+  /** The bytes queued on the socket now, measured (which also tightens the send loop's bound). */
+  queuedBytes(): number {
+    return this.#state === "open" ? this.#measureQueue() : 0;
+  }
+
   /**
    * Closes with `close.code` and leaves the registry at once. If the peer does not confirm within
    * the close timeout, the socket is given up (released) anyway. Idempotent.

@@ -1,20 +1,23 @@
 /**
  * The lifecycle of the gateway's connections: an upgraded socket becomes a {@link Client} that
  * joins the hub once open, leaves it when closed, and gives its connection slot back when it is
- * finished for good (or given up after the close timeout); a drain closes them all. What each step
- * does to the metrics and the logs is decided here, once.
+ * finished for good (or given up after the close timeout); the process's queued-bytes bound may
+ * close the clients with the most queued; a drain closes them all. What each step does to the
+ * metrics and the logs is decided here, once.
  *
  * @module
  */
 
 import { CLOSE_CODES } from "../../static/close_codes.js";
-import type { Admission } from "../http/admission.ts";
+import type { ConnectionLimits } from "../http/admission.ts";
 import type { AcceptedHandshake } from "../http/handshake.ts";
 import type { EventLogs } from "../ops/event_logs.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { Client, type ClientContext } from "./client.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import type { Hub } from "./hub.ts";
+import { ProcessBudget } from "./process_budget.ts";
+import type { QueueBoard } from "./queue_board.ts";
 import type { QueueBounds } from "./queue_bounds.ts";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
@@ -24,7 +27,11 @@ export const CLOSE_TIMEOUT_MS = 5000;
 export interface ConnectionsContext {
   readonly hub: Hub;
   readonly bounds: QueueBounds;
-  readonly admission: Admission;
+  readonly limits: ConnectionLimits;
+  /** Most bytes queued for all clients of the process (`MAX_QUEUED_BYTES`). */
+  readonly maxQueuedBytes: number;
+  /** Where this gateway's queued bytes are shared with the other workers'. */
+  readonly board: QueueBoard;
   readonly metrics: Metrics;
   readonly logs: EventLogs;
   /** A client opened and joined the hub (live, or recovering when it gave `?since=`). */
@@ -36,11 +43,25 @@ export class Connections {
   readonly #context: ConnectionsContext;
   readonly #clientContext: ClientContext;
   readonly #drain = new Drain();
+  readonly #budget: ProcessBudget;
   #closeTimeouts = 0;
 
   /** Connections that report through `context`. */
   constructor(context: ConnectionsContext) {
     this.#context = context;
+    this.#budget = new ProcessBudget({
+      maxBytes: context.maxQueuedBytes,
+      board: context.board,
+      clients: () => context.hub.all(),
+      onShed: (client, queuedBytes) => {
+        context.metrics.overloadCloses.inc();
+        context.logs.closes.record("overload", {
+          reason: "overload",
+          address: client.remoteAddress,
+          queuedBytes,
+        });
+      },
+    });
     this.#clientContext = {
       bounds: context.bounds,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
@@ -71,9 +92,24 @@ export class Connections {
     });
   }
 
+  /** `bytes` were handed to client sockets: the process's bound may need a check. */
+  handed(bytes: number): void {
+    this.#budget.handed(bytes);
+  }
+
+  /** The bytes queued for every open client now, measured. */
+  queuedBytes(): number {
+    return this.#budget.measure();
+  }
+
+  /** Stops watching the queued bytes (the gateway is closing). */
+  stop(): void {
+    this.#budget.stop();
+  }
+
   /** Gives back the slot of a reserved handshake that did not upgrade. */
   cancel(address: string): void {
-    this.#context.admission.release(address);
+    this.#context.limits.release(address);
   }
 
   /**
@@ -82,10 +118,10 @@ export class Connections {
    */
   async drain(windowMs: number): Promise<DrainReport & { readonly closeTimeouts: number }> {
     const before = this.#closeTimeouts;
-    const { hub, admission } = this.#context;
+    const { hub, limits } = this.#context;
     const report = await this.#drain.run({
       open: () => hub.all(),
-      held: () => admission.total,
+      held: () => limits.held,
       openCount: () => hub.size,
     }, windowMs);
     return { ...report, closeTimeouts: this.#closeTimeouts - before };
@@ -112,12 +148,12 @@ export class Connections {
   }
 
   #released(client: Client, timedOut: boolean): void {
-    const { admission, metrics } = this.#context;
-    admission.release(client.remoteAddress);
+    const { limits, metrics } = this.#context;
+    limits.release(client.remoteAddress);
     if (timedOut) {
       this.#closeTimeouts++;
       metrics.closeTimeouts.inc();
     }
-    this.#drain.released(admission.total);
+    this.#drain.released(limits.held);
   }
 }

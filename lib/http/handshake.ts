@@ -11,7 +11,7 @@
 import { HANDSHAKE_REFUSALS, type Refusal } from "../../static/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
 import { parseCursor } from "../streams/frames.ts";
-import type { Admission } from "./admission.ts";
+import type { ConnectionLimits } from "./admission.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
 
 /** What the checks need to know of a handshake. */
@@ -35,7 +35,7 @@ export interface HandshakeContext {
   readonly regions: readonly string[];
   readonly defaultRegion: string;
   /** The connection limits. */
-  readonly admission: Admission;
+  readonly limits: ConnectionLimits;
 }
 
 /** The one WebSocket protocol version (RFC 6455 §4.4: refuse others with 426 naming it). */
@@ -152,11 +152,11 @@ function checkSince(
  * (to be released when the socket ends, or at once when the upgrade fails); without, the verdict
  * is only told (the probe).
  */
-export function checkHandshake(
+export async function checkHandshake(
   request: HandshakeRequest,
   context: HandshakeContext,
   options: { readonly reserve: boolean },
-): HandshakeVerdict {
+): Promise<HandshakeVerdict> {
   if (context.draining) {
     return refused(HANDSHAKE_REFUSALS.draining, "The gateway is restarting; try another one");
   }
@@ -174,8 +174,8 @@ export function checkHandshake(
   const verdict = checkRegions(request.params, context);
   if (!verdict.ok) return verdict;
   const full = options.reserve
-    ? context.admission.reserve(request.address)
-    : context.admission.check(request.address);
+    ? await context.limits.reserve(request.address)
+    : await context.limits.check(request.address);
   if (full !== undefined) return refused(full, "Too many connections; retry later");
   return verdict;
 }

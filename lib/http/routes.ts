@@ -8,7 +8,7 @@
 
 import type { Config } from "../ops/config.ts";
 import { addCorsHeaders } from "./cors.ts";
-import type { Gateway } from "../gateway.ts";
+import type { Gateway, Readiness } from "../gateway.ts";
 import type { HandshakeRequest, RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "../ops/log.ts";
 import { mayPublishWithoutToken, type PublishPolicy } from "./publish_access.ts";
@@ -16,11 +16,19 @@ import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
 
+/** What `/readyz` and `/metrics` answer for: the gateway, or with workers the whole process. */
+export interface ProcessReport {
+  readiness(): Promise<Readiness>;
+  /** The `/metrics` body and its content type. */
+  metrics(): Promise<{ readonly body: string; readonly contentType: string }>;
+}
+
 /** What the routes need. */
 export interface HttpContext {
   readonly config: Config;
   readonly gateway: Gateway;
   readonly logger: Logger;
+  readonly report: ProcessReport;
 }
 
 /** Who sent a request: the TCP peer, and the client (behind a trusted proxy, the one it names). */
@@ -59,9 +67,11 @@ function handshakeRequest(request: Request, address: string, upgrading: boolean)
   };
 }
 
-function upgrade(request: Request, address: string, context: HttpContext): Response {
+async function upgrade(request: Request, address: string, context: HttpContext): Promise<Response> {
   const { gateway, config } = context;
-  const verdict = gateway.handshake(handshakeRequest(request, address, true), { reserve: true });
+  const verdict = await gateway.handshake(handshakeRequest(request, address, true), {
+    reserve: true,
+  });
   if (!verdict.ok) return refuse(verdict);
   let upgraded: { socket: WebSocket; response: Response };
   try {
@@ -83,10 +93,15 @@ function upgrade(request: Request, address: string, context: HttpContext): Respo
 }
 
 /** `GET /ws` without an upgrade: the same checks, so a client can learn why it was refused. */
-function probe(request: Request, addresses: Addresses, context: HttpContext): Response {
-  const verdict = context.gateway.handshake(handshakeRequest(request, addresses.client, false), {
-    reserve: false,
-  });
+async function probe(
+  request: Request,
+  addresses: Addresses,
+  context: HttpContext,
+): Promise<Response> {
+  const verdict = await context.gateway.handshake(
+    handshakeRequest(request, addresses.client, false),
+    { reserve: false },
+  );
   if (!verdict.ok) return refuse(verdict);
   return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
 }
@@ -106,11 +121,10 @@ function pageConfig(request: Request, addresses: Addresses, context: HttpContext
   return json(200, { regions, defaultRegion, publish });
 }
 
-function ready(context: HttpContext): Response {
-  if (context.gateway.draining) return json(503, { status: "not_ready", reason: "draining" });
-  const state = context.gateway.broker.state;
-  if (state === "ready") return json(200, { status: "ready" });
-  return json(503, { status: "not_ready", reason: `broker_${state}` });
+async function ready(context: HttpContext): Promise<Response> {
+  const readiness = await context.report.readiness();
+  if (readiness.ready) return json(200, { status: "ready" });
+  return json(503, { status: "not_ready", reason: readiness.reason });
 }
 
 /** The TCP peer and, behind a trusted proxy, the client its `X-Forwarded-For` names. */
@@ -125,10 +139,8 @@ function addressesOf(
 }
 
 async function metrics(context: HttpContext): Promise<Response> {
-  const body = await context.gateway.metrics.render();
-  return new Response(body, {
-    headers: { "content-type": context.gateway.metrics.registry.contentType },
-  });
+  const { body, contentType } = await context.report.metrics();
+  return new Response(body, { headers: { "content-type": contentType } });
 }
 
 async function route(
@@ -139,7 +151,7 @@ async function route(
   const { pathname } = new URL(request.url);
   const isRead = request.method === "GET" || request.method === "HEAD";
   if ((pathname === "/" || pathname === "/ws") && isRead && isUpgrade(request)) {
-    return upgrade(request, addresses.client, context);
+    return await upgrade(request, addresses.client, context);
   }
   if (pathname === "/publish") {
     if (request.method !== "POST") return methodNotAllowed("POST");

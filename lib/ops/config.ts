@@ -51,6 +51,16 @@ export interface ConfigSources {
   readonly overrides?: Readonly<Record<string, string>>;
 }
 
+/** The raw value of every variable `sources` set (flags over the environment), by name. */
+export function settingValues(sources: ConfigSources): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const variable of [...CONFIG_VARIABLES, ...RETIRED_SETTINGS.keys()]) {
+    const value = sources.overrides?.[variable] ?? sources.env(variable);
+    if (value !== undefined) values[variable] = value;
+  }
+  return values;
+}
+
 /** The checks that relate two settings; each runs when both parsed. */
 function crossChecks(config: Partial<Config>): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -64,6 +74,18 @@ function crossChecks(config: Partial<Config>): ConfigError[] {
         "MAX_BUFFERED_BYTES",
         `Must be at least twice MAX_MESSAGE_BYTES (${2 * maxMessageBytes}), ` +
           `or a client could not receive one message`,
+      ),
+    );
+  }
+  const { maxQueuedBytes } = config;
+  if (
+    maxQueuedBytes !== undefined && maxBufferedBytes !== undefined &&
+    maxQueuedBytes < maxBufferedBytes
+  ) {
+    errors.push(
+      new ConfigError(
+        "MAX_QUEUED_BYTES",
+        `Must be at least MAX_BUFFERED_BYTES (${maxBufferedBytes}): one client may queue that much`,
       ),
     );
   }

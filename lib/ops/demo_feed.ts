@@ -7,6 +7,9 @@
  */
 
 import type { Broker } from "../brokers/broker.ts";
+
+/** Where the feed publishes: a broker, or a running gateway. */
+export type Publisher = Pick<Broker, "publish">;
 import { errorFields, type Logger } from "./log.ts";
 
 /** A sample video: its title and channel. */
@@ -65,7 +68,7 @@ export interface DemoFeedOptions {
 }
 
 /** Starts publishing; returns a function that stops it. */
-export function startDemoFeed(broker: Broker, options: DemoFeedOptions): () => void {
+export function startDemoFeed(broker: Publisher, options: DemoFeedOptions): () => void {
   const regions = options.regions.filter((region) => (SAMPLES[region]?.length ?? 0) > 0);
   let count = 0;
   const publishOne = () => {

@@ -38,16 +38,24 @@ export function stdoutSink(line: string): void {
 export class Logger {
   readonly #threshold: number;
   readonly #sink: LogSink;
+  readonly #context: LogFields;
 
   /**
    * Creates a logger.
    *
    * @param level Least severe level written. @default "info"
    * @param sink Receives each formatted line. @default stdoutSink
+   * @param context Fields of every line, such as the worker that writes it. @default {}
    */
-  constructor(level: LogLevel = "info", sink: LogSink = stdoutSink) {
+  constructor(level: LogLevel = "info", sink: LogSink = stdoutSink, context: LogFields = {}) {
     this.#threshold = LOG_LEVELS.indexOf(level);
     this.#sink = sink;
+    this.#context = context;
+  }
+
+  /** Where the lines go, for another logger to write to the same place (a worker's, say). */
+  get sink(): LogSink {
+    return this.#sink;
   }
 
   /** Whether lines of `level` are written. */
@@ -77,7 +85,9 @@ export class Logger {
 
   #write(level: LogLevel, msg: string, fields: LogFields | undefined): void {
     if (!this.enabled(level)) return;
-    this.#sink(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
+    this.#sink(
+      JSON.stringify({ ts: new Date().toISOString(), level, msg, ...this.#context, ...fields }),
+    );
   }
 }
 

@@ -2,64 +2,14 @@
  * Prometheus metrics of one gateway, in its own registry (two gateways in one process, as in
  * tests, never share counters). prom-client needs no Deno permission; process metrics come from
  * `Deno.memoryUsage()` because its default collectors read `/proc`, which the gateway may not.
- *
- * Hot-path counts are plain numbers ({@link RegionCounts}), summed per broadcast by the caller and
- * read at scrape time.
+ * These are the ones the gateway counts as things happen; `scrape_metrics.ts` has those read at
+ * scrape time, the hot-path counts among them.
  *
  * @module
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-
-/** Live values read at scrape time rather than tracked on every change. */
-export interface MetricsSources {
-  /** Configured regions. */
-  readonly regions: readonly string[];
-  /** Clients currently subscribed to `region`. */
-  connections(region: string): number;
-  /** Open client sockets (in the registry). */
-  openSockets(): number;
-  /** Sockets still holding memory and a connection slot: connecting, or closing. */
-  pendingSockets(): number;
-  /** Whether the gateway is draining. */
-  draining(): boolean;
-}
-
-/**
- * The hot-path counts of one region: plain numbers the gateway adds to, copied into their counters
- * at scrape time. A prom-client counter hashes its labels on every `inc`, and on the cold caches a
- * trending message finds after an idle spell that is several times the cost of adding to a number
- * (figures: bench/results/).
- */
-export interface RegionCounts {
-  /** Publications received from the broker, valid or not. */
-  received: number;
-  /** Valid publications not sent because their key repeated within the window. */
-  deduplicated: number;
-  /** Frames handed to client sockets. */
-  deliveries: number;
-}
-
-/**
- * Registers a counter by region whose value is `key` of each region's counts, copied at every
- * scrape. No reference to it is kept: an `inc` on it would be undone by the next scrape.
- */
-function registerRegionCounter(
-  registry: Registry,
-  counts: ReadonlyMap<string, RegionCounts>,
-  key: keyof RegionCounts,
-  about: { readonly name: string; readonly help: string },
-): void {
-  new Counter({
-    ...about,
-    labelNames: ["region"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [region, count] of counts) this.inc({ region }, count[key]);
-    },
-  });
-}
+import { type MetricsSources, type RegionCounts, registerScrapeMetrics } from "./scrape_metrics.ts";
 
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
 export class Metrics {
@@ -75,6 +25,7 @@ export class Metrics {
     help: "Publications dropped by validation, by reason",
     labelNames: ["reason"],
     registers: [this.registry],
+    aggregator: "max",
   });
 
   /** Fields removed from accepted messages (a thumbnail that is not https). */
@@ -83,6 +34,7 @@ export class Metrics {
     help: "Fields removed from accepted messages, by field",
     labelNames: ["field"],
     registers: [this.registry],
+    aggregator: "max",
   });
 
   /** Broker operations that failed; the message still went out when it could. */
@@ -93,19 +45,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Subscriptions currently open, by region (a client of two regions counts in both). */
-  readonly connections: Gauge;
-  /** Client sockets by state. */
-  readonly sockets: Gauge;
-  /** Whether the gateway is draining. */
-  readonly drainingState: Gauge;
-
   /** Whether the broker is subscribed to every region. */
   readonly brokerConnected = new Gauge({
     name: "tvs_broker_connected",
     help: "1 when the broker is connected and subscribed to every region, else 0",
     labelNames: ["broker"],
     registers: [this.registry],
+    // The process is subscribed when every worker is.
+    aggregator: "min",
   });
 
   /** Times the broker connection was lost and came back. */
@@ -120,6 +67,13 @@ export class Metrics {
     name: "tvs_broker_silent_connections_total",
     help: "Broker connections that stopped answering pings without closing, then replaced",
     labelNames: ["connection"],
+    registers: [this.registry],
+  });
+
+  /** Clients closed to keep the process under its queued-bytes bound. */
+  readonly overloadCloses = new Counter({
+    name: "tvs_overload_closes_total",
+    help: "Clients closed to keep the process under MAX_QUEUED_BYTES, code 4002",
     registers: [this.registry],
   });
 
@@ -193,83 +147,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Resident memory of the process. */
-  readonly residentMemory = new Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes",
-    registers: [this.registry],
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
-
-  /** The JavaScript heap and memory held outside it (socket buffers among it). */
-  readonly heapMemory = new Gauge({
-    name: "tvs_heap_bytes",
-    help: "JavaScript heap in use and reserved, and memory held outside the heap, in bytes",
-    labelNames: ["kind"],
-    registers: [this.registry],
-    collect() {
-      const usage = Deno.memoryUsage();
-      this.set({ kind: "used" }, usage.heapUsed);
-      this.set({ kind: "total" }, usage.heapTotal);
-      this.set({ kind: "external" }, usage.external);
-    },
-  });
-
-  /** Creates the metrics; gauges of `sources` are read at every scrape, so they cannot drift. */
+  /** Creates the metrics; those of `sources` are read at every scrape (`scrape_metrics.ts`). */
   constructor(sources: MetricsSources) {
     // Every configured region has its series from the start, so `rate()` sees the first message.
     for (const region of sources.regions) this.region(region);
-    const counts = this.#regionCounts;
-    registerRegionCounter(this.registry, counts, "received", {
-      name: "tvs_messages_received_total",
-      help: "Publications received from the broker, valid or not",
-    });
-    registerRegionCounter(this.registry, counts, "deduplicated", {
-      name: "tvs_messages_deduplicated_total",
-      help: "Valid publications not sent: same (region, video_id) within the window",
-    });
-    registerRegionCounter(this.registry, counts, "deliveries", {
-      name: "tvs_deliveries_total",
-      help: "Message frames handed to client sockets",
-    });
-    // For "no messages for a while" alerts; set from messageAccepted() at scrape time.
-    const lastMessageSeconds = () => this.#lastMessageMs / 1000;
-    new Gauge({
-      name: "tvs_last_message_timestamp_seconds",
-      help: "Unix time of the last valid publication received",
-      registers: [this.registry],
-      collect() {
-        this.set(lastMessageSeconds());
-      },
-    });
-    this.connections = new Gauge({
-      name: "tvs_connections",
-      help: "Open client subscriptions by region",
-      labelNames: ["region"],
-      registers: [this.registry],
-      collect() {
-        for (const region of sources.regions) this.set({ region }, sources.connections(region));
-      },
-    });
-    this.sockets = new Gauge({
-      name: "tvs_sockets",
-      help: "Client sockets: open (in the registry) or pending (connecting, or closing)",
-      labelNames: ["state"],
-      registers: [this.registry],
-      collect() {
-        this.set({ state: "open" }, sources.openSockets());
-        this.set({ state: "pending" }, sources.pendingSockets());
-      },
-    });
-    this.drainingState = new Gauge({
-      name: "tvs_draining",
-      help: "1 while the gateway drains its clients before stopping, else 0",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.draining() ? 1 : 0);
-      },
+    registerScrapeMetrics(this.registry, sources, {
+      regions: this.#regionCounts,
+      lastMessageMs: () => this.#lastMessageMs,
     });
   }
 

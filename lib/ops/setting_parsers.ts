@@ -30,6 +30,15 @@ export function integer(min: number, max: number): Parse<number> {
   };
 }
 
+/** A worker count from 1 to `max`, or `auto`: as many as the cores this process may use. */
+export function workerCount(max: number): Parse<number> {
+  const count = integer(1, max);
+  return (raw) => {
+    if (raw.trim().toLowerCase() !== "auto") return count(raw.trim());
+    return Math.min(max, Math.max(1, navigator.hardwareConcurrency));
+  };
+}
+
 /** An IP address or a host name to listen on. */
 export function listenHost(raw: string): string {
   const host = raw.trim();

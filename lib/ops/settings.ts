@@ -24,6 +24,7 @@ import {
   region,
   regionList,
   trustedProxies,
+  workerCount,
 } from "./setting_parsers.ts";
 
 /** How one setting is named, documented, defaulted and parsed. */
@@ -155,6 +156,14 @@ export const SETTINGS = [
     parse: integer(4096, 64 * 1_048_576),
   },
   {
+    key: "maxQueuedBytes",
+    env: "MAX_QUEUED_BYTES",
+    help: "Bytes queued for all clients of the process; over it the clients with the most queued " +
+      "are closed first (code 4002)",
+    fallback: String(256 * 1_048_576),
+    parse: integer(65_536, 64 * 1_073_741_824),
+  },
+  {
     key: "idleTimeoutSeconds",
     env: "IDLE_TIMEOUT_SECONDS",
     help: "A client that answers no ping for this long is closed (pings at half of it)",
@@ -191,6 +200,14 @@ export const SETTINGS = [
     fallback: "",
     parse: trustedProxies,
     show: (proxies: TrustedProxies) => proxies.none ? "(none)" : proxies.describe(),
+  },
+  {
+    key: "workers",
+    env: "WORKERS",
+    help: "Threads serving connections on one port, or auto (one per core available); " +
+      "limits, metrics and drain hold for the whole process",
+    fallback: "1",
+    parse: workerCount(256),
   },
   {
     key: "drainSeconds",

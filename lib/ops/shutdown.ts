@@ -1,7 +1,8 @@
 /**
  * What SIGTERM and SIGINT do to a running gateway: the first one drains it (readiness drops at
  * once, clients are closed with the restart code over `DRAIN_SECONDS`, the broker closes, the
- * process exits 0); a second one exits at once; a hard deadline exits even if something hangs.
+ * process exits 0); a second one exits at once; a hard deadline exits even if something hangs. A
+ * gateway that cannot go on (its workers keep dying) is drained the same way, and exits 1.
  *
  * @module
  */
@@ -30,13 +31,14 @@ export function waitForShutdown(
   const exit = options.exit ?? Deno.exit;
   const { promise, resolve } = Promise.withResolvers<number>();
   let stopping = false;
-  const onSignal = (signal: Deno.Signal) => {
+  let status = 0;
+  const stop = (cause: Record<string, unknown>) => {
     if (stopping) {
-      logger.warn("second signal, exiting now", { signal });
+      logger.warn("second signal, exiting now", cause);
       exit(1);
     }
     stopping = true;
-    logger.info("stopping", { signal, drainSeconds: drainMs / 1000 });
+    logger.info("stopping", { ...cause, drainSeconds: drainMs / 1000 });
     const deadline = setTimeout(() => {
       logger.error("shutdown deadline passed, exiting", {
         deadlineMs: drainMs + HARD_DEADLINE_MARGIN_MS,
@@ -47,7 +49,7 @@ export function waitForShutdown(
       clearTimeout(deadline);
       if (!stoppedCleanly) logger.warn("server did not stop in time; peers still connected");
       logger.info("stopped");
-      resolve(0);
+      resolve(status);
     }, (error) => {
       clearTimeout(deadline);
       logger.error("shutdown failed", { error: String(error) });
@@ -55,7 +57,12 @@ export function waitForShutdown(
     });
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => onSignal(signal));
+    Deno.addSignalListener(signal, () => stop({ signal }));
   }
+  running.failure.then((reason) => {
+    logger.error("cannot go on serving", { reason });
+    status = 1;
+    if (!stopping) stop({ failure: reason });
+  });
   return promise;
 }

@@ -16,13 +16,36 @@ export interface RecentKeysOptions {
   readonly now?: () => number;
 }
 
+/**
+ * How long after another instance first saw a key a publication here can still be that very
+ * sighting: an instance that subscribes while messages flow receives some that others recorded
+ * before it had loaded their keys. Far more than a record's delay; far less than a repeat's.
+ */
+export const SAME_SIGHTING_MS = 10_000;
+
+/** A key's first sighting; `merged` names its publication when it came from another instance. */
+interface Sighting {
+  readonly seenAt: number;
+  /** Fingerprint of the first sighting's publication, while this instance may still get it. */
+  merged: string | undefined;
+}
+
+/** A key seen elsewhere, as {@link RecentKeys.merge} takes it. */
+export interface MergedKey {
+  readonly key: string;
+  /** When, in this clock. */
+  readonly seenAt: number;
+  /** The publication of the first sighting. */
+  readonly fingerprint?: string;
+}
+
 /** Keys first seen within the window. */
 export class RecentKeys {
   readonly #windowMs: number;
   readonly #capacity: number;
   readonly #now: () => number;
   /** First sighting by key; a Map iterates in insertion order, so oldest first. */
-  readonly #seenAt = new Map<string, number>();
+  readonly #seen = new Map<string, Sighting>();
 
   /** Creates an empty memory. */
   constructor(options: RecentKeysOptions) {
@@ -33,51 +56,60 @@ export class RecentKeys {
 
   /** Number of keys remembered. */
   get size(): number {
-    return this.#seenAt.size;
+    return this.#seen.size;
   }
 
   /**
-   * Records a sighting of `key`. Returns `true` when it is new (not seen within the window), and
-   * then remembers it from now; `false` for a repeat, which does not extend the window.
+   * Records a sighting of `key` by the publication with `fingerprint`. Returns `true` when it is
+   * new (not seen within the window), and then remembers it from now; `false` for a repeat, which
+   * does not extend the window. A key merged from another instance is new once more, for the
+   * publication that was its first sighting there, within {@link SAME_SIGHTING_MS}.
    */
-  claim(key: string): boolean {
+  claim(key: string, fingerprint?: string): boolean {
     const now = this.#now();
     this.#forgetBefore(now - this.#windowMs);
-    if (this.#seenAt.has(key)) return false;
-    this.#seenAt.set(key, now);
-    if (this.#seenAt.size > this.#capacity) {
-      const oldest = this.#seenAt.keys().next();
-      if (!oldest.done) this.#seenAt.delete(oldest.value);
+    const known = this.#seen.get(key);
+    if (known !== undefined) {
+      const same = fingerprint !== undefined && known.merged === fingerprint &&
+        now - known.seenAt < SAME_SIGHTING_MS;
+      known.merged = undefined;
+      return same;
+    }
+    this.#seen.set(key, { seenAt: now, merged: undefined });
+    if (this.#seen.size > this.#capacity) {
+      const oldest = this.#seen.keys().next();
+      if (!oldest.done) this.#seen.delete(oldest.value);
     }
     return true;
   }
 
   /**
-   * Adds keys seen elsewhere (`seenAt` in this clock), keeping the earliest sighting of each and
-   * the oldest-first order the window relies on.
+   * Adds keys seen elsewhere, keeping the earliest sighting of each and the oldest-first order the
+   * window relies on.
    */
-  merge(entries: readonly { readonly key: string; readonly seenAt: number }[]): void {
-    const merged = new Map(this.#seenAt);
-    for (const { key, seenAt } of entries) {
+  merge(entries: readonly MergedKey[]): void {
+    const merged = new Map(this.#seen);
+    for (const { key, seenAt, fingerprint } of entries) {
       const known = merged.get(key);
-      if (known === undefined || seenAt < known) merged.set(key, seenAt);
+      if (known === undefined) merged.set(key, { seenAt, merged: fingerprint });
+      else if (seenAt < known.seenAt) merged.set(key, { seenAt, merged: known.merged });
     }
-    this.#seenAt.clear();
-    for (const [key, seenAt] of [...merged].sort((a, b) => a[1] - b[1])) {
-      this.#seenAt.set(key, seenAt);
+    this.#seen.clear();
+    for (const [key, sighting] of [...merged].sort((a, b) => a[1].seenAt - b[1].seenAt)) {
+      this.#seen.set(key, sighting);
     }
-    while (this.#seenAt.size > this.#capacity) {
-      const oldest = this.#seenAt.keys().next();
+    while (this.#seen.size > this.#capacity) {
+      const oldest = this.#seen.keys().next();
       if (oldest.done) break;
-      this.#seenAt.delete(oldest.value);
+      this.#seen.delete(oldest.value);
     }
     this.#forgetBefore(this.#now() - this.#windowMs);
   }
 
   #forgetBefore(cutoff: number): void {
-    for (const [key, seenAt] of this.#seenAt) {
-      if (seenAt > cutoff) return;
-      this.#seenAt.delete(key);
+    for (const [key, sighting] of this.#seen) {
+      if (sighting.seenAt > cutoff) return;
+      this.#seen.delete(key);
     }
   }
 }

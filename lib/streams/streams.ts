@@ -116,7 +116,13 @@ export class Streams {
     const now = (this.#options.now ?? Date.now)();
     await Promise.all(this.#options.regions.map(async (region) => {
       const keys = await this.#broker.recentKeys(region);
-      this.#state(region).keys.merge(keys.map(({ key, ageMs }) => ({ key, seenAt: now - ageMs })));
+      this.#state(region).keys.merge(
+        keys.map(({ key, ageMs, firstFingerprint }) => ({
+          key,
+          seenAt: now - ageMs,
+          fingerprint: firstFingerprint,
+        })),
+      );
     }));
   }
 
@@ -147,7 +153,7 @@ export class Streams {
     const state = this.#state(region);
     if (!state.publications.claim(fingerprint)) return false;
     if (dedupeKey === null || this.#options.dedupeWindowMs === 0) return true;
-    return state.keys.claim(dedupeKey);
+    return state.keys.claim(dedupeKey, fingerprint);
   }
 
   /** Appends a new publication to `region`'s recent frames; returns its frame, to broadcast. */

@@ -31,9 +31,11 @@ Deno.test("the set allows the variables the configuration reads, and nothing els
   assert.deepEqual([...env].sort(), read.sort());
   assert.deepEqual(
     Object.keys(gatewaySet).sort(),
-    ["env", "net"],
-    "no read, write, run, sys or ffi",
+    ["env", "net", "read"],
+    "no write, run, sys or ffi",
   );
+  // Workers load their modules from the program's own code, and nothing else is read.
+  assert.deepEqual(gatewaySet.read, ["./lib", "./static"]);
   // Redis's host is named at deploy time; the systemd unit confines addresses (deploy_test.ts).
   assert.equal(gatewaySet.net, true);
 });

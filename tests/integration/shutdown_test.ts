@@ -7,71 +7,76 @@ import { TestClient } from "../support/ws_client.ts";
 const CLIENTS = 200;
 const DRAIN_SECONDS = 2;
 
-Deno.test("SIGTERM drains 200 clients with 1012 over the window and exits 0 before the deadline", async () => {
-  await using gateway = await GatewayProcess.start({
-    DRAIN_SECONDS: String(DRAIN_SECONDS),
-    MAX_CONNECTIONS_PER_IP: "1000",
+for (const workers of [1, 2]) {
+  Deno.test(`SIGTERM drains ${CLIENTS} clients of ${workers} worker(s) with 1012 over the window and exits 0 before the deadline`, async () => {
+    await using gateway = await GatewayProcess.start({
+      DRAIN_SECONDS: String(DRAIN_SECONDS),
+      MAX_CONNECTIONS_PER_IP: "1000",
+      WORKERS: String(workers),
+    });
+    const clients = await Promise.all(
+      Array.from(
+        { length: CLIENTS },
+        (_, i) => TestClient.connect(`${gateway.ws}/?region=${i % 2 ? "AE" : "CZ"}`),
+      ),
+    );
+    const closedAt: number[] = [];
+    const codes = clients.map((client) =>
+      client.closed.then((event) => {
+        closedAt.push(performance.now());
+        return event.code;
+      })
+    );
+    // Clients see "open" before the gateway has processed every upgrade; wait until it has.
+    await waitFor(
+      async () => metricValue(await gateway.metricsText(), 'tvs_sockets{state="open"}') === CLIENTS,
+      {
+        what: "all clients open on the gateway",
+      },
+    );
+    const signalledAt = performance.now();
+    gateway.signal("SIGTERM");
+    await waitFor(async () => {
+      const response = await fetch(`${gateway.http}/readyz`);
+      const body = await response.json();
+      return response.status === 503 && body.reason === "draining";
+    }, { timeoutMs: 500, intervalMs: 10, what: "readyz 503 draining" });
+    const late = await fetch(`${gateway.http}/ws?region=AE`);
+    assert.equal(late.status, 503);
+    assert.equal((await late.json()).error, "draining");
+
+    const seen = await Promise.all(codes);
+    const tally = Object.fromEntries(
+      [...new Set(seen)].map((code) => [code, seen.filter((c) => c === code).length]),
+    );
+    assert.deepEqual(
+      Object.keys(tally),
+      ["1012"],
+      `every client got 1012: ${JSON.stringify(tally)}`,
+    );
+    const status = await gateway.status();
+    const exitedAfterMs = performance.now() - signalledAt;
+    assert.equal(status.code, 0);
+    assert.ok(exitedAfterMs < (DRAIN_SECONDS + 3) * 1000, `exited after ${exitedAfterMs} ms`);
+
+    closedAt.sort((a, b) => a - b);
+    const histogram = new Array(25).fill(0);
+    for (const at of closedAt) histogram[Math.min(24, Math.floor((at - signalledAt) / 100))]++;
+    console.log("per 100 ms:", histogram.join(" "));
+    const spreadMs = closedAt.at(-1)! - closedAt[0]!;
+    const firstQuarter = closedAt.filter((at) => at - signalledAt < DRAIN_SECONDS * 250).length;
+    console.log(
+      `drain: ${CLIENTS} clients closed over ${spreadMs.toFixed(0)} ms, ` +
+        `${firstQuarter} in the first quarter; exit 0 after ${exitedAfterMs.toFixed(0)} ms`,
+    );
+    assert.ok(spreadMs > DRAIN_SECONDS * 1000 * 0.8, `closes spread over ${spreadMs} ms`);
+    assert.ok(firstQuarter < CLIENTS * 0.4, `${firstQuarter} closed in the first quarter`);
+    const messages = gateway.logs.map((line) => line.msg);
+    assert.ok(messages.includes("draining") && messages.includes("stopped"));
+    const drained = gateway.logs.filter((line) => line.msg === "drained").length;
+    assert.equal(drained, workers, "every worker drained");
   });
-  const clients = await Promise.all(
-    Array.from(
-      { length: CLIENTS },
-      (_, i) => TestClient.connect(`${gateway.ws}/?region=${i % 2 ? "AE" : "CZ"}`),
-    ),
-  );
-  const closedAt: number[] = [];
-  const codes = clients.map((client) =>
-    client.closed.then((event) => {
-      closedAt.push(performance.now());
-      return event.code;
-    })
-  );
-  // Clients see "open" before the gateway has processed every upgrade; wait until it has.
-  await waitFor(
-    async () => metricValue(await gateway.metricsText(), 'tvs_sockets{state="open"}') === CLIENTS,
-    {
-      what: "all clients open on the gateway",
-    },
-  );
-  const signalledAt = performance.now();
-  gateway.signal("SIGTERM");
-  await waitFor(async () => {
-    const response = await fetch(`${gateway.http}/readyz`);
-    const body = await response.json();
-    return response.status === 503 && body.reason === "draining";
-  }, { timeoutMs: 500, intervalMs: 10, what: "readyz 503 draining" });
-  const late = await fetch(`${gateway.http}/ws?region=AE`);
-  assert.equal(late.status, 503);
-  assert.equal((await late.json()).error, "draining");
-
-  const seen = await Promise.all(codes);
-  const tally = Object.fromEntries(
-    [...new Set(seen)].map((code) => [code, seen.filter((c) => c === code).length]),
-  );
-  assert.deepEqual(
-    Object.keys(tally),
-    ["1012"],
-    `every client got 1012: ${JSON.stringify(tally)}`,
-  );
-  const status = await gateway.status();
-  const exitedAfterMs = performance.now() - signalledAt;
-  assert.equal(status.code, 0);
-  assert.ok(exitedAfterMs < (DRAIN_SECONDS + 3) * 1000, `exited after ${exitedAfterMs} ms`);
-
-  closedAt.sort((a, b) => a - b);
-  const histogram = new Array(25).fill(0);
-  for (const at of closedAt) histogram[Math.min(24, Math.floor((at - signalledAt) / 100))]++;
-  console.log("per 100 ms:", histogram.join(" "));
-  const spreadMs = closedAt.at(-1)! - closedAt[0]!;
-  const firstQuarter = closedAt.filter((at) => at - signalledAt < DRAIN_SECONDS * 250).length;
-  console.log(
-    `drain: ${CLIENTS} clients closed over ${spreadMs.toFixed(0)} ms, ` +
-      `${firstQuarter} in the first quarter; exit 0 after ${exitedAfterMs.toFixed(0)} ms`,
-  );
-  assert.ok(spreadMs > DRAIN_SECONDS * 1000 * 0.8, `closes spread over ${spreadMs} ms`);
-  assert.ok(firstQuarter < CLIENTS * 0.4, `${firstQuarter} closed in the first quarter`);
-  const messages = gateway.logs.map((line) => line.msg);
-  assert.ok(messages.includes("draining") && messages.includes("stopped"));
-});
+}
 
 Deno.test("a second signal exits at once", async () => {
   await using gateway = await GatewayProcess.start({

@@ -7,6 +7,7 @@
 import { loadConfig } from "../../lib/ops/config.ts";
 import { Logger } from "../../lib/ops/log.ts";
 import { type RunningGateway, startGateway } from "../../lib/server.ts";
+import { type RunningCluster, startCluster } from "../../lib/workers/supervisor.ts";
 import { fetchMetrics, isReady } from "./metrics.ts";
 import { RedisServer } from "./redis_server.ts";
 import { waitFor } from "./wait.ts";
@@ -25,25 +26,19 @@ export interface TestGateway extends RunningGateway, AsyncDisposable {
   ready(): Promise<boolean>;
 }
 
-/**
- * Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). As under
- * `deno task dev`, local requests may publish without a token unless `env` says otherwise.
- */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const defaults = {
-    HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_LEVEL: "debug",
-    PUBLISH_INSECURE_LOOPBACK: "true",
-  };
-  const config = loadConfig({ env: (name) => ({ ...defaults, ...env })[name] });
-  const logs: Record<string, unknown>[] = [];
-  const logger = new Logger(config.logLevel, (line) => logs.push(JSON.parse(line)));
-  const running = await startGateway(config, logger);
+/** Settings every test gateway starts with unless `env` says otherwise. */
+const TEST_DEFAULTS: Readonly<Record<string, string>> = {
+  HOST: "127.0.0.1",
+  PORT: "0",
+  LOG_LEVEL: "debug",
+  // As under `deno task dev`: local requests may publish without a token.
+  PUBLISH_INSECURE_LOOPBACK: "true",
+};
+
+/** A running gateway with the test's conveniences. */
+function testGateway<T extends RunningGateway>(running: T, logs: Record<string, unknown>[]) {
   const http = `http://127.0.0.1:${running.port}`;
-  return {
-    ...running,
-    close: () => running.close(),
+  return Object.assign(running, {
     [Symbol.asyncDispose]: async () => {
       await running.close();
     },
@@ -52,7 +47,34 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     logs,
     metricsText: () => fetchMetrics(http),
     ready: () => isReady(http),
-  };
+  });
+}
+
+/** The settings of a test gateway, the configuration they make and a logger capturing lines. */
+function prepare(env: Record<string, string>) {
+  const settings = { ...TEST_DEFAULTS, ...env };
+  const config = loadConfig({ env: (name) => settings[name] });
+  const logs: Record<string, unknown>[] = [];
+  const logger = new Logger(config.logLevel, (line) => logs.push(JSON.parse(line)));
+  return { settings, config, logs, logger };
+}
+
+/** Starts a gateway on 127.0.0.1 and a free port, configured by `env` (variable names). */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const { config, logs, logger } = prepare(env);
+  return testGateway(await startGateway(config, logger), logs);
+}
+
+/** A test process of workers, whose workers a test may end as a crash would. */
+export interface TestCluster extends TestGateway, RunningCluster {}
+
+/**
+ * Starts a process of `env.WORKERS` workers (2 unless given) in this one, on 127.0.0.1 and a free
+ * port; the supervisor's and the workers' lines are all captured.
+ */
+export async function startTestCluster(env: Record<string, string> = {}): Promise<TestCluster> {
+  const { settings, config, logs, logger } = prepare({ WORKERS: "2", ...env });
+  return testGateway(await startCluster(settings, config, logger), logs);
 }
 
 /** A gateway on its own test Redis, both stopped on dispose. */

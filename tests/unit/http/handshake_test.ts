@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Admission } from "../../../lib/http/admission.ts";
+import { LocalLimits } from "../../../lib/http/admission.ts";
 import { checkHandshake, checkRegions } from "../../../lib/http/handshake.ts";
 
 const policy = { regions: ["AE", "FI", "GB"], defaultRegion: "GB" };
@@ -72,9 +72,9 @@ Deno.test("a malformed since is refused as invalid_since", () => {
   }
 });
 
-Deno.test("the guards answer in order: draining, version, origin, regions, capacity", () => {
-  const admission = new Admission({ maxConnections: 1, maxConnectionsPerIp: 1 });
-  admission.reserve("203.0.113.9");
+Deno.test("the guards answer in order: draining, version, origin, regions, capacity", async () => {
+  const limits = new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1 });
+  await limits.reserve("203.0.113.9");
   const everythingWrong = {
     params: new URLSearchParams("region=ZZ"),
     origin: "https://evil.example",
@@ -87,29 +87,29 @@ Deno.test("the guards answer in order: draining, version, origin, regions, capac
     origins: { kind: "same-origin" } as const,
     regions: policy.regions,
     defaultRegion: policy.defaultRegion,
-    admission,
+    limits,
   };
-  const errorOf = (request: typeof everythingWrong, draining: boolean) => {
-    const verdict = checkHandshake(request, { ...context, draining }, { reserve: false });
+  const errorOf = async (request: typeof everythingWrong, draining: boolean) => {
+    const verdict = await checkHandshake(request, { ...context, draining }, { reserve: false });
     return verdict.ok ? "accepted" : verdict.refusal.error;
   };
-  assert.equal(errorOf(everythingWrong, true), "draining");
-  assert.equal(errorOf(everythingWrong, false), "unsupported_version");
-  assert.equal(errorOf({ ...everythingWrong, version: "13" }, false), "origin_not_allowed");
+  assert.equal(await errorOf(everythingWrong, true), "draining");
+  assert.equal(await errorOf(everythingWrong, false), "unsupported_version");
+  assert.equal(await errorOf({ ...everythingWrong, version: "13" }, false), "origin_not_allowed");
   const sameOrigin = { ...everythingWrong, version: "13", origin: "https://gw.example" };
-  assert.equal(errorOf(sameOrigin, false), "unknown_region");
+  assert.equal(await errorOf(sameOrigin, false), "unknown_region");
   const known = { ...sameOrigin, params: new URLSearchParams("region=AE") };
-  assert.equal(errorOf(known, false), "too_many_connections");
-  admission.release("203.0.113.9");
-  assert.equal(errorOf(known, false), "accepted");
-  const probe = checkHandshake({ ...known, version: null }, { ...context, draining: false }, {
+  assert.equal(await errorOf(known, false), "too_many_connections");
+  limits.release("203.0.113.9");
+  assert.equal(await errorOf(known, false), "accepted");
+  const probe = await checkHandshake({ ...known, version: null }, { ...context, draining: false }, {
     reserve: false,
   });
   assert.ok(probe.ok, "the probe has no version to check");
 });
 
-Deno.test("an unsupported version is told which one to use", () => {
-  const verdict = checkHandshake({
+Deno.test("an unsupported version is told which one to use", async () => {
+  const verdict = await checkHandshake({
     params: new URLSearchParams(),
     origin: null,
     host: "gw",
@@ -120,7 +120,7 @@ Deno.test("an unsupported version is told which one to use", () => {
     origins: { kind: "any" },
     regions: policy.regions,
     defaultRegion: policy.defaultRegion,
-    admission: new Admission({ maxConnections: 1, maxConnectionsPerIp: 1 }),
+    limits: new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1 }),
   }, { reserve: true });
   assert.ok(!verdict.ok);
   assert.equal(verdict.refusal.status, 426);

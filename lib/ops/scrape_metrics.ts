@@ -1,0 +1,165 @@
+/**
+ * The metrics read at scrape time rather than counted on every change: what is connected, queued
+ * and remembered now, and the hot-path counts the gateway keeps as plain numbers. Read from their
+ * sources at every scrape, they cannot drift.
+ *
+ * With several workers every worker registers these, and a scrape sums the workers' figures; an
+ * `aggregator` says how a figure combines where a sum would be wrong (every worker sees every
+ * publication, so its counts are the same in each: the largest is the process's).
+ *
+ * @module
+ */
+
+import { Counter, Gauge, type Registry } from "prom-client";
+
+/** Live values read at scrape time rather than tracked on every change. */
+export interface MetricsSources {
+  /** Configured regions. */
+  readonly regions: readonly string[];
+  /** Clients currently subscribed to `region`. */
+  connections(region: string): number;
+  /** Open client sockets (in the registry). */
+  openSockets(): number;
+  /** Sockets still holding memory and a connection slot: connecting, or closing. */
+  pendingSockets(): number;
+  /** Whether the gateway is draining. */
+  draining(): boolean;
+  /** Bytes queued for this gateway's clients, measured. */
+  queuedBytes(): number;
+}
+
+/**
+ * The hot-path counts of one region: plain numbers the gateway adds to, copied into their counters
+ * at scrape time. A prom-client counter hashes its labels on every `inc`, and on the cold caches a
+ * trending message finds after an idle spell that is several times the cost of adding to a number
+ * (figures: bench/results/).
+ */
+export interface RegionCounts {
+  /** Publications received from the broker, valid or not. */
+  received: number;
+  /** Valid publications not sent because their key repeated within the window. */
+  deduplicated: number;
+  /** Frames handed to client sockets. */
+  deliveries: number;
+}
+
+/**
+ * Registers a counter by region whose value is `key` of each region's counts, copied at every
+ * scrape. No reference to it is kept: an `inc` on it would be undone by the next scrape.
+ */
+function registerRegionCounter(
+  registry: Registry,
+  counts: ReadonlyMap<string, RegionCounts>,
+  key: keyof RegionCounts,
+  about: { readonly name: string; readonly help: string; readonly aggregator: "sum" | "max" },
+): void {
+  new Counter({
+    ...about,
+    labelNames: ["region"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [region, count] of counts) this.inc({ region }, count[key]);
+    },
+  });
+}
+
+/** What the scrape-time metrics read that the gateway keeps itself. */
+export interface KeptCounts {
+  /** Hot-path counts by region. */
+  readonly regions: ReadonlyMap<string, RegionCounts>;
+  /** Unix time of the last valid publication, in ms (0 for none yet). */
+  lastMessageMs(): number;
+}
+
+/** Registers every scrape-time metric of `sources` and `kept` in `registry`. */
+export function registerScrapeMetrics(
+  registry: Registry,
+  sources: MetricsSources,
+  kept: KeptCounts,
+): void {
+  const registers = [registry];
+  registerRegionCounter(registry, kept.regions, "received", {
+    name: "tvs_messages_received_total",
+    help: "Publications received from the broker, valid or not",
+    aggregator: "max",
+  });
+  registerRegionCounter(registry, kept.regions, "deduplicated", {
+    name: "tvs_messages_deduplicated_total",
+    help: "Valid publications not sent: same (region, video_id) within the window",
+    aggregator: "max",
+  });
+  registerRegionCounter(registry, kept.regions, "deliveries", {
+    name: "tvs_deliveries_total",
+    help: "Message frames handed to client sockets",
+    aggregator: "sum",
+  });
+  // For "no messages for a while" alerts.
+  new Gauge({
+    name: "tvs_last_message_timestamp_seconds",
+    help: "Unix time of the last valid publication received",
+    registers,
+    aggregator: "max",
+    collect() {
+      this.set(kept.lastMessageMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: "tvs_connections",
+    help: "Open client subscriptions by region",
+    labelNames: ["region"],
+    registers,
+    collect() {
+      for (const region of sources.regions) this.set({ region }, sources.connections(region));
+    },
+  });
+  new Gauge({
+    name: "tvs_sockets",
+    help: "Client sockets: open (in the registry) or pending (connecting, or closing)",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      this.set({ state: "open" }, sources.openSockets());
+      this.set({ state: "pending" }, sources.pendingSockets());
+    },
+  });
+  new Gauge({
+    name: "tvs_queued_bytes",
+    help: "Bytes queued for the clients and not yet written (bounded by MAX_QUEUED_BYTES)",
+    registers,
+    collect() {
+      this.set(sources.queuedBytes());
+    },
+  });
+  new Gauge({
+    name: "tvs_draining",
+    help: "1 while the gateway drains its clients before stopping, else 0",
+    registers,
+    aggregator: "max",
+    collect() {
+      this.set(sources.draining() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes",
+    registers,
+    // Every worker reads the one process's.
+    aggregator: "max",
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+  new Gauge({
+    name: "tvs_heap_bytes",
+    help: "JavaScript heap in use and reserved, and memory held outside the heap, in bytes",
+    labelNames: ["kind"],
+    registers,
+    collect() {
+      const usage = Deno.memoryUsage();
+      this.set({ kind: "used" }, usage.heapUsed);
+      this.set({ kind: "total" }, usage.heapTotal);
+      this.set({ kind: "external" }, usage.external);
+    },
+  });
+}
