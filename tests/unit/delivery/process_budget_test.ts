@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { ProcessBudget } from "../../../lib/delivery/process_budget.ts";
+import { QueueBoard } from "../../../lib/delivery/queue_board.ts";
+import { FakeClients } from "../../support/fake_socket.ts";
+
+const KIB = 1024;
+
+Deno.test("under the bound nothing is measured or closed; over it, the biggest queues go first", () => {
+  const clients = new FakeClients(1024 * KIB);
+  const open = [100, 900, 20, 600].map((kib) => {
+    const member = clients.open();
+    member.socket.bufferedAmount = kib * KIB;
+    return member;
+  });
+  const shed: number[] = [];
+  const budget = new ProcessBudget({
+    maxBytes: 1000 * KIB,
+    board: new QueueBoard(QueueBoard.buffer(1), 0),
+    clients: () => open.filter(({ client }) => client.open).map(({ client }) => client),
+    onShed: (_client, queued) => shed.push(queued / KIB),
+  });
+  budget.handed(500 * KIB);
+  budget.check();
+  assert.deepEqual(shed, [], "the upper bound (500 KiB) is under the limit: nothing is read");
+  budget.handed(1500 * KIB);
+  budget.check();
+  // 1,620 KiB queued; aim for 900: the 900 KiB client alone brings it to 720.
+  assert.deepEqual(shed, [900]);
+  assert.deepEqual(clients.closed.map((entry) => entry.code), [4002]);
+  assert.equal(budget.measure(), 720 * KIB);
+  budget.stop();
+  for (const { socket } of open) socket.end(1000);
+});
+
+Deno.test("a worker sheds its share of the process's excess, measured against every worker's", () => {
+  const buffer = QueueBoard.buffer(2);
+  new QueueBoard(buffer, 1).publish(800 * KIB);
+  const clients = new FakeClients(1024 * KIB);
+  const mine = [300, 200].map((kib) => {
+    const member = clients.open();
+    member.socket.bufferedAmount = kib * KIB;
+    return member;
+  });
+  const shed: number[] = [];
+  const budget = new ProcessBudget({
+    maxBytes: 1000 * KIB,
+    board: new QueueBoard(buffer, 0),
+    clients: () => mine.filter(({ client }) => client.open).map(({ client }) => client),
+    onShed: (_client, queued) => shed.push(queued / KIB),
+  });
+  budget.handed(600 * KIB);
+  budget.check();
+  // 1,300 KiB in the process, 500 of them here: this worker's share of the 400 over 900 is 154.
+  assert.deepEqual(shed, [300]);
+  assert.equal(new QueueBoard(buffer, 1).total(), 1000 * KIB);
+  budget.stop();
+  for (const { socket } of mine) socket.end(1000);
+});
