@@ -19,17 +19,28 @@
  * @module
  */
 
-import { fetchMetrics, isReady, metricValue } from "../tests/support/metrics.ts";
+import { fetchMetrics, metricValue } from "../tests/support/metrics.ts";
 import { RedisServer } from "../tests/support/redis_server.ts";
-import { freePort, waitFor } from "../tests/support/wait.ts";
+import { freePort } from "../tests/support/wait.ts";
+import {
+  type Figures,
+  loadgen,
+  machine,
+  median,
+  medians,
+  pinned,
+  REDIS_CORE,
+  ROOT,
+  startTarget,
+  type Target,
+  type TargetName,
+} from "./harness.ts";
 
 /** The command-line flags; `deno task` may pass on its `--` separator. */
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
 const ONLY = FLAGS.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
 const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
-const ROOT = new URL("../", import.meta.url).pathname;
-const decoder = new TextDecoder();
 
 /** Sizes of each scenario, quick and full. */
 const SIZES = FULL
@@ -83,142 +94,6 @@ const SIZES = FULL
 
 const BUDGET = 262_144;
 
-type TargetName = "gateway" | "baseline";
-type Event = Record<string, unknown> & { scenario: string };
-
-const hasTaskset = await new Deno.Command("taskset", { args: ["-V"] }).output().then(
-  () => true,
-  () => false,
-);
-
-/** `command` pinned to `core` when taskset exists. */
-function pinned(core: number | string, command: string, args: string[]): [string, string[]] {
-  return hasTaskset ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
-}
-
-/** Core(s) of the benchmark's Redis, as taskset takes them (BENCH_REDIS_CORE). */
-const REDIS_CORE = Deno.env.get("BENCH_REDIS_CORE") ?? "1";
-
-interface Target {
-  readonly pid: number;
-  readonly port: number;
-  stop(signal?: Deno.Signal): Promise<void>;
-}
-
-/** Starts a fresh target process on core 0 and waits until it is ready. */
-async function startTarget(name: TargetName, port: number, redisPort: number): Promise<Target> {
-  const env = {
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "",
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    // Every client comes from 127.0.0.1 here; the default per-address limit is for the internet.
-    MAX_CONNECTIONS: "20000",
-    MAX_CONNECTIONS_PER_IP: "20000",
-    LOG_LEVEL: "info",
-    DRAIN_SECONDS: "0",
-  };
-  const profile = Deno.env.get("BENCH_CPU_PROF");
-  const denoArgs = [
-    "run",
-    "-q",
-    ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/${name}`] : []),
-    ...(name === "gateway" ? ["-P=gateway", "main.ts"] : ["-A", "bench/baseline.ts"]),
-  ];
-  const [command, args] = pinned(0, Deno.execPath(), denoArgs);
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  while (!buffered.includes('"listening"')) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`${name} exited (or took over 20 s) before listening`);
-    buffered += value;
-  }
-  clearTimeout(deadline);
-  // Keep reading so the pipe never fills.
-  (async () => {
-    while (!(await lines.read()).done) {
-      // Discard.
-    }
-  })();
-  if (name === "gateway") {
-    await waitFor(() => isReady(`http://127.0.0.1:${port}`), {
-      timeoutMs: 10_000,
-      intervalMs: 50,
-      what: "gateway ready",
-    });
-  }
-  return {
-    pid: child.pid,
-    port,
-    async stop(signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Gone.
-        }
-      }, 5000);
-      await child.status;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/**
- * Runs the load generator of `scenario` on core 1: Node for S1-S4 (`bench/loadgen.mjs`), Deno for
- * the client library's storm (`bench/storm.ts`). `onEvent` may act on its events as they come.
- */
-async function loadgen(
-  scenario: string,
-  params: Record<string, number>,
-  onEvent: (event: Event) => Promise<void> = async () => {},
-): Promise<Event[]> {
-  const [command, args] = scenario === "s5"
-    ? pinned(1, Deno.execPath(), ["run", "-q", "-A", "bench/storm.ts", JSON.stringify(params)])
-    : pinned(1, "node", ["bench/loadgen.mjs", scenario, JSON.stringify(params)]);
-  const child = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" })
-    .spawn();
-  const events: Event[] = [];
-  let pending = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines.filter(Boolean)) {
-      const event = JSON.parse(line) as Event;
-      events.push(event);
-      await onEvent(event);
-    }
-  }
-  const status = await child.status;
-  if (!status.success) throw new Error(`loadgen ${scenario} failed (${status.code})`);
-  return events;
-}
-
-const median = (values: number[]) => {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
-type Figures = Record<string, number>;
-
 /** Runs `scenario` for both targets, alternating, and returns the figures of each repeat. */
 async function compare(
   scenario: string,
@@ -241,37 +116,6 @@ async function compare(
   }
   return results;
 }
-
-function medians(runs: Figures[]): Figures {
-  const keys = new Set(runs.flatMap((run) => Object.keys(run)));
-  return Object.fromEntries(
-    [...keys].map((key) => [key, median(runs.map((run) => run[key] ?? NaN))]),
-  );
-}
-
-async function machine(): Promise<string> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
-  const cores = navigator.hardwareConcurrency;
-  const memory = /MemTotal:\s+(\d+)/.exec(await Deno.readTextFile("/proc/meminfo").catch(() => ""))
-    ?.[1];
-  const kernel = decoder.decode((await new Deno.Command("uname", { args: ["-r"] }).output()).stdout)
-    .trim();
-  const redis = decoder.decode(
-    (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
-  )
-    .match(/v=(\S+)/)?.[1];
-  return `${model}, ${cores} cores, ${
-    Math.round(Number(memory) / 1048576)
-  } GiB RAM, Linux ${kernel}, ` +
-    `Deno ${Deno.version.deno}, Redis ${redis}; ${
-      hasTaskset
-        ? `targets pinned to core 0, load generator to core 1, Redis to core ${REDIS_CORE} (taskset)`
-        : "no taskset: processes not pinned"
-    }`;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 const started = Date.now();
 const redis = await RedisServer.start({
