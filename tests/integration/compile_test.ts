@@ -71,7 +71,8 @@ Deno.test({
     assert.equal(denied.code, 1, "the permissions are baked in");
     const port = await freePort();
     const server = new Deno.Command(binary, {
-      env: { ...baseEnv(), PORT: String(port), HOST: "127.0.0.1" },
+      // Two workers: the binary must carry the worker module and what it imports.
+      env: { ...baseEnv(), PORT: String(port), HOST: "127.0.0.1", WORKERS: "2" },
       clearEnv: true,
       stdout: "null",
       stderr: "null",
