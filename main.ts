@@ -6,7 +6,6 @@
  * @module
  */
 
-import denoJson from "./deno.json" with { type: "json" };
 import { type Command, helpText, parseCommandLine, UsageError } from "./lib/ops/cli.ts";
 import {
   type Config,
@@ -18,6 +17,7 @@ import {
 } from "./lib/ops/config.ts";
 import { startDemoFeed } from "./lib/ops/demo_feed.ts";
 import { Logger } from "./lib/ops/log.ts";
+import { VERSION } from "./lib/ops/version.ts";
 import { runPublish } from "./lib/ops/publish_command.ts";
 import { type RunningGateway, startGateway } from "./lib/server.ts";
 import { startCluster } from "./lib/workers/supervisor.ts";
@@ -73,11 +73,11 @@ export async function main(args: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (command.kind === "help") {
-    console.log(helpText(denoJson.version));
+    console.log(helpText(VERSION));
     return 0;
   }
   if (command.kind === "version") {
-    console.log(`tvs-realtime ${denoJson.version}`);
+    console.log(`tvs-realtime ${VERSION}`);
     return 0;
   }
   const sources: ConfigSources = {

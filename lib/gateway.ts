@@ -92,7 +92,7 @@ export class Gateway {
     // turns before left unwritten.
     this.#publications = new PublicationPacer(
       config.maxBufferedBytes / 2,
-      (region, payload) => this.#process(region, payload),
+      (region, payload, arrivedAt) => this.#process(region, payload, arrivedAt),
     );
     this.#metrics = new Metrics({
       regions: config.regions,
@@ -238,7 +238,7 @@ export class Gateway {
     this.#logs.flush();
   }
 
-  #process(region: string, payload: Uint8Array): void {
+  #process(region: string, payload: Uint8Array, arrivedAt: number): void {
     const counts = this.#metrics.region(region);
     counts.received++;
     const result = this.validate(payload, region);
@@ -263,7 +263,15 @@ export class Gateway {
     const frame = this.#streams.append(region, publication);
     const started = performance.now();
     const delivery = this.#hub.broadcast(region, frame);
-    this.#metrics.broadcastDuration.observe((performance.now() - started) / 1000);
+    const handedAt = performance.now();
+    this.#metrics.broadcastDuration.record((handedAt - started) / 1000);
+    this.#metrics.deliveryLag.record((handedAt - arrivedAt) / 1000, "arrival");
+    if (message.producedAt !== null) {
+      this.#metrics.deliveryLag.record(
+        Math.max(0, Date.now() - message.producedAt) / 1000,
+        "producer",
+      );
+    }
     counts.deliveries += delivery.delivered;
     this.#connections.handed(delivery.delivered * frame.bytes);
     this.#streams.record(region, frame, publication);

@@ -51,6 +51,8 @@ export interface AcceptedMessage {
   readonly dedupeKey: string | null;
   /** Fields dropped on the way without rejecting the message. */
   readonly removed: readonly RemovedField[];
+  /** When the producer says it published, from `ts` (Unix ms), or `null` without a valid one. */
+  readonly producedAt: number | null;
 }
 
 /** The verdict on one publication. */
@@ -139,6 +141,11 @@ function normaliseValue(value: unknown, depth: number): unknown {
   );
 }
 
+/** Whether `ts` is whole Unix seconds between 2000 and 2100. */
+function validTs(ts: unknown): boolean {
+  return Number.isInteger(ts) && (ts as number) >= LIMITS.minTs && (ts as number) <= LIMITS.maxTs;
+}
+
 /** Applies the `new_trending` schema in place; returns the fields it removed. */
 function checkTrending(message: Record<string, unknown>): RemovedField[] {
   const { video_id: videoId, title, channel, rtl, ts } = message;
@@ -166,10 +173,7 @@ function checkTrending(message: Record<string, unknown>): RemovedField[] {
   if (rtl !== undefined && typeof rtl !== "boolean") {
     throw new Rejection("invalid_rtl", "rtl must be true or false");
   }
-  if (
-    ts !== undefined &&
-    (!Number.isInteger(ts) || (ts as number) < LIMITS.minTs || (ts as number) > LIMITS.maxTs)
-  ) {
+  if (ts !== undefined && !validTs(ts)) {
     throw new Rejection("invalid_ts", "ts must be whole Unix seconds between 2000 and 2100");
   }
   const removed: RemovedField[] = [];
@@ -230,6 +234,7 @@ function validate(value: unknown, channelRegion: string | null): AcceptedMessage
     body: JSON.stringify(message),
     dedupeKey: trending ? message.video_id as string : null,
     removed,
+    producedAt: validTs(message.ts) ? (message.ts as number) * 1000 : null,
   };
 }
 

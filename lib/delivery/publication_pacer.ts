@@ -12,8 +12,8 @@
  * @module
  */
 
-/** Handles one publication. */
-export type PublicationHandler = (region: string, payload: Uint8Array) => void;
+/** Handles one publication that arrived at `arrivedAt` (`performance.now()`). */
+export type PublicationHandler = (region: string, payload: Uint8Array, arrivedAt: number) => void;
 
 /** How the pacer tells turns apart; a test drives turns by hand. */
 export interface TurnScheduler {
@@ -34,7 +34,7 @@ export class PublicationPacer {
   readonly #handle: PublicationHandler;
   readonly #turns: TurnScheduler;
   /** Publications waiting for a later turn, or for the release, oldest first. */
-  readonly #waiting: [string, Uint8Array][] = [];
+  readonly #waiting: [string, Uint8Array, number][] = [];
   #held = true;
   #drainScheduled = false;
   /** Payload bytes handled in the current turn; a microtask zeroes it when the turn ends. */
@@ -61,10 +61,11 @@ export class PublicationPacer {
 
   /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
   push(region: string, payload: Uint8Array): void {
+    const arrivedAt = performance.now();
     if (!this.#held && this.#waiting.length === 0 && this.#spent < this.#bytesPerTurn) {
-      this.#run(region, payload);
+      this.#run(region, payload, arrivedAt);
     } else {
-      this.#waiting.push([region, payload]);
+      this.#waiting.push([region, payload, arrivedAt]);
       this.#scheduleDrain();
     }
   }
@@ -84,18 +85,18 @@ export class PublicationPacer {
     if (this.#held) return;
     let handled = 0;
     while (handled < this.#waiting.length && this.#spent < this.#bytesPerTurn) {
-      const [region, payload] = this.#waiting[handled++]!;
-      this.#run(region, payload);
+      const [region, payload, arrivedAt] = this.#waiting[handled++]!;
+      this.#run(region, payload, arrivedAt);
     }
     // Once per turn, so that a backlog that never empties does not keep what it handled.
     this.#waiting.splice(0, handled);
     if (this.#waiting.length > 0) this.#scheduleDrain();
   }
 
-  #run(region: string, payload: Uint8Array): void {
+  #run(region: string, payload: Uint8Array, arrivedAt: number): void {
     if (this.#spent === 0) this.#turns.atEndOfTurn(this.#endTurn);
     this.#spent += payload.byteLength;
-    this.#handle(region, payload);
+    this.#handle(region, payload, arrivedAt);
   }
 
   #scheduleDrain(): void {

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { BucketHistogram } from "./bucket_histogram.ts";
 import { type MetricsSources, type RegionCounts, registerScrapeMetrics } from "./scrape_metrics.ts";
 
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
@@ -124,11 +125,25 @@ export class Metrics {
   });
 
   /** Time to hand one message to every client of its region. */
-  readonly broadcastDuration = new Histogram({
+  readonly broadcastDuration = new BucketHistogram({
     name: "tvs_broadcast_duration_seconds",
     help: "Time to hand one message to every client of its region",
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-    registers: [this.registry],
+    registry: this.registry,
+  });
+
+  /**
+   * From a publication to its frames handed to the sockets: since it reached the gateway
+   * (`from="arrival"`: pacing, validation, the broadcast), and since its producer's `ts`
+   * (`from="producer"`, whole seconds: Redis, the network, clocks).
+   */
+  readonly deliveryLag = new BucketHistogram({
+    name: "tvs_delivery_lag_seconds",
+    help: "From a publication's arrival (from=arrival) or its producer's ts (from=producer) " +
+      "to its frames handed to the client sockets",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    label: { name: "from", values: ["arrival", "producer"] },
+    registry: this.registry,
   });
 
   /** Clients catching up on a region, by outcome. */

@@ -11,6 +11,13 @@
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
+import { VERSION } from "./version.ts";
+
+/**
+ * When this thread started, in Unix seconds; with workers, the earliest running worker's start
+ * stands for the process's (its main thread starts a moment before).
+ */
+const PROCESS_START_SECONDS = Math.round(performance.timeOrigin) / 1000;
 
 /** Live values read at scrape time rather than tracked on every change. */
 export interface MetricsSources {
@@ -105,8 +112,8 @@ export function registerScrapeMetrics(
     },
   });
   new Gauge({
-    name: "tvs_connections",
-    help: "Open client subscriptions by region",
+    name: "tvs_subscriptions",
+    help: "Clients subscribed to each region (a client of two regions counts in both)",
     labelNames: ["region"],
     registers,
     collect() {
@@ -150,16 +157,40 @@ export function registerScrapeMetrics(
       this.set(Deno.memoryUsage().rss);
     },
   });
+  // The names prom-client's default Node.js metrics use (its collectors read /proc, which the
+  // gateway may not): dashboards know them. With workers, every worker's heap adds up.
+  const memory: [string, string, (usage: Deno.MemoryUsage) => number][] = [
+    ["nodejs_heap_size_used_bytes", "JavaScript heap in use, in bytes", (u) => u.heapUsed],
+    ["nodejs_heap_size_total_bytes", "JavaScript heap reserved, in bytes", (u) => u.heapTotal],
+    ["nodejs_external_memory_bytes", "Memory held outside the heap, in bytes", (u) => u.external],
+  ];
+  for (const [name, help, read] of memory) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read(Deno.memoryUsage()));
+      },
+    });
+  }
   new Gauge({
-    name: "tvs_heap_bytes",
-    help: "JavaScript heap in use and reserved, and memory held outside the heap, in bytes",
-    labelNames: ["kind"],
+    name: "process_start_time_seconds",
+    help: "Start time of the process since the Unix epoch, in seconds",
     registers,
+    aggregator: "min",
     collect() {
-      const usage = Deno.memoryUsage();
-      this.set({ kind: "used" }, usage.heapUsed);
-      this.set({ kind: "total" }, usage.heapTotal);
-      this.set({ kind: "external" }, usage.external);
+      this.set(PROCESS_START_SECONDS);
+    },
+  });
+  new Gauge({
+    name: "tvs_build_info",
+    help: "1, with the build's version as a label",
+    labelNames: ["version"],
+    registers,
+    aggregator: "max",
+    collect() {
+      this.set({ version: VERSION }, 1);
     },
   });
 }

@@ -39,7 +39,7 @@ Deno.test("a client that never reads is closed as a slow consumer; readers get e
   );
   const metrics = await gateway.metricsText();
   assert.equal(
-    metricValue(metrics, 'tvs_connections{region="AE"}'),
+    metricValue(metrics, 'tvs_subscriptions{region="AE"}'),
     1,
     "only the reader is left",
   );
@@ -87,14 +87,14 @@ Deno.test("a ping gets a pong, and a few control messages are fine", async () =>
 Deno.test("a peer that never answers pings is removed after the idle timeout, with 1001", async () => {
   await using gateway = await startTestGateway({ IDLE_TIMEOUT_SECONDS: "2" });
   using silent = await RawWebSocket.connect(gateway.port, "/?region=DK", { read: true });
-  assert.equal(await metric(gateway, 'tvs_connections{region="DK"}'), 1);
+  assert.equal(await metric(gateway, 'tvs_subscriptions{region="DK"}'), 1);
   const started = performance.now();
   await silent.ended;
   const elapsed = performance.now() - started;
   assert.ok(elapsed > 1500 && elapsed < 4000, `removed after ${elapsed} ms`);
   assert.ok(silent.frames.some((frame) => frame.opcode === 9), "it was pinged");
   assert.equal(silent.closeCode, 1001);
-  await waitFor(async () => (await metric(gateway, 'tvs_connections{region="DK"}')) === 0, {
+  await waitFor(async () => (await metric(gateway, 'tvs_subscriptions{region="DK"}')) === 0, {
     what: "registry empty",
   });
   assert.equal(await metric(gateway, 'tvs_disconnects_total{code="1001"}'), 1);
@@ -109,7 +109,7 @@ Deno.test("whichever clients leave, each one still connected gets every message 
   );
   const leaving = new Set([0, 29, 1, 28, 15, 14, 3, 9, 21]);
   await Promise.all([...leaving].map((i) => clients[i]!.close()));
-  await waitFor(async () => (await metric(gateway, 'tvs_connections{region="AE"}')) === 21, {
+  await waitFor(async () => (await metric(gateway, 'tvs_subscriptions{region="AE"}')) === 21, {
     what: "21 AE clients left",
   });
   await publish(gateway, "AE", { video_id: "first" });
@@ -151,9 +151,9 @@ Deno.test("after many connect/disconnect cycles the registry and gauges are exac
     what: "one open socket",
   });
   const metrics = await gateway.metricsText();
-  assert.equal(metricValue(metrics, 'tvs_connections{region="GB"}'), 1);
-  assert.equal(metricValue(metrics, 'tvs_connections{region="US"}'), 1);
-  assert.equal(metricValue(metrics, 'tvs_connections{region="CH"}'), 0);
+  assert.equal(metricValue(metrics, 'tvs_subscriptions{region="GB"}'), 1);
+  assert.equal(metricValue(metrics, 'tvs_subscriptions{region="US"}'), 1);
+  assert.equal(metricValue(metrics, 'tvs_subscriptions{region="CH"}'), 0);
   assert.equal(metricValue(metrics, 'tvs_sockets{state="pending"}'), 0);
   // The one remaining client still receives.
   await publish(gateway, "GB", { video_id: "after_cycles" });

@@ -34,8 +34,9 @@ Deno.test("the set allows the variables the configuration reads, and nothing els
     ["env", "net", "read"],
     "no write, run, sys or ffi",
   );
-  // Workers load their modules from the program's own code, and nothing else is read.
-  assert.deepEqual(gatewaySet.read, ["./lib", "./static"]);
+  // Workers load their modules from the program's own code (with deno.json, the version), and
+  // nothing else is read.
+  assert.deepEqual(gatewaySet.read, ["./lib", "./static", "./deno.json"]);
   // Redis's host is named at deploy time; the systemd unit confines addresses (deploy_test.ts).
   assert.equal(gatewaySet.net, true);
 });

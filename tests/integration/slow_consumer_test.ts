@@ -141,7 +141,7 @@ Deno.test("a client that never reads while 60 MB goes to AE: readers get everyth
     1,
     "only the stalled one",
   );
-  assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
+  assert.equal(metricValue(metrics, 'tvs_subscriptions{region="AE"}'), 3);
   assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, bound ${mb(bound)} MB`);
 });
 
@@ -161,5 +161,5 @@ Deno.test("a gateway catching up after a pause keeps its readers: a pile of publ
   assertEveryMessageInOrder(readers, count);
   const metrics = await gateway.metricsText();
   assert.equal(metricValue(metrics, "tvs_slow_consumer_closes_total"), 0);
-  assert.equal(metricValue(metrics, 'tvs_connections{region="AE"}'), 3);
+  assert.equal(metricValue(metrics, 'tvs_subscriptions{region="AE"}'), 3);
 });

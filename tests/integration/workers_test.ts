@@ -60,7 +60,7 @@ for (const broker of ["redis", "memory"] as const) {
     );
     const deliveries = metricValue(metrics, 'tvs_deliveries_total{region="AE"}');
     assert.equal(deliveries, 1200, `summed: ${deliveries}`);
-    assert.equal(metricValue(metrics, 'tvs_connections{region="FI"}'), 20);
+    assert.equal(metricValue(metrics, 'tvs_subscriptions{region="FI"}'), 20);
     assert.equal(metricValue(metrics, "tvs_workers"), 2);
     assert.equal(metricValue(metrics, `tvs_broker_connected{broker="${broker}"}`), 1);
   });
