@@ -29,9 +29,10 @@ import {
   type HandshakeVerdict,
 } from "./http/handshake.ts";
 import type { Config } from "./ops/config.ts";
-import { EventLogs } from "./ops/event_logs.ts";
-import { errorFields, type LogFields, type Logger } from "./ops/log.ts";
+import { GatewayEvents } from "./ops/gateway_events.ts";
+import type { Logger } from "./ops/log.ts";
 import { Metrics } from "./ops/metrics.ts";
+import type { ActivitySnapshot } from "./status/activity.ts";
 import { fingerprint } from "./streams/fingerprint.ts";
 import { Streams } from "./streams/streams.ts";
 import { Subscription } from "./streams/subscription.ts";
@@ -58,7 +59,7 @@ export class Gateway {
   readonly #broker: Broker;
   readonly #metrics: Metrics;
   readonly #logger: Logger;
-  readonly #logs: EventLogs;
+  readonly #events: GatewayEvents;
   readonly #hub: Hub;
   readonly #limits: ConnectionLimits;
   readonly #connections: Connections;
@@ -74,7 +75,6 @@ export class Gateway {
     this.#config = config;
     this.#broker = dependencies.broker;
     this.#logger = dependencies.logger;
-    this.#logs = new EventLogs(this.#logger);
     const bounds = new QueueBounds(config.maxBufferedBytes);
     const hub = new Hub(config.regions, bounds, { maxHeldBytes: 2 * config.maxBufferedBytes });
     const limits = dependencies.limits ?? new LocalLimits(config);
@@ -86,7 +86,7 @@ export class Gateway {
       dedupeCapacity: config.dedupeCapacity,
       recentFrames: config.historySize,
       // A record that fails costs recovery of that message, never its delivery.
-      onRecordError: (error) => this.#brokerFailed("record", error),
+      onRecordError: (error) => this.#events.brokerFailed("record", error),
     });
     // Half the budget: what one turn queues for a client stays within it, with room for what the
     // turns before left unwritten.
@@ -101,7 +101,9 @@ export class Gateway {
       pendingSockets: () => limits.held - hub.size,
       draining: () => this.#connections.draining,
       queuedBytes: () => this.#connections.queuedBytes(),
+      limits: { sockets: config.maxConnections, queuedBytes: config.maxQueuedBytes },
     });
+    this.#events = new GatewayEvents(this.#metrics, this.#logger);
     this.#connections = new Connections({
       hub,
       bounds,
@@ -109,7 +111,7 @@ export class Gateway {
       maxQueuedBytes: config.maxQueuedBytes,
       board: dependencies.board ?? new QueueBoard(QueueBoard.buffer(1), 0),
       metrics: this.#metrics,
-      logs: this.#logs,
+      logs: this.#events.logs,
       onOpen: (client) => {
         for (const [region, cursor] of client.since ?? []) {
           void this.#recover(client, region, cursor);
@@ -149,7 +151,7 @@ export class Gateway {
       publications: this.#publications,
       metrics: this.#metrics,
       logger: this.#logger,
-      failed: (operation, error) => this.#brokerFailed(operation, error),
+      failed: (operation, error) => this.#events.brokerFailed(operation, error),
     });
     this.#broker.start({
       publication: (region, payload) => this.#publications.push(region, payload),
@@ -184,24 +186,25 @@ export class Gateway {
       limits: this.#limits,
     }, options);
     if (!verdict.ok) {
-      const reason = verdict.refusal.error;
-      this.#metrics.handshakeRefusals.inc({ reason });
-      this.#logs.refusals.record(reason, {
-        reason,
-        address: request.address,
-        detail: verdict.message,
-      });
+      this.#events.handshakeRefused(verdict.refusal.error, request.address, verdict.message);
     }
     return verdict;
   }
 
   /**
    * Counts one answer of `POST /publish` by `result` (`published`, or the refusal's error code);
-   * a refusal is logged in aggregate with `fields`.
+   * a refusal is also logged in aggregate and listed on the status page.
    */
-  countPublishRequest(result: string, fields: LogFields = {}): void {
-    this.#metrics.publishRequests.inc({ result });
-    if (result !== "published") this.#logs.publishRefusals.record(result, { result, ...fields });
+  countPublishRequest(
+    result: string,
+    refusal?: { readonly address: string; readonly detail: string },
+  ): void {
+    this.#events.publishAnswered(result, refusal);
+  }
+
+  /** The last message of each region and the latest refusals, for the status page. */
+  activity(): ActivitySnapshot {
+    return this.#events.activity.snapshot();
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -235,7 +238,7 @@ export class Gateway {
     this.#connections.stop();
     this.#streams.flush();
     await this.#broker.close();
-    this.#logs.flush();
+    this.#events.logs.flush();
   }
 
   #process(region: string, payload: Uint8Array, arrivedAt: number): void {
@@ -243,12 +246,7 @@ export class Gateway {
     counts.received++;
     const result = this.validate(payload, region);
     if (!result.ok) {
-      this.#metrics.messagesRejected.inc({ reason: result.reason });
-      this.#logs.rejections.record(result.reason, {
-        region,
-        reason: result.reason,
-        detail: result.detail,
-      });
+      this.#events.publicationRejected(region, result.reason, result.detail);
       return;
     }
     const { message } = result;
@@ -273,6 +271,7 @@ export class Gateway {
       );
     }
     counts.deliveries += delivery.delivered;
+    this.#events.activity.sent(region, message.body);
     this.#connections.handed(delivery.delivered * frame.bytes);
     this.#streams.record(region, frame, publication);
   }
@@ -282,7 +281,7 @@ export class Gateway {
     const catchUp = await this.#streams.catchUp(region, cursor);
     this.#metrics.recoveries.inc({ result: catchUp.result });
     if (catchUp.result === "unavailable") {
-      this.#brokerFailed("recover", catchUp.brokerError);
+      this.#events.brokerFailed("recover", catchUp.brokerError);
       // Telling the client "not recovered" would make it drop a cursor the history may still
       // cover once the broker is back: it reconnects with the cursor instead.
       client.close(CLOSE_CODES.tryAgainLater);
@@ -291,10 +290,5 @@ export class Gateway {
     if (await replayAndGoLive(client, region, catchUp, this.#hub)) {
       this.#metrics.replayedMessages.inc(catchUp.frames.length);
     }
-  }
-
-  #brokerFailed(operation: "record" | "recover" | "seed", error: unknown): void {
-    this.#metrics.brokerErrors.inc({ operation });
-    this.#logs.brokerFailures.record(operation, { operation, ...errorFields(error) });
   }
 }

@@ -67,6 +67,14 @@ export class BucketHistogram extends Histogram<string> {
     series.count++;
   }
 
+  /**
+   * What `Registry.metrics()` renders: prom-client asks a histogram for this rather than `get()`
+   * (its types leave it out), so both give the recorded series.
+   */
+  getForPromString(): ReturnType<Histogram<string>["get"]> {
+    return this.get();
+  }
+
   /** The histogram as prom-client renders one: cumulative buckets, sum and count per series. */
   override get(): ReturnType<Histogram<string>["get"]> {
     const values = [];

@@ -33,6 +33,8 @@ export interface MetricsSources {
   draining(): boolean;
   /** Bytes queued for this gateway's clients, measured. */
   queuedBytes(): number;
+  /** The process's limits: most client sockets (`MAX_CONNECTIONS`), most queued bytes. */
+  readonly limits: { readonly sockets: number; readonly queuedBytes: number };
 }
 
 /**
@@ -138,6 +140,31 @@ export function registerScrapeMetrics(
       this.set(sources.queuedBytes());
     },
   });
+  // Limits as metrics, so an alert or a dashboard says how close the process is to them.
+  const limits: [string, string, number][] = [
+    [
+      "tvs_sockets_limit",
+      "Most client sockets of the process (MAX_CONNECTIONS)",
+      sources.limits.sockets,
+    ],
+    [
+      "tvs_queued_bytes_limit",
+      "Most bytes queued for the clients of the process (MAX_QUEUED_BYTES)",
+      sources.limits.queuedBytes,
+    ],
+  ];
+  for (const [name, help, limit] of limits) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      // Every worker has the process's.
+      aggregator: "max",
+      collect() {
+        this.set(limit);
+      },
+    });
+  }
   new Gauge({
     name: "tvs_draining",
     help: "1 while the gateway drains its clients before stopping, else 0",
