@@ -18,6 +18,7 @@ import { createHandler, type ProcessReport } from "./http/routes.ts";
 import type { Config } from "./ops/config.ts";
 import { errorFields, type Logger } from "./ops/log.ts";
 import { mask } from "./ops/setting_parsers.ts";
+import { buildStatus } from "./status/report.ts";
 
 /**
  * How long to wait for the HTTP server to finish once every client was told to go, in ms. A
@@ -74,7 +75,7 @@ export function createBroker(config: Config): Broker {
   });
 }
 
-/** `/readyz` and `/metrics` of a gateway that is the whole process. */
+/** `/readyz`, `/metrics` and `/status.json` of a gateway that is the whole process. */
 function ownReport(gateway: Gateway): ProcessReport {
   return {
     readiness: () => Promise.resolve(gateway.readiness()),
@@ -82,6 +83,13 @@ function ownReport(gateway: Gateway): ProcessReport {
       body: await gateway.metrics.render(),
       contentType: gateway.metrics.registry.contentType,
     }),
+    status: async () =>
+      buildStatus({
+        metrics: await gateway.metrics.registry.getMetricsAsJSON(),
+        activity: gateway.activity(),
+        readiness: gateway.readiness(),
+        workers: [],
+      }),
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Who may publish over HTTP. With `PUBLISH_TOKEN`, whoever sends `Authorization: Bearer <token>`
+ * Who may publish over HTTP, and read the status page's figures. With `PUBLISH_TOKEN`, whoever
+ * sends `Authorization: Bearer <token>`
  * (compared in constant time). Without it, HTTP publishing is off, unless
  * `PUBLISH_INSECURE_LOOPBACK` turns it on for local development, and then only for a request that
  * is visibly local: its TCP peer is loopback, it carries no proxy header, and its `Host` is a
@@ -74,6 +75,21 @@ export function mayPublishWithoutToken(
   return policy.token === null && policy.insecureLoopback && isVisiblyLocal(request, peer);
 }
 
+/** Whether `request` carries `Authorization: Bearer <token>`. */
+function hasToken(request: Request, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
+  return match?.[1] !== undefined && sameToken(match[1], token);
+}
+
+/**
+ * Whether `request` may read the status page's figures (`/status.json`): it carries the publish
+ * token, or it is visibly local (no token needed, whatever `PUBLISH_INSECURE_LOOPBACK` says: it
+ * reads, it does not publish).
+ */
+export function mayReadStatus(request: Request, peer: string, token: string | null): boolean {
+  return (token !== null && hasToken(request, token)) || isVisiblyLocal(request, peer);
+}
+
 /** The refusal of a publish request, or `undefined` when it may go on. `peer` is the TCP peer. */
 export function checkPublishAccess(
   request: Request,
@@ -81,8 +97,7 @@ export function checkPublishAccess(
   policy: PublishPolicy,
 ): PublishRefusal | undefined {
   if (policy.token !== null) {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
-    if (match?.[1] !== undefined && sameToken(match[1], policy.token)) return undefined;
+    if (hasToken(request, policy.token)) return undefined;
     return { status: 401, error: "unauthorized", message: "Missing or wrong bearer token" };
   }
   if (!policy.insecureLoopback) {

@@ -11,16 +11,22 @@ import { addCorsHeaders } from "./cors.ts";
 import type { Gateway, Readiness } from "../gateway.ts";
 import type { HandshakeRequest, RefusedHandshake } from "./handshake.ts";
 import { errorFields, type Logger } from "../ops/log.ts";
-import { mayPublishWithoutToken, type PublishPolicy } from "./publish_access.ts";
+import { mayPublishWithoutToken, mayReadStatus, type PublishPolicy } from "./publish_access.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
+import type { StatusReport } from "../status/report.ts";
 
-/** What `/readyz` and `/metrics` answer for: the gateway, or with workers the whole process. */
+/**
+ * What `/readyz`, `/metrics` and `/status.json` answer for: the gateway, or with workers the
+ * whole process.
+ */
 export interface ProcessReport {
   readiness(): Promise<Readiness>;
   /** The `/metrics` body and its content type. */
   metrics(): Promise<{ readonly body: string; readonly contentType: string }>;
+  /** The status page's figures. */
+  status(): Promise<StatusReport>;
 }
 
 /** What the routes need. */
@@ -143,6 +149,26 @@ async function metrics(context: HttpContext): Promise<Response> {
   return new Response(body, { headers: { "content-type": contentType } });
 }
 
+/** `/status.json`: for the publish token's holders, and for direct local requests. */
+async function status(
+  request: Request,
+  addresses: Addresses,
+  context: HttpContext,
+): Promise<Response> {
+  if (!mayReadStatus(request, addresses.peer, context.config.publishToken)) {
+    return jsonError(
+      401,
+      "unauthorized",
+      "The status needs the publish token (Authorization: Bearer), or a direct local request",
+      {},
+      { "www-authenticate": 'Bearer realm="status"' },
+    );
+  }
+  const response = json(200, await context.report.status());
+  response.headers.set("cache-control", "no-store");
+  return response;
+}
+
 async function route(
   request: Request,
   addresses: Addresses,
@@ -186,6 +212,7 @@ const READ_ROUTES: ReadonlyMap<string, ReadRoute> = new Map<string, ReadRoute>([
   ["/readyz", (_request, _addresses, context) => ready(context)],
   ["/metrics", (_request, _addresses, context) => metrics(context)],
   ["/config.json", pageConfig],
+  ["/status.json", status],
 ]);
 
 function methodNotAllowed(allow: string): Response {

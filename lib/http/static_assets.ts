@@ -11,6 +11,9 @@ import appJs from "../../static/app.js" with { type: "text" };
 import closeCodesJs from "../../static/close_codes.js" with { type: "text" };
 import faviconSvg from "../../static/favicon.svg" with { type: "text" };
 import indexHtml from "../../static/index.html" with { type: "text" };
+import statusCss from "../../static/status.css" with { type: "text" };
+import statusHtml from "../../static/status.html" with { type: "text" };
+import statusJs from "../../static/status.js" with { type: "text" };
 import styleCss from "../../static/style.css" with { type: "text" };
 import clientJs from "../../static/tvs-client.js" with { type: "text" };
 
@@ -56,6 +59,10 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/tvs-client.js", asset(clientJs, JAVASCRIPT)],
   ["/close_codes.js", asset(closeCodesJs, JAVASCRIPT)],
   ["/favicon.svg", asset(faviconSvg, "image/svg+xml")],
+  // The operators' page; its figures come from /status.json, which checks who asks.
+  ["/status", asset(statusHtml, "text/html; charset=utf-8")],
+  ["/status.js", asset(statusJs, JAVASCRIPT)],
+  ["/status.css", asset(statusCss, "text/css; charset=utf-8")],
 ]);
 
 /** Answers a `GET` or `HEAD` for `asset`, with `304 Not Modified` when the ETag matches. */

@@ -49,11 +49,11 @@ export class SupervisorMetrics {
   });
 }
 
-/** The process's `/metrics` body and content type. */
+/** The process's metrics: the workers' combined, and the supervisor's own. */
 export async function aggregateMetrics(
   workers: readonly WorkerMetrics[],
   own: SupervisorMetrics,
-): Promise<{ body: string; contentType: string }> {
+): Promise<Registry> {
   own.workers.set(workers.length);
   own.workerSockets.reset();
   for (const { worker, metrics } of workers) {
@@ -61,9 +61,8 @@ export async function aggregateMetrics(
     const open = sockets?.values.find((value) => value.labels.state === "open")?.value ?? 0;
     own.workerSockets.set({ worker: String(worker) }, open);
   }
-  const aggregated = AggregatorRegistry.aggregate([
+  return AggregatorRegistry.aggregate([
     ...workers.map((entry) => entry.metrics),
     await own.registry.getMetricsAsJSON(),
   ]);
-  return { body: await aggregated.metrics(), contentType: aggregated.contentType };
 }

@@ -30,13 +30,13 @@ export interface WorkerStart {
 /** Requests a worker sends the supervisor. */
 export type WorkerRequest =
   | { readonly type: "reserve" | "check"; readonly address: string }
-  | { readonly type: "scrape" }
+  | { readonly type: "scrape" | "status" }
   | { readonly type: "readiness" }
   | { readonly type: "broker"; readonly call: RelayCall };
 
 /** Requests the supervisor sends a worker. */
 export type SupervisorRequest =
-  | { readonly type: "metrics" }
+  | { readonly type: "metrics" | "activity" }
   | { readonly type: "local-readiness" }
   | { readonly type: "publish"; readonly region: string; readonly payload: string }
   | { readonly type: "drain"; readonly windowMs: number }

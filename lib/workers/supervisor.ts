@@ -14,6 +14,8 @@ import type { Readiness } from "../gateway.ts";
 import type { Config } from "../ops/config.ts";
 import type { Logger } from "../ops/log.ts";
 import { logListening, type RunningGateway } from "../server.ts";
+import { type ActivitySnapshot, mergeActivity } from "../status/activity.ts";
+import { buildStatus, type StatusReport } from "../status/report.ts";
 import { AdmissionAuthority } from "./admission_authority.ts";
 import { BrokerHost } from "./broker_host.ts";
 import { aggregateMetrics, SupervisorMetrics, type WorkerMetrics } from "./cluster_metrics.ts";
@@ -173,6 +175,8 @@ class Supervisor implements RunningCluster {
         return this.#readiness();
       case "scrape":
         return this.#scrape();
+      case "status":
+        return this.#status();
       case "broker":
         if (this.#host === undefined) throw new Error("No embedded broker: the worker has Redis");
         return this.#host.call(body.call);
@@ -193,13 +197,39 @@ class Supervisor implements RunningCluster {
     return answers.find((answer) => !answer.ready) ?? { ready: true };
   }
 
+  #running(): WorkerHandle[] {
+    return this.#workers.filter((worker) => worker !== undefined);
+  }
+
+  #workerMetrics(): Promise<WorkerMetrics[]> {
+    return Promise.all(
+      this.#running().map(async (worker): Promise<WorkerMetrics> => ({
+        worker: worker.index,
+        metrics: await worker.request<WorkerMetrics["metrics"]>({ type: "metrics" }),
+      })),
+    );
+  }
+
   async #scrape(): Promise<{ body: string; contentType: string }> {
-    const running = this.#workers.filter((worker) => worker !== undefined);
-    const perWorker = await Promise.all(running.map(async (worker): Promise<WorkerMetrics> => ({
-      worker: worker.index,
-      metrics: await worker.request<WorkerMetrics["metrics"]>({ type: "metrics" }),
-    })));
-    return await aggregateMetrics(perWorker, this.#metrics);
+    const registry = await aggregateMetrics(await this.#workerMetrics(), this.#metrics);
+    return { body: await registry.metrics(), contentType: registry.contentType };
+  }
+
+  async #status(): Promise<StatusReport> {
+    const [workers, activities, readiness] = await Promise.all([
+      this.#workerMetrics(),
+      Promise.all(
+        this.#running().map((worker) => worker.request<ActivitySnapshot>({ type: "activity" })),
+      ),
+      this.#readiness(),
+    ]);
+    const registry = await aggregateMetrics(workers, this.#metrics);
+    return buildStatus({
+      metrics: await registry.getMetricsAsJSON(),
+      activity: mergeActivity(activities),
+      readiness,
+      workers,
+    });
   }
 
   #checkHeartbeats(): void {

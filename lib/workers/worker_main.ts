@@ -36,6 +36,8 @@ const supervisor = new Messenger<WorkerRequest, WorkerNotice, SupervisorRequest,
       switch (body.type) {
         case "metrics":
           return await gateway.gateway.metrics.registry.getMetricsAsJSON();
+        case "activity":
+          return gateway.gateway.activity();
         case "local-readiness":
           return gateway.gateway.readiness();
         case "publish":
@@ -84,6 +86,7 @@ async function start(message: WorkerStart): Promise<RunningServer> {
     report: {
       readiness: () => supervisor.request<Readiness>({ type: "readiness" }),
       metrics: () => supervisor.request({ type: "scrape" }),
+      status: () => supervisor.request({ type: "status" }),
     },
     reusePort: true,
     announce: false,

@@ -44,6 +44,10 @@ Deno.test("through nginx: wss delivery end to end, the gateway's own page let in
   const metrics = await fetch(`${https}/metrics`, { client });
   assert.equal(metrics.status, 404, "internals stay off the public side");
   await metrics.body?.cancel();
+  const status = await fetch(`${https}/status.json`, { client });
+  assert.equal(status.status, 401, "the status page's figures need the token through the proxy");
+  assert.equal(status.headers.get("www-authenticate"), 'Bearer realm="status"');
+  await status.body?.cancel();
 
   await withPage(async ({ page, errors }) => {
     await page.goto(`${https}/?region=AE`);
