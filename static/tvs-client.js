@@ -1,3 +1,4 @@
+// @ts-self-types="./tvs-client.d.ts"
 // @ts-check
 /**
  * The browser client of the tvs-realtime gateway: an ES module with no dependencies and no build

@@ -1,6 +1,6 @@
 /**
- * CORS for what a page on another origin needs, and nothing more: the client library and its
- * close-code table (a module script is fetched in CORS mode, so without these headers Chromium
+ * CORS for what a page on another origin needs, and nothing more: the client library, its types
+ * and its close-code table (a module script is fetched in CORS mode, so without these headers Chromium
  * refuses the import), and the handshake probe the library asks why a WebSocket was refused (a
  * browser hides the handshake's status). The files are readable by the origins `ALLOWED_ORIGINS`
  * lets connect; the probe by any origin, because what it tells an origin that may not connect is
@@ -17,6 +17,7 @@ type CrossOriginReaders = "allowed-origins" | "any-origin";
 
 const CROSS_ORIGIN_READS: ReadonlyMap<string, CrossOriginReaders> = new Map([
   ["/tvs-client.js", "allowed-origins"],
+  ["/tvs-client.d.ts", "allowed-origins"],
   ["/close_codes.js", "allowed-origins"],
   ["/ws", "any-origin"],
 ]);

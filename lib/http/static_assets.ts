@@ -15,6 +15,7 @@ import statusCss from "../../static/status.css" with { type: "text" };
 import statusHtml from "../../static/status.html" with { type: "text" };
 import statusJs from "../../static/status.js" with { type: "text" };
 import styleCss from "../../static/style.css" with { type: "text" };
+import clientTypes from "../../static/tvs-client.d.ts" with { type: "text" };
 import clientJs from "../../static/tvs-client.js" with { type: "text" };
 
 /** One servable file. */
@@ -23,6 +24,8 @@ export interface Asset {
   readonly contentType: string;
   /** Strong validator derived from the content. */
   readonly etag: string;
+  /** Headers of this file alone. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,10 +46,14 @@ export const CONTENT_SECURITY_POLICY = [
 
 const encoder = new TextEncoder();
 
-function asset(text: string, contentType: string): Asset {
+function asset(
+  text: string,
+  contentType: string,
+  headers: Readonly<Record<string, string>> = {},
+): Asset {
   const body = encoder.encode(text);
   const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
-  return { body, contentType, etag: `"${hash}"` };
+  return { body, contentType, etag: `"${hash}"`, headers };
 }
 
 const JAVASCRIPT = "text/javascript; charset=utf-8";
@@ -56,7 +63,9 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/", asset(indexHtml, "text/html; charset=utf-8")],
   ["/app.js", asset(appJs, JAVASCRIPT)],
   ["/style.css", asset(styleCss, "text/css; charset=utf-8")],
-  ["/tvs-client.js", asset(clientJs, JAVASCRIPT)],
+  // Deno and TypeScript tooling that import the library by URL find its types from the header.
+  ["/tvs-client.js", asset(clientJs, JAVASCRIPT, { "x-typescript-types": "/tvs-client.d.ts" })],
+  ["/tvs-client.d.ts", asset(clientTypes, "application/typescript; charset=utf-8")],
   ["/close_codes.js", asset(closeCodesJs, JAVASCRIPT)],
   ["/favicon.svg", asset(faviconSvg, "image/svg+xml")],
   // The operators' page; its figures come from /status.json, which checks who asks.
@@ -75,6 +84,7 @@ export function serveAsset(request: Request, asset: Asset): Response {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
+    ...asset.headers,
   });
   if (request.headers.get("if-none-match") === asset.etag) {
     return new Response(null, { status: 304, headers });
