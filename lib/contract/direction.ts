@@ -1,65 +1,27 @@
 /**
  * Text direction from content, the way HTML's `dir="auto"` decides it: the first character with a
- * strong direction wins; digits, punctuation, spaces, emoji and marks are skipped, and so is
+ * strong direction wins; digits, most punctuation, spaces, emoji and marks are skipped, and so is
  * anything inside a directional isolate (U+2066…U+2069). So `2024 كأس العالم` is right-to-left and
  * an English title published to AE is left-to-right.
  *
- * JavaScript exposes scripts, not bidi classes: letters of the right-to-left scripts stand for
- * classes R and AL, every other letter for L, plus the explicit marks RLM, ALM and LRM.
+ * Strong means bidi class L, R or AL (UAX #9), letters or not: `؟` (U+061F, AL) and `־` (U+05BE,
+ * R) are punctuation and strong, a circled Ⓐ is a symbol and L. JavaScript's regexes know
+ * scripts and categories but not bidi classes, so these come from the Unicode data of `bidi-js`
+ * (13.0); the tests compare every code point with Perl's own copy of the Unicode data.
  *
  * @module
  */
 
+import bidiModule, { type Bidi } from "bidi-js";
+
 /** A text direction. */
 export type Direction = "rtl" | "ltr";
 
-const RTL_SCRIPTS = [
-  "Arabic",
-  "Hebrew",
-  "Syriac",
-  "Thaana",
-  "Nko",
-  "Samaritan",
-  "Mandaic",
-  "Adlam",
-  "Hanifi_Rohingya",
-  "Mende_Kikakui",
-  "Imperial_Aramaic",
-  "Phoenician",
-  "Kharoshthi",
-  "Old_South_Arabian",
-  "Old_North_Arabian",
-  "Avestan",
-  "Inscriptional_Parthian",
-  "Inscriptional_Pahlavi",
-  "Psalter_Pahlavi",
-  "Old_Turkic",
-  "Old_Hungarian",
-  "Nabataean",
-  "Palmyrene",
-  "Hatran",
-  "Lydian",
-  "Meroitic_Cursive",
-  "Meroitic_Hieroglyphs",
-  "Manichaean",
-  "Cypriot",
-  "Old_Sogdian",
-  "Sogdian",
-  "Elymaic",
-  "Chorasmian",
-  "Yezidi",
-  "Old_Uyghur",
-];
-
-/** A letter of a right-to-left script (bidi R or AL), or RLM / ALM. */
-const STRONG_RTL = new RegExp(
-  `^(?:(?=\\p{L})[${
-    RTL_SCRIPTS.map((script) => `\\p{Script=${script}}`).join("")
-  }]|[\\u200F\\u061C])$`,
-  "u",
-);
-/** Any other letter (bidi L), or LRM. */
-const STRONG_LTR = /^(?:\p{L}|\u200E)$/u;
+// bidi-js is CommonJS whose `module.exports` is its factory, with types written as an ES module's
+// default export: Deno types the default import as the module's namespace instead.
+const bidi = (bidiModule as unknown as () => Bidi)();
+// Its first lookup unpacks the data (about 4 ms): at start-up, not on the first message.
+bidi.getBidiCharTypeName("\u061F");
 
 const ISOLATE_OPENERS = new Set(["\u2066", "\u2067", "\u2068"]);
 const POP_ISOLATE = "\u2069";
@@ -71,9 +33,9 @@ const ASK_PROPERTIES = "ask";
 
 /**
  * The class of the UTF-16 unit `code` where a comparison settles it: ASCII, Latin-1, and the
- * Arabic and Hebrew letters that open nearly every title. Everything else goes to the property
- * regexes, whose first run after an idle spell costs more than the whole comparison, and a
- * trending message normally arrives after such a spell.
+ * Arabic and Hebrew letters that open nearly every title. Everything else is looked up in the
+ * Unicode data, which on the cold caches a trending message finds after an idle spell costs more
+ * than the whole comparison.
  */
 function knownClass(code: number): Direction | typeof NEUTRAL | typeof ASK_PROPERTIES {
   if (code < 0x80) {
@@ -97,8 +59,9 @@ export function firstStrongDirection(text: string): Direction | null {
       const known = knownClass(char.charCodeAt(0));
       if (known === NEUTRAL) continue;
       if (known !== ASK_PROPERTIES) return known;
-      if (STRONG_RTL.test(char)) return "rtl";
-      if (STRONG_LTR.test(char)) return "ltr";
+      const type = bidi.getBidiCharTypeName(char);
+      if (type === "R" || type === "AL") return "rtl";
+      if (type === "L") return "ltr";
     }
   }
   return null;
