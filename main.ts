@@ -16,9 +16,12 @@ import {
   settingValues,
 } from "./lib/ops/config.ts";
 import { startDemoFeed } from "./lib/ops/demo_feed.ts";
-import { Logger } from "./lib/ops/log.ts";
+import { Logger, stdoutSink } from "./lib/ops/log.ts";
+import { banner, readableSink } from "./lib/ops/terminal.ts";
 import { VERSION } from "./lib/ops/version.ts";
 import { runPublish } from "./lib/ops/publish_command.ts";
+import { gatewayUrl, runStatus } from "./lib/ops/status_command.ts";
+import { runTail } from "./lib/ops/tail_command.ts";
 import { type RunningGateway, startGateway } from "./lib/server.ts";
 import { startCluster } from "./lib/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/ops/shutdown.ts";
@@ -33,16 +36,28 @@ async function serve(
   sources: ConfigSources,
   options: { readonly demo: boolean },
 ): Promise<number> {
-  const logger = new Logger(config.logLevel);
+  // JSON lines for journald and collectors; lines for reading, and a banner, on a terminal.
+  const terminal = Deno.stdout.isTerminal();
+  const logger = new Logger(config.logLevel, terminal ? readableSink() : stdoutSink);
   const running: RunningGateway = config.workers > 1
     ? await startCluster(settingValues(sources), config, logger)
     : await startGateway(config, logger);
+  if (terminal) stdoutSink(banner(config, running.port));
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
   const status = await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
   stopFeed?.();
   return status;
+}
+
+const OUTPUT = { out: console.log, err: console.error };
+
+/** Resolves at the first Ctrl-C (SIGINT) or SIGTERM. */
+function interrupted(): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, resolve);
+  return promise;
 }
 
 function run(
@@ -55,7 +70,15 @@ function run(
       console.log(describeConfig(config).join("\n"));
       return Promise.resolve(0);
     case "publish":
-      return runPublish(command.request, config, { out: console.log, err: console.error });
+      return runPublish(command.request, config, OUTPUT);
+    case "status":
+      return runStatus(gatewayUrl(config, command.gateway), OUTPUT);
+    case "tail":
+      return runTail(gatewayUrl(config, command.gateway), command.region, {
+        output: OUTPUT,
+        readable: Deno.stdout.isTerminal(),
+        stop: interrupted(),
+      });
     case "serve":
     case "demo":
       return serve(config, sources, { demo: command.kind === "demo" });

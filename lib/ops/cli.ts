@@ -1,5 +1,5 @@
 /**
- * The command line: `tvs-realtime [serve|demo|check-config|publish] [flags]`. Every setting of
+ * The command line: `tvs-realtime [serve|demo|check-config|publish|status|tail] [flags]`. Every setting of
  * {@link SETTINGS} has a flag named after its variable (`PORT` → `--port`) that overrides the
  * environment. Unknown commands and flags are a {@link UsageError} with a hint.
  *
@@ -43,9 +43,21 @@ export type Command =
     readonly kind: "publish";
     readonly overrides: Readonly<Record<string, string>>;
     readonly request: PublishRequest;
+  }
+  | {
+    readonly kind: "status";
+    readonly overrides: Readonly<Record<string, string>>;
+    /** The gateway to ask. @default this configuration's port on 127.0.0.1 */
+    readonly gateway?: string;
+  }
+  | {
+    readonly kind: "tail";
+    readonly overrides: Readonly<Record<string, string>>;
+    readonly region: string;
+    readonly gateway?: string;
   };
 
-const COMMANDS = ["serve", "check-config", "publish", "demo"] as const;
+const COMMANDS = ["serve", "check-config", "publish", "demo", "status", "tail"] as const;
 
 /** `--flag` name of a setting's variable: `REDIS_URL` → `redis-url`. */
 function flagOf(variable: string): string {
@@ -73,11 +85,16 @@ const PUBLISH_FLAGS = {
   token: "Bearer token for --gateway (default: PUBLISH_TOKEN)",
 } as const;
 
-type PublishFlag = keyof typeof PUBLISH_FLAGS;
+const GATEWAY_FLAG = "Gateway to ask (default: http://127.0.0.1:<PORT>)";
 
-function isPublishFlag(name: string): name is PublishFlag {
-  return Object.hasOwn(PUBLISH_FLAGS, name);
-}
+/** The flags of each command besides the settings. */
+const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  publish: PUBLISH_FLAGS,
+  status: { gateway: GATEWAY_FLAG },
+  tail: { region: "Region whose messages to print (required)", gateway: GATEWAY_FLAG },
+};
+
+type PublishFlag = keyof typeof PUBLISH_FLAGS;
 
 /** Edit distance, for "did you mean" hints. */
 function distance(a: string, b: string): number {
@@ -121,11 +138,9 @@ export function parseCommandLine(args: readonly string[]): Command {
     rest = rest.slice(1);
   }
   const overrides: Record<string, string> = {};
-  const publish: Partial<Record<PublishFlag, string>> = {};
-  const known = [
-    ...SETTING_FLAGS.keys(),
-    ...(kind === "publish" ? Object.keys(PUBLISH_FLAGS) : []),
-  ];
+  const own: Partial<Record<string, string>> = {};
+  const ownFlags = COMMAND_FLAGS[kind] ?? {};
+  const known = [...SETTING_FLAGS.keys(), ...Object.keys(ownFlags)];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? "";
     if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument "${arg}". See --help.`);
@@ -152,9 +167,16 @@ export function parseCommandLine(args: readonly string[]): Command {
     }
     const variable = SETTING_FLAGS.get(name);
     if (variable !== undefined) overrides[variable] = value;
-    else if (isPublishFlag(name)) publish[name] = value;
+    else own[name] = value;
+  }
+  const gateway = own.gateway === undefined ? {} : { gateway: own.gateway };
+  if (kind === "status") return { kind, overrides, ...gateway };
+  if (kind === "tail") {
+    if (own.region === undefined) throw new UsageError("tail needs --region. See --help.");
+    return { kind, overrides, region: own.region, ...gateway };
   }
   if (kind !== "publish") return { kind, overrides };
+  const publish = own as Partial<Record<PublishFlag, string>>;
   const { region, "video-id": videoId, title } = publish;
   if (region === undefined || videoId === undefined || title === undefined) {
     throw new UsageError("publish needs --region, --video-id and --title. See --help.");
@@ -194,6 +216,11 @@ export function helpText(version: string): string {
     "  tvs-realtime check-config [flags]  Validate the configuration and print it, secrets masked",
     "  tvs-realtime publish --region AE --video-id ID --title TITLE [flags]",
     "                                     Publish one new_trending message to Redis or a gateway",
+    "  tvs-realtime status [--gateway URL]",
+    "                                     Readiness and a summary of /metrics; exit 0 ready,",
+    "                                     1 not ready, 69 unreachable",
+    "  tvs-realtime tail --region AE [--gateway URL]",
+    "                                     Print each message of a region as it arrives, until Ctrl-C",
     "  tvs-realtime --help | --version",
     "",
     "Settings (flags override the environment variable of the same name; yes/no flags may be",
@@ -202,6 +229,10 @@ export function helpText(version: string): string {
     "",
     "publish flags:",
     ...publishLines,
+    "",
+    "status and tail flags:",
+    `  --${"gateway".padEnd(27)} ${GATEWAY_FLAG}`,
+    `  --${"region".padEnd(27)} tail: ${COMMAND_FLAGS.tail!.region}`,
     "",
     "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration.",
   ].join("\n");

@@ -11,8 +11,8 @@ import type { PublishRequest } from "./cli.ts";
 import type { Config } from "./config.ts";
 import { parsePublication } from "../contract/message.ts";
 
-/** Where output goes; `out` for what was sent, `err` for refusals. */
-export interface PublishOutput {
+/** Where a command writes: `out` for its results, `err` for refusals and errors. */
+export interface CommandOutput {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
@@ -58,7 +58,7 @@ function describe(error: unknown): string {
 export async function runPublish(
   request: PublishRequest,
   config: Config,
-  output: PublishOutput,
+  output: CommandOutput,
 ): Promise<number> {
   const message = buildMessage(request);
   const region = String(message.region);

@@ -1,0 +1,108 @@
+// What an operator types: the gateway on a terminal, `status` and `tail`.
+import assert from "node:assert/strict";
+import { baseEnv, gatewayArgs, PROJECT_ROOT, runCli } from "../support/cli.ts";
+import { startRedisGateway, startTestGateway } from "../support/gateway.ts";
+import { freePort, waitFor } from "../support/wait.ts";
+
+const decoder = new TextDecoder();
+
+/** Collects a process's output stream as text, as it arrives. */
+function collect(stream: ReadableStream<Uint8Array>): { text: string; done: Promise<void> } {
+  const sink = { text: "", done: Promise.resolve() };
+  sink.done = (async () => {
+    for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
+  })();
+  return sink;
+}
+
+Deno.test("on a terminal the gateway prints readable lines and a banner with the URL to open", async () => {
+  const port = await freePort();
+  const command = [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
+    .map((word) => `'${word}'`).join(" ");
+  // script(1) gives the gateway a pseudo-terminal, as a developer's shell does.
+  const child = new Deno.Command("script", {
+    args: ["-qfec", command, "/dev/null"],
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const output = collect(child.stdout);
+  await waitFor(() => output.text.includes("Workers"), { what: "the banner" });
+  child.kill("SIGTERM");
+  await child.status;
+  await output.done;
+  const lines = output.text.split(/\r?\n/);
+  assert.ok(
+    lines.some((line) => line.trim() === `Page     http://localhost:${port}/?region=AE`),
+    output.text,
+  );
+  assert.ok(lines.some((line) => line.trim() === `Status   http://localhost:${port}/status`));
+  assert.ok(
+    lines.some((line) =>
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}listening host=0\.0\.0\.0 port=\d+/.test(line)
+    ),
+    output.text,
+  );
+  assert.ok(!output.text.includes('{"ts"'), "no JSON lines on a terminal");
+  assert.ok(!output.text.includes("\x1b["), "NO_COLOR is respected");
+});
+
+Deno.test("status prints readiness and a summary, with an exit status for scripts", async () => {
+  await using setup = await startRedisGateway();
+  const gateway = setup.gateway.http;
+  const ready = await runCli(["status", "--gateway", gateway]);
+  assert.equal(ready.code, 0, ready.stderr);
+  assert.match(ready.stdout, /^tvs-realtime \d+\.\d+\.\d+ at http:\/\/127\.0\.0\.1:\d+: ready$/m);
+  assert.match(ready.stdout, /^ {2}broker {7}redis, subscribed$/m);
+  assert.match(ready.stdout, /^ {2}sockets {6}0 of 10000 \(0\.0%\)$/m);
+  await setup.redis.stop();
+  await waitFor(async () => !(await setup.gateway.ready()), { what: "not ready without Redis" });
+  const notReady = await runCli(["status", "--gateway", gateway]);
+  assert.equal(notReady.code, 1);
+  assert.match(notReady.stdout, /: not ready \(broker_(reconnecting|connecting)\)$/m);
+  assert.match(notReady.stdout, /^ {2}broker {7}redis, not subscribed$/m);
+  const port = await freePort();
+  const unreachable = await runCli(["status", "--port", String(port)]);
+  assert.equal(unreachable.code, 69);
+  assert.match(
+    unreachable.stderr,
+    new RegExp(`cannot reach the gateway at http://127.0.0.1:${port}`),
+  );
+});
+
+Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", async () => {
+  await using gateway = await startTestGateway();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: gatewayArgs(["tail", "--region", "AE", "--gateway", gateway.http]),
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  await waitFor(() => stderr.text.includes("tail: live"), { what: "tail live" });
+  const trending = (region: string, title: string) =>
+    JSON.stringify({ event: "new_trending", region, video_id: `${region}-1`, title });
+  await gateway.publish("FI", trending("FI", "Äänekosken yö"));
+  await gateway.publish("AE", trending("AE", "هدف رائع في الدقيقة 90؟"));
+  await waitFor(() => stdout.text.includes("\n"), { what: "a line" });
+  child.kill("SIGINT");
+  const { code } = await child.status;
+  await Promise.all([stdout.done, stderr.done]);
+  assert.equal(code, 0, stderr.text);
+  const lines = stdout.text.trim().split("\n").map((line) => JSON.parse(line));
+  assert.equal(lines.length, 1, "only its region");
+  assert.equal(lines[0].title, "هدف رائع في الدقيقة 90؟");
+  assert.equal(lines[0].dir, "rtl");
+  assert.match(lines[0].id, /^AE:[0-9a-f]{16}$/);
+
+  const refused = await runCli(["tail", "--region", "ZZ", "--gateway", gateway.http]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /the gateway refused: unknown_region \(400\)/);
+});
