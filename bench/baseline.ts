@@ -13,7 +13,7 @@
  * @module
  */
 
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 
 const regions = ["AE", "FI", "CZ", "DK", "BE", "GB", "CH", "US"];
 const clients = new Map(regions.map((region) => [region, new Set<WebSocket>()]));

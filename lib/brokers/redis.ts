@@ -2,7 +2,8 @@
  * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection,
  * so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and every gateway instance on the
  * same Redis sees every publication. A second connection records the stream (`redis_scripts.ts`).
- * With `redis_publisher.ts`, the only module that imports `redis`.
+ * With `redis_publisher.ts`, the only module that imports the Redis client (`@redis/client`,
+ * node-redis without the modules for Redis Stack's commands: `bench/redis_import.ts`).
  *
  * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
  * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { createClient, type RedisClientType } from "redis";
+import { createClient, type RedisClientType } from "@redis/client";
 import type {
   Broker,
   BrokerListener,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 
 /**
  * Publishes one payload on `channel` with a short-lived connection, as a producer does; resolves

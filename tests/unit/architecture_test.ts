@@ -57,6 +57,6 @@ Deno.test("the module graph of main.ts has no import cycle", async () => {
 Deno.test("only the Redis broker's modules import the redis client", async () => {
   for (const module of await libModules()) {
     const text = await Deno.readTextFile(`${PROJECT_ROOT}${module}`);
-    if (/from "redis"/.test(text)) assert.match(module, /^lib\/brokers\/redis/, module);
+    if (/from "@redis\/client"/.test(text)) assert.match(module, /^lib\/brokers\/redis/, module);
   }
 });
