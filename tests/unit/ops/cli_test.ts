@@ -76,3 +76,23 @@ Deno.test("mistakes are usage errors with a hint", () => {
     });
   }
 });
+
+Deno.test("status and tail take the gateway to ask; tail needs its region", () => {
+  assert.deepEqual(parseCommandLine(["status"]), { kind: "status", overrides: {} });
+  assert.deepEqual(
+    parseCommandLine(["status", "--gateway", "http://10.0.0.7:8765", "--port", "1"]),
+    {
+      kind: "status",
+      overrides: { PORT: "1" },
+      gateway: "http://10.0.0.7:8765",
+    },
+  );
+  assert.deepEqual(parseCommandLine(["tail", "--region", "AE"]), {
+    kind: "tail",
+    overrides: {},
+    region: "AE",
+  });
+  assert.throws(() => parseCommandLine(["tail"]), /tail needs --region/);
+  assert.throws(() => parseCommandLine(["status", "--region", "AE"]), /Unknown flag --region/);
+  assert.throws(() => parseCommandLine(["serve", "--gateway", "x"]), /Unknown flag --gateway/);
+});
