@@ -15,6 +15,7 @@ import statusCss from "../../static/status.css" with { type: "text" };
 import statusHtml from "../../static/status.html" with { type: "text" };
 import statusJs from "../../static/status.js" with { type: "text" };
 import styleCss from "../../static/style.css" with { type: "text" };
+import themeCss from "../../static/theme.css" with { type: "text" };
 import clientTypes from "../../static/tvs-client.d.ts" with { type: "text" };
 import clientJs from "../../static/tvs-client.js" with { type: "text" };
 
@@ -63,6 +64,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/", asset(indexHtml, "text/html; charset=utf-8")],
   ["/app.js", asset(appJs, JAVASCRIPT)],
   ["/style.css", asset(styleCss, "text/css; charset=utf-8")],
+  ["/theme.css", asset(themeCss, "text/css; charset=utf-8")],
   // Deno and TypeScript tooling that import the library by URL find its types from the header.
   ["/tvs-client.js", asset(clientJs, JAVASCRIPT, { "x-typescript-types": "/tvs-client.d.ts" })],
   ["/tvs-client.d.ts", asset(clientTypes, "application/typescript; charset=utf-8")],
