@@ -35,7 +35,10 @@ export class GatewayEvents {
   }
 
   /** One answer of `POST /publish`: `published`, or the refusal's error code and its message. */
-  publishAnswered(result: string, refusal?: { readonly address: string; readonly detail: string }) {
+  publishAnswered(
+    result: string,
+    refusal?: { readonly address: string; readonly detail: string },
+  ): void {
     this.#metrics.publishRequests.inc({ result });
     if (refusal === undefined) return;
     this.logs.publishRefusals.record(result, { result, ...refusal });

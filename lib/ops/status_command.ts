@@ -62,7 +62,7 @@ function duration(seconds: number): string {
 }
 
 /** The summary lines of a scrape. */
-export function summarise(samples: Map<string, number>, now = Date.now()): string[] {
+function summarise(samples: Map<string, number>, now = Date.now()): string[] {
   const broker = byLabel(samples, "tvs_broker_connected", "broker")[0];
   const sockets = sum(samples, "tvs_sockets");
   const queued = sum(samples, "tvs_queued_bytes");

@@ -20,7 +20,7 @@ export interface TailOptions {
   readonly stop: Promise<void>;
 }
 
-function readableLine(message: GatewayMessage): string {
+function messageLine(message: GatewayMessage): string {
   const time = new Date().toISOString().slice(11, 19);
   const title = typeof message.title === "string" ? message.title : message.event;
   const video = typeof message.video_id === "string" ? ` [${message.video_id}]` : "";
@@ -36,7 +36,7 @@ export async function runTail(url: URL, region: string, options: TailOptions): P
   socketUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const client = new TvsClient({ url: socketUrl, regions: [region] });
   const print = (event: CustomEvent<GatewayMessage>) =>
-    output.out(options.readable ? readableLine(event.detail) : JSON.stringify(event.detail));
+    output.out(options.readable ? messageLine(event.detail) : JSON.stringify(event.detail));
   client.addEventListener("trending", print);
   client.addEventListener("message", print);
   const refused = Promise.withResolvers<number>();
