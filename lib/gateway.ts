@@ -262,16 +262,14 @@ export class Gateway {
     const started = performance.now();
     const delivery = this.#hub.broadcast(region, frame);
     const handedAt = performance.now();
+    const now = Date.now();
     this.#metrics.broadcastDuration.record((handedAt - started) / 1000);
     this.#metrics.deliveryLag.record((handedAt - arrivedAt) / 1000, "arrival");
     if (message.producedAt !== null) {
-      this.#metrics.deliveryLag.record(
-        Math.max(0, Date.now() - message.producedAt) / 1000,
-        "producer",
-      );
+      this.#metrics.deliveryLag.record(Math.max(0, now - message.producedAt) / 1000, "producer");
     }
     counts.deliveries += delivery.delivered;
-    this.#events.activity.sent(region, message.body);
+    this.#events.activity.sent(region, message.body, now);
     this.#connections.handed(delivery.delivered * frame.bytes);
     this.#streams.record(region, frame, publication);
   }

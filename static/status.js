@@ -108,6 +108,7 @@ function lastMessageCell(message, now) {
 function renderHeader(report) {
   byId("version").textContent = `v${report.version}`;
   byId("uptime").textContent = `up ${formatDuration(report.generatedAt / 1000 - report.startedAt)}`;
+  byId("memory").textContent = `RSS ${formatBytes(report.residentBytes)}`;
   const broker = byId("broker");
   broker.dataset.state = report.broker.connected ? "ok" : "bad";
   broker.textContent = `${report.broker.kind === "redis" ? "Redis" : "Embedded broker"}: ${

@@ -65,6 +65,7 @@ function duration(seconds: number): string {
 function summarise(samples: Map<string, number>, now = Date.now()): string[] {
   const broker = byLabel(samples, "tvs_broker_connected", "broker")[0];
   const sockets = sum(samples, "tvs_sockets");
+  const socketsLimit = sum(samples, "tvs_sockets_limit");
   const queued = sum(samples, "tvs_queued_bytes");
   const regions = byLabel(samples, "tvs_subscriptions", "region")
     .map(([region, count]) => `${region} ${count}`).join(", ");
@@ -74,9 +75,7 @@ function summarise(samples: Map<string, number>, now = Date.now()): string[] {
     `  broker       ${broker?.[0] ?? "unknown"}, ${
       broker?.[1] === 1 ? "subscribed" : "not subscribed"
     }`,
-    `  sockets      ${sockets} of ${sum(samples, "tvs_sockets_limit")} (${
-      percent(sockets, sum(samples, "tvs_sockets_limit"))
-    })`,
+    `  sockets      ${sockets} of ${socketsLimit} (${percent(sockets, socketsLimit)})`,
     `  queued       ${mebibytes(queued)} of ${mebibytes(sum(samples, "tvs_queued_bytes_limit"))}`,
     `  subscribers  ${regions}`,
     `  messages     ${sum(samples, "tvs_messages_received_total")} received, ${

@@ -56,9 +56,9 @@ export class Activity {
   readonly #refusals: Refusal[] = [];
   #next = 0;
 
-  /** Notes that `body` (a message's JSON) went out on `region` now. */
-  sent(region: string, body: string): void {
-    this.#last.set(region, { at: Date.now(), body });
+  /** Notes that `body` (a message's JSON) went out on `region` at `at` (Unix ms). */
+  sent(region: string, body: string, at: number): void {
+    this.#last.set(region, { at, body });
   }
 
   /** Notes a refusal, now. */

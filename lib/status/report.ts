@@ -17,9 +17,7 @@ export type MetricsJson = readonly MetricObjectWithValues<MetricValue<string>>[]
 export interface RegionStatus {
   readonly region: string;
   readonly subscribers: number;
-  /** Counters since the start: the page turns them into rates. */
-  readonly received: number;
-  readonly deduplicated: number;
+  /** Frames handed to sockets since the start: the page turns it into a rate. */
   readonly deliveries: number;
   readonly lastMessage: LastMessage | null;
 }
@@ -58,7 +56,8 @@ export interface StatusReport {
   readonly limits: readonly LimitStatus[];
   readonly refusals: readonly Refusal[];
   readonly workers: readonly WorkerStatus[];
-  readonly memory: { readonly residentBytes: number; readonly heapUsedBytes: number };
+  /** The process's resident memory, in bytes. */
+  readonly residentBytes: number;
 }
 
 /** What a status report is made of. */
@@ -97,8 +96,6 @@ export function buildStatus(input: StatusInput): StatusReport {
     return {
       region,
       subscribers: sample.value,
-      received: value(metrics, "tvs_messages_received_total", { region }),
-      deduplicated: value(metrics, "tvs_messages_deduplicated_total", { region }),
       deliveries: value(metrics, "tvs_deliveries_total", { region }),
       lastMessage: activity.lastMessages[region] ?? null,
     };
@@ -136,9 +133,6 @@ export function buildStatus(input: StatusInput): StatusReport {
       deliveries: total(own, "tvs_deliveries_total"),
       heapUsedBytes: value(own, "nodejs_heap_size_used_bytes"),
     })),
-    memory: {
-      residentBytes: value(metrics, "process_resident_memory_bytes"),
-      heapUsedBytes: value(metrics, "nodejs_heap_size_used_bytes"),
-    },
+    residentBytes: value(metrics, "process_resident_memory_bytes"),
   };
 }
