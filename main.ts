@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Command, helpText, parseCommandLine, UsageError } from "./lib/ops/cli.ts";
+import { type Command, helpText, parseCommandLine, UsageError } from "./lib/cli/cli.ts";
 import {
   type Config,
   ConfigErrors,
@@ -14,17 +14,17 @@ import {
   describeConfig,
   loadConfig,
   settingValues,
-} from "./lib/ops/config.ts";
-import { startDemoFeed } from "./lib/ops/demo_feed.ts";
-import { Logger, stdoutSink } from "./lib/ops/log.ts";
-import { banner, readableSink } from "./lib/ops/terminal.ts";
-import { VERSION } from "./lib/ops/version.ts";
-import { runPublish } from "./lib/ops/publish_command.ts";
-import { gatewayUrl, runStatus } from "./lib/ops/status_command.ts";
-import { runTail } from "./lib/ops/tail_command.ts";
-import { type RunningGateway, startGateway } from "./lib/server.ts";
-import { startCluster } from "./lib/workers/supervisor.ts";
-import { waitForShutdown } from "./lib/ops/shutdown.ts";
+} from "./lib/config/config.ts";
+import { startDemoFeed } from "./lib/cli/demo_feed.ts";
+import { Logger, stdoutSink } from "./lib/observe/log.ts";
+import { banner, readableSink } from "./lib/cli/terminal.ts";
+import { VERSION } from "./lib/observe/version.ts";
+import { runPublish } from "./lib/cli/publish_command.ts";
+import { gatewayUrl, runStatus } from "./lib/cli/status_command.ts";
+import { runTail } from "./lib/cli/tail_command.ts";
+import { type RunningGateway, startGateway } from "./lib/process/server.ts";
+import { startCluster } from "./lib/process/workers/supervisor.ts";
+import { waitForShutdown } from "./lib/process/shutdown.ts";
 
 /** Exit status of a usage error. */
 const EXIT_USAGE = 2;

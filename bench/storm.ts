@@ -9,7 +9,7 @@
  * @module
  */
 
-import { TvsClient } from "../static/tvs-client.js";
+import { TvsClient } from "../lib/client/tvs-client.js";
 
 const REGIONS = ["AE", "FI", "CZ", "DK", "BE", "GB", "CH", "US"];
 const clock = () => performance.timeOrigin + performance.now();

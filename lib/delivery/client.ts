@@ -26,7 +26,7 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../../static/close_codes.js";
+import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
 import { InboundRate, inboundSize, isPing, MAX_INBOUND_BYTES, PONG } from "./inbound_limits.ts";
 import type { QueueBounds } from "./queue_bounds.ts";

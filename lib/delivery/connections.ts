@@ -8,12 +8,11 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../../static/close_codes.js";
-import type { ConnectionLimits } from "../http/admission.ts";
-import type { AcceptedHandshake } from "../http/handshake.ts";
-import type { EventLogs } from "../ops/event_logs.ts";
-import type { Metrics } from "../ops/metrics.ts";
-import { Client, type ClientContext } from "./client.ts";
+import { CLOSE_CODES } from "../client/close_codes.js";
+import type { ConnectionLimits } from "./admission.ts";
+import type { EventLogs } from "../observe/event_logs.ts";
+import type { Metrics } from "../observe/metrics.ts";
+import { Client, type ClientContext, type ClientOptions } from "./client.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import type { Hub } from "./hub.ts";
 import { ProcessBudget } from "./process_budget.ts";
@@ -84,12 +83,8 @@ export class Connections {
    * Wraps an upgraded socket whose slot was reserved; it joins its regions once open. A client that
    * asked for recovery (`?since=`) is recovering in each until caught up.
    */
-  accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
-    return new Client(socket, this.#clientContext, {
-      regions: handshake.regions,
-      remoteAddress: address,
-      since: handshake.since,
-    });
+  accept(socket: WebSocket, options: ClientOptions): Client {
+    return new Client(socket, this.#clientContext, options);
   }
 
   /** `bytes` were handed to client sockets: the process's bound may need a check. */

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../../static/close_codes.js";
+import { CLOSE_CODES } from "../client/close_codes.js";
 import { Audience, type BroadcastResult } from "./audience.ts";
 import type { Client } from "./client.ts";
 import type { QueueBounds } from "./queue_bounds.ts";

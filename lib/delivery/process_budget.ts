@@ -12,7 +12,7 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../../static/close_codes.js";
+import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Client } from "./client.ts";
 import type { QueueBoard } from "./queue_board.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { originAllowed, type OriginPolicy } from "./origin.ts";
+import { originAllowed, type OriginPolicy } from "../net/origin.ts";
 
 /** Who may read a path from another origin. */
 type CrossOriginReaders = "allowed-origins" | "any-origin";

@@ -12,7 +12,7 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isLoopback } from "./ip_address.ts";
+import { isLoopback } from "../net/ip_address.ts";
 
 /** What decides HTTP publishing. */
 export interface PublishPolicy {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Gateway } from "../gateway.ts";
+import type { Gateway } from "../gateway/gateway.ts";
 import { checkPublishAccess, type PublishPolicy } from "./publish_access.ts";
 import { json, jsonError } from "./responses.ts";
 

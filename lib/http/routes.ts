@@ -6,16 +6,16 @@
  * @module
  */
 
-import type { Config } from "../ops/config.ts";
+import type { Config } from "../config/config.ts";
 import { addCorsHeaders } from "./cors.ts";
-import type { Gateway, Readiness } from "../gateway.ts";
-import type { HandshakeRequest, RefusedHandshake } from "./handshake.ts";
-import { errorFields, type Logger } from "../ops/log.ts";
+import type { Gateway, Readiness } from "../gateway/gateway.ts";
+import type { HandshakeRequest, RefusedHandshake } from "../gateway/handshake.ts";
+import { errorFields, type Logger } from "../observe/log.ts";
 import { mayPublishWithoutToken, mayReadStatus, type PublishPolicy } from "./publish_access.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
-import type { StatusReport } from "../status/report.ts";
+import type { StatusReport } from "../gateway/report.ts";
 
 /**
  * What `/readyz`, `/metrics` and `/status.json` answer for: the gateway, or with workers the

@@ -8,7 +8,7 @@
 
 import { createHash } from "node:crypto";
 import appJs from "../../static/app.js" with { type: "text" };
-import closeCodesJs from "../../static/close_codes.js" with { type: "text" };
+import closeCodesJs from "../client/close_codes.js" with { type: "text" };
 import faviconSvg from "../../static/favicon.svg" with { type: "text" };
 import indexHtml from "../../static/index.html" with { type: "text" };
 import statusCss from "../../static/status.css" with { type: "text" };
@@ -16,8 +16,8 @@ import statusHtml from "../../static/status.html" with { type: "text" };
 import statusJs from "../../static/status.js" with { type: "text" };
 import styleCss from "../../static/style.css" with { type: "text" };
 import themeCss from "../../static/theme.css" with { type: "text" };
-import clientTypes from "../../static/tvs-client.d.ts" with { type: "text" };
-import clientJs from "../../static/tvs-client.js" with { type: "text" };
+import clientTypes from "../client/tvs-client.d.ts" with { type: "text" };
+import clientJs from "../client/tvs-client.js" with { type: "text" };
 
 /** One servable file. */
 export interface Asset {

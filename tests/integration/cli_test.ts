@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CONFIG_VARIABLES } from "../../lib/ops/config.ts";
+import { CONFIG_VARIABLES } from "../../lib/config/config.ts";
 import { runCli } from "../support/cli.ts";
 
 Deno.test("--help lists every setting; --version prints the version", async () => {

@@ -4,16 +4,21 @@ import { freePort, waitFor } from "../support/wait.ts";
 
 const decoder = new TextDecoder();
 
-/** The files the gateway serves from static/ (package.json is npm's metadata for the client). */
-async function staticFiles(): Promise<string[]> {
+/** Where the served files are: the pages, and the client library (package.json is npm's). */
+const SERVED_DIRECTORIES = ["static", "lib/client"];
+
+/** The files the gateway serves, relative to the project root. */
+async function servedFiles(): Promise<string[]> {
   const files: string[] = [];
-  for await (const entry of Deno.readDir(`${PROJECT_ROOT}static`)) {
-    if (entry.isFile && entry.name !== "package.json") files.push(entry.name);
+  for (const directory of SERVED_DIRECTORIES) {
+    for await (const entry of Deno.readDir(`${PROJECT_ROOT}${directory}`)) {
+      if (entry.isFile && entry.name !== "package.json") files.push(`${directory}/${entry.name}`);
+    }
   }
   return files.sort();
 }
 
-Deno.test("every file under static/ is in main.ts's module graph, so a binary embeds it", async () => {
+Deno.test("every served file is in main.ts's module graph, so a binary embeds it", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", "main.ts"],
     cwd: PROJECT_ROOT,
@@ -23,13 +28,10 @@ Deno.test("every file under static/ is in main.ts's module graph, so a binary em
   const specifiers = new Set<string>(
     graph.modules.map((module: { specifier: string }) => module.specifier),
   );
-  const files = await staticFiles();
+  const files = await servedFiles();
   assert.ok(files.length >= 3);
   for (const file of files) {
-    assert.ok(
-      specifiers.has(new URL(`static/${file}`, `file://${PROJECT_ROOT}`).href),
-      `static/${file}`,
-    );
+    assert.ok(specifiers.has(new URL(file, `file://${PROJECT_ROOT}`).href), file);
   }
 });
 
@@ -88,11 +90,12 @@ Deno.test({
           what: "compiled gateway",
         },
       );
-      for (const [path, file] of [["/", "index.html"], ["/tvs-client.js", "tvs-client.js"]]) {
+      const pages = [["/", "static/index.html"], ["/tvs-client.js", "lib/client/tvs-client.js"]];
+      for (const [path, file] of pages) {
         const served = new Uint8Array(
           await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer(),
         );
-        assert.deepEqual(served, await Deno.readFile(`${PROJECT_ROOT}static/${file}`), path);
+        assert.deepEqual(served, await Deno.readFile(`${PROJECT_ROOT}${file}`), path);
       }
     } finally {
       server.kill("SIGTERM");

@@ -13,7 +13,7 @@ const LIBRARY: ReadonlyMap<string, string> = new Map(
     ["tvs-client.js", "close_codes.js"].map(async (name) =>
       [
         `/lib/${name}`,
-        await Deno.readTextFile(new URL(`../../static/${name}`, import.meta.url)),
+        await Deno.readTextFile(new URL(`../../lib/client/${name}`, import.meta.url)),
       ] as const
     ),
   ),

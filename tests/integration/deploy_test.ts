@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CONFIG_VARIABLES, loadConfig } from "../../lib/ops/config.ts";
+import { CONFIG_VARIABLES, loadConfig } from "../../lib/config/config.ts";
 import { PROJECT_ROOT, runCli } from "../support/cli.ts";
 
 const unit = await Deno.readTextFile(`${PROJECT_ROOT}deploy/tvs-realtime.service`);

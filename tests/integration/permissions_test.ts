@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CONFIG_VARIABLES } from "../../lib/ops/config.ts";
-import { RETIRED_SETTINGS } from "../../lib/ops/settings.ts";
+import { CONFIG_VARIABLES } from "../../lib/config/config.ts";
+import { RETIRED_SETTINGS } from "../../lib/config/settings.ts";
 import { baseEnv, PROJECT_ROOT } from "../support/cli.ts";
 import { GatewayProcess } from "../support/gateway_process.ts";
 import { RedisServer } from "../support/redis_server.ts";

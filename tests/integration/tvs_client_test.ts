@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TvsClient } from "../../static/tvs-client.js";
+import { TvsClient } from "../../lib/client/tvs-client.js";
 import { closing } from "../support/disposable.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { RedisServer } from "../support/redis_server.ts";

@@ -36,9 +36,9 @@ Deno.test("wrong use of the client fails to type-check, at each wrong line", asy
 });
 
 Deno.test("deno doc renders the declarations, every export documented", async () => {
-  const lint = await deno(["doc", "--lint", "static/tvs-client.d.ts"]);
+  const lint = await deno(["doc", "--lint", "lib/client/tvs-client.d.ts"]);
   assert.equal(lint.code, 0, lint.output);
-  const json = await deno(["doc", "--json", "static/tvs-client.d.ts"]);
+  const json = await deno(["doc", "--json", "lib/client/tvs-client.d.ts"]);
   const [file] = Object.values(JSON.parse(json.output).nodes) as {
     symbols: { name: string }[];
   }[];
@@ -62,11 +62,11 @@ Deno.test("a consumer importing the library by URL from a gateway gets its types
   const types = await fetch(`${gateway.http}/tvs-client.d.ts`);
   assert.equal(
     await types.text(),
-    await Deno.readTextFile(`${PROJECT_ROOT}static/tvs-client.d.ts`),
+    await Deno.readTextFile(`${PROJECT_ROOT}lib/client/tvs-client.d.ts`),
   );
   await using directory = await temporaryDirectory();
   const consumer = (await Deno.readTextFile(`${FIXTURES}consumer.ts`))
-    .replace("../../../static/tvs-client.js", `${gateway.http}/tvs-client.js`);
+    .replace("../../../lib/client/tvs-client.js", `${gateway.http}/tvs-client.js`);
   await Deno.writeTextFile(`${directory.path}/consumer.ts`, consumer);
   await Deno.writeTextFile(
     `${directory.path}/misuse.ts`,
@@ -84,7 +84,7 @@ new TvsClient({ regions: "AE" });
 });
 
 Deno.test("the client installs with npm from its package, with its types", async () => {
-  const metadata = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}static/package.json`));
+  const metadata = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}lib/client/package.json`));
   const denoJson = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}deno.json`));
   assert.equal(metadata.version, denoJson.version, "the client's version is the gateway's");
   await using directory = await temporaryDirectory();
@@ -92,7 +92,7 @@ Deno.test("the client installs with npm from its package, with its types", async
     new Deno.Command("npm", { args, cwd, env: { NO_COLOR: "1" } }).output();
   const packed = await npm(
     ["pack", "--json", "--pack-destination", directory.path],
-    `${PROJECT_ROOT}static`,
+    `${PROJECT_ROOT}lib/client`,
   );
   assert.equal(packed.code, 0, decoder.decode(packed.stderr));
   const [tarball] = JSON.parse(decoder.decode(packed.stdout));
@@ -109,7 +109,7 @@ Deno.test("the client installs with npm from its package, with its types", async
   );
   assert.equal(installed.code, 0, decoder.decode(installed.stderr));
   const consumer = (await Deno.readTextFile(`${FIXTURES}consumer.ts`))
-    .replace("../../../static/tvs-client.js", "@trendvidstream/tvs-client");
+    .replace("../../../lib/client/tvs-client.js", "@trendvidstream/tvs-client");
   await Deno.writeTextFile(`${site}/consumer.ts`, consumer);
   const checked = await deno(["check", "--no-lock", "consumer.ts"], site);
   assert.equal(checked.code, 0, checked.output);

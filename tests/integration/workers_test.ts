@@ -1,7 +1,7 @@
 // WORKERS: one process serving on every worker, with limits, metrics, readiness and recovery that
 // hold for the whole process.
 import assert from "node:assert/strict";
-import { TvsClient } from "../../static/tvs-client.js";
+import { TvsClient } from "../../lib/client/tvs-client.js";
 import { closing } from "../support/disposable.ts";
 import { startTestCluster, type TestCluster } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";

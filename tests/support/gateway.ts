@@ -4,10 +4,10 @@
  * @module
  */
 
-import { loadConfig } from "../../lib/ops/config.ts";
-import { Logger } from "../../lib/ops/log.ts";
-import { type RunningGateway, startGateway } from "../../lib/server.ts";
-import { type RunningCluster, startCluster } from "../../lib/workers/supervisor.ts";
+import { loadConfig } from "../../lib/config/config.ts";
+import { Logger } from "../../lib/observe/log.ts";
+import { type RunningGateway, startGateway } from "../../lib/process/server.ts";
+import { type RunningCluster, startCluster } from "../../lib/process/workers/supervisor.ts";
 import { fetchMetrics, isReady } from "./metrics.ts";
 import { RedisServer } from "./redis_server.ts";
 import { waitFor } from "./wait.ts";

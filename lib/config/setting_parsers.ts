@@ -1,0 +1,168 @@
+/**
+ * Parsers of setting values: each takes the raw text of one variable and returns the value the
+ * gateway runs with, or throws a {@link TypeError} whose sentence says what is allowed (the
+ * configuration adds the variable's name).
+ *
+ * @module
+ */
+
+import { canonicalIp } from "../net/ip_address.ts";
+import type { OriginPolicy } from "../net/origin.ts";
+import { TrustedProxies } from "../net/trusted_proxies.ts";
+import { LOG_LEVELS, type LogLevel } from "../observe/log.ts";
+
+/** Reads one raw value. @throws {TypeError} when it cannot be used. */
+export type Parse<T> = (raw: string) => T;
+
+const REGION_PATTERN = /^[A-Z][A-Z0-9]{1,7}$/;
+
+/** A whole number from `min` to `max`. */
+export function integer(min: number, max: number): Parse<number> {
+  return (raw) => {
+    if (!/^\d+$/.test(raw)) {
+      throw new TypeError(`Expected an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      throw new TypeError(`Expected an integer from ${min} to ${max}, got ${raw}`);
+    }
+    return value;
+  };
+}
+
+/** A worker count from 1 to `max`, or `auto`: as many as the cores this process may use. */
+export function workerCount(max: number): Parse<number> {
+  const count = integer(1, max);
+  return (raw) => {
+    if (raw.trim().toLowerCase() !== "auto") return count(raw.trim());
+    return Math.min(max, Math.max(1, navigator.hardwareConcurrency));
+  };
+}
+
+/** An IP address or a host name to listen on. */
+export function listenHost(raw: string): string {
+  const host = raw.trim();
+  if (canonicalIp(host) !== null || /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(host)) {
+    return host;
+  }
+  throw new TypeError(`Expected an IP address or host name to listen on, got "${raw}"`);
+}
+
+/** Hides the password of a URL, or the whole value when it cannot be parsed as one. */
+export function mask(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password === "" && url.username === "") return value;
+    if (url.password !== "") url.password = "***";
+    else url.username = "***";
+    return url.href;
+  } catch {
+    return "***";
+  }
+}
+
+/** A `redis://` or `rediss://` URL; empty means none. */
+export function redisUrl(raw: string): string | null {
+  if (raw.trim() === "") return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new TypeError(`Expected a redis:// or rediss:// URL, got "${mask(raw)}"`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new TypeError(`Expected a redis:// or rediss:// URL, got "${mask(raw)}"`);
+  }
+  if (url.hostname === "") throw new TypeError("The URL has no host");
+  return url.href;
+}
+
+/** Comma-separated region codes, upper-cased, without repeats. */
+export function regionList(raw: string): string[] {
+  const regions = raw.split(",").map((region) => region.trim().toUpperCase()).filter(Boolean);
+  if (regions.length === 0) throw new TypeError("Expected at least one region code");
+  for (const region of regions) {
+    if (!REGION_PATTERN.test(region)) {
+      throw new TypeError(
+        `Invalid region code "${region}": expected 2 to 8 letters or digits, starting with a letter`,
+      );
+    }
+  }
+  if (new Set(regions).size !== regions.length) {
+    throw new TypeError(`Region codes repeat in "${raw}"`);
+  }
+  return regions;
+}
+
+/** One region code. */
+export function region(raw: string): string {
+  const [code] = regionList(raw);
+  if (code === undefined || raw.includes(",")) {
+    throw new TypeError(`Expected one region code, got "${raw}"`);
+  }
+  return code;
+}
+
+/** A Redis channel prefix: short, with no glob characters. */
+export function channelPrefix(raw: string): string {
+  if (raw.length > 64 || /[\s*?[\]]/.test(raw)) {
+    throw new TypeError(
+      "Expected at most 64 characters without spaces or glob characters (* ? [ ])",
+    );
+  }
+  return raw;
+}
+
+/** A secret of at least 16 characters; empty means none. */
+export function optionalSecret(raw: string): string | null {
+  if (raw === "") return null;
+  if (raw.length < 16) throw new TypeError("Expected at least 16 characters (or unset it)");
+  return raw;
+}
+
+/** Yes or no (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`; empty is no). */
+export function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off", ""].includes(value)) return false;
+  throw new TypeError(`Expected true or false, got "${raw}"`);
+}
+
+/** `*`, comma-separated origins, or empty for the gateway's own origin only. */
+export function originPolicy(raw: string): OriginPolicy {
+  const value = raw.trim();
+  if (value === "") return { kind: "same-origin" };
+  if (value === "*") return { kind: "any" };
+  const origins = value.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new TypeError(`Expected *, or origins like https://example.com, got "${entry}"`);
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.origin !== entry.replace(/\/$/, "")) {
+      throw new TypeError(`Expected an origin (scheme://host[:port], no path), got "${entry}"`);
+    }
+    return url.origin;
+  });
+  return { kind: "list", origins };
+}
+
+/** Comma-separated addresses and CIDR ranges of the proxies in front. */
+export function trustedProxies(raw: string): TrustedProxies {
+  try {
+    return TrustedProxies.parse(raw);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new TypeError(`Expected addresses and CIDR ranges: ${error.message}`);
+  }
+}
+
+/** One of {@link LOG_LEVELS}. */
+export function logLevel(raw: string): LogLevel {
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.trim().toLowerCase());
+  if (level === undefined) {
+    throw new TypeError(`Expected one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
+  }
+  return level;
+}

@@ -1,0 +1,106 @@
+/**
+ * Connection limits: how many sockets the process holds in all and per client address. A socket
+ * counts from its upgrade until it is released (closed for good, or given up after the close
+ * timeout), because until then it still holds memory: a stalled peer cannot escape the limit by
+ * getting itself closed. {@link Admission} keeps the counts; a gateway asks through
+ * {@link ConnectionLimits}, in its own thread ({@link LocalLimits}) or, with several workers, from
+ * the one thread that keeps the counts for all (`workers/`).
+ *
+ * @module
+ */
+
+import { HANDSHAKE_REFUSALS, type Refusal } from "../client/close_codes.js";
+
+/** Options of {@link Admission}. */
+export interface AdmissionOptions {
+  /** Most sockets in all. */
+  readonly maxConnections: number;
+  /** Most sockets per client address. */
+  readonly maxConnectionsPerIp: number;
+}
+
+/** Counts sockets against the limits. */
+export class Admission {
+  readonly #options: AdmissionOptions;
+  readonly #byAddress = new Map<string, number>();
+  #total = 0;
+
+  /** Creates empty counters. */
+  constructor(options: AdmissionOptions) {
+    this.#options = options;
+  }
+
+  /** Sockets held in all. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** The refusal a new socket from `address` would get now, or `undefined` if it fits. */
+  check(address: string): Refusal | undefined {
+    if (this.#total >= this.#options.maxConnections) return HANDSHAKE_REFUSALS.tooManyConnections;
+    if ((this.#byAddress.get(address) ?? 0) >= this.#options.maxConnectionsPerIp) {
+      return HANDSHAKE_REFUSALS.tooManyConnectionsPerIp;
+    }
+    return undefined;
+  }
+
+  /** Reserves a slot for a socket from `address`, or returns the refusal when it does not fit. */
+  reserve(address: string): Refusal | undefined {
+    const refusal = this.check(address);
+    if (refusal !== undefined) return refusal;
+    this.#total++;
+    this.#byAddress.set(address, (this.#byAddress.get(address) ?? 0) + 1);
+    return undefined;
+  }
+
+  /** Forgets one socket from `address`. */
+  release(address: string): void {
+    const count = this.#byAddress.get(address) ?? 0;
+    if (count === 0) return;
+    this.#total--;
+    if (count === 1) this.#byAddress.delete(address);
+    else this.#byAddress.set(address, count - 1);
+  }
+}
+
+/** How a gateway reserves and releases connection slots; `held` is how many it holds. */
+export interface ConnectionLimits {
+  /** Slots this gateway holds: sockets connecting, open, or closing unconfirmed. */
+  readonly held: number;
+  /** The refusal a new socket from `address` would get now, or `undefined` if it fits. */
+  check(address: string): Promise<Refusal | undefined>;
+  /** Reserves a slot for `address`, or returns the refusal when it does not fit. */
+  reserve(address: string): Promise<Refusal | undefined>;
+  /** Gives back one slot of `address`. */
+  release(address: string): void;
+}
+
+/** The limits of a gateway that is the whole process: its own {@link Admission}. */
+export class LocalLimits implements ConnectionLimits {
+  readonly #admission: Admission;
+
+  /** Limits counted here. */
+  constructor(options: AdmissionOptions) {
+    this.#admission = new Admission(options);
+  }
+
+  /** Slots held. */
+  get held(): number {
+    return this.#admission.total;
+  }
+
+  /** The refusal a new socket from `address` would get now. */
+  check(address: string): Promise<Refusal | undefined> {
+    return Promise.resolve(this.#admission.check(address));
+  }
+
+  /** Reserves a slot for `address`, or returns the refusal. */
+  reserve(address: string): Promise<Refusal | undefined> {
+    return Promise.resolve(this.#admission.reserve(address));
+  }
+
+  /** Gives back one slot of `address`. */
+  release(address: string): void {
+    this.#admission.release(address);
+  }
+}

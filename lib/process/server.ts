@@ -1,0 +1,172 @@
+/**
+ * Assembles one running gateway: the broker chosen by the configuration, the gateway, and the
+ * HTTP server; and takes it down again in order: drain the clients, close the broker, stop the
+ * server. With one worker this is the whole process; with several, each worker runs one on the
+ * shared port (`workers/`). Tests run several in one process.
+ *
+ * @module
+ */
+
+import type { Broker } from "../brokers/broker.ts";
+import { MemoryBroker } from "../brokers/memory.ts";
+import { RedisBroker } from "../brokers/redis.ts";
+import { Gateway, type GatewayDependencies } from "../gateway/gateway.ts";
+import type { ConnectionLimits } from "../delivery/admission.ts";
+import { describeOriginPolicy } from "../net/origin.ts";
+import { jsonError } from "../http/responses.ts";
+import { createHandler, type ProcessReport } from "../http/routes.ts";
+import type { Config } from "../config/config.ts";
+import { errorFields, type Logger } from "../observe/log.ts";
+import { mask } from "../config/setting_parsers.ts";
+import { buildStatus } from "../gateway/report.ts";
+
+/**
+ * How long to wait for the HTTP server to finish once every client was told to go, in ms. A
+ * stalled peer can keep `server.shutdown()` pending forever; past this the process goes anyway.
+ */
+export const SHUTDOWN_GRACE_MS = 2000;
+
+/** A gateway, or a process of workers, that is listening. */
+export interface RunningGateway {
+  /** The port it listens on (useful with `PORT=0`). */
+  readonly port: number;
+  /** Publishes as a producer would, through the broker (for the demo feed). */
+  publish(region: string, payload: string): Promise<number>;
+  /**
+   * Drains the clients over `drainMs` (default: none), closes the broker and stops the server.
+   * Resolves `true` when the server stopped within the grace period. Idempotent.
+   */
+  close(drainMs?: number): Promise<boolean>;
+  /** Settles with a reason when it cannot go on serving (workers that keep dying). */
+  readonly failure: Promise<string>;
+}
+
+/** One gateway that is listening, and the gateway itself. */
+export interface RunningServer extends RunningGateway {
+  readonly gateway: Gateway;
+}
+
+/** What a worker's gateway gets from its supervisor instead of making it itself. */
+export interface ServerOptions {
+  /** The broker. @default the configuration's (memory, or Redis) */
+  readonly broker?: Broker;
+  /** Where connection slots are counted. @default this gateway */
+  readonly limits?: ConnectionLimits;
+  /** Where queued bytes are shared. @default a board of one */
+  readonly board?: GatewayDependencies["board"];
+  /** What `/readyz` and `/metrics` answer for. @default this gateway */
+  readonly report?: ProcessReport;
+  /** Shares the port with other workers of the process (`SO_REUSEPORT`). @default false */
+  readonly reusePort?: boolean;
+  /** Writes the `listening` line (the supervisor writes the process's). @default true */
+  readonly announce?: boolean;
+}
+
+/** The broker the configuration names. */
+export function createBroker(config: Config): Broker {
+  const dedupe = { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity };
+  const history = { size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 };
+  if (config.redisUrl === null) return new MemoryBroker({ dedupe, history });
+  return new RedisBroker(config.redisUrl, {
+    channelPrefix: config.channelPrefix,
+    regions: config.regions,
+    dedupe,
+    history,
+  });
+}
+
+/** `/readyz`, `/metrics` and `/status.json` of a gateway that is the whole process. */
+function ownReport(gateway: Gateway): ProcessReport {
+  return {
+    readiness: () => Promise.resolve(gateway.readiness()),
+    metrics: async () => ({
+      body: await gateway.metrics.render(),
+      contentType: gateway.metrics.registry.contentType,
+    }),
+    status: async () =>
+      buildStatus({
+        metrics: await gateway.metrics.registry.getMetricsAsJSON(),
+        activity: gateway.activity(),
+        readiness: gateway.readiness(),
+        workers: [],
+      }),
+  };
+}
+
+/** The `listening` line: where the process serves, and what it lets in. */
+export function logListening(logger: Logger, config: Config, port: number): void {
+  logger.info("listening", {
+    host: config.host,
+    port,
+    broker: config.redisUrl === null ? "memory" : mask(config.redisUrl),
+    regions: config.regions,
+    workers: config.workers,
+    allowedOrigins: describeOriginPolicy(config.allowedOrigins),
+    trustedProxies: config.trustedProxies.describe(),
+    httpPublish: config.publishToken !== null
+      ? "token"
+      : config.publishInsecureLoopback
+      ? "insecure_loopback"
+      : "off",
+  });
+  if (config.publishToken === null && config.publishInsecureLoopback) {
+    logger.warn("HTTP publishing needs no token from direct local requests", {
+      setting: "PUBLISH_INSECURE_LOOPBACK",
+      advice: "for development only: set PUBLISH_TOKEN wherever a proxy or others can reach",
+    });
+  }
+}
+
+/** Starts a gateway for `config`; resolves once it listens. */
+export function startGateway(
+  config: Config,
+  logger: Logger,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const broker = options.broker ?? createBroker(config);
+  const gateway = new Gateway(config, {
+    broker,
+    logger,
+    ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.board !== undefined && { board: options.board }),
+  });
+  gateway.start();
+  const report = options.report ?? ownReport(gateway);
+  const handler = createHandler({ config, gateway, logger, report });
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    ...(options.reusePort === true && { reusePort: true }),
+    onListen: resolve,
+    onError(error) {
+      logger.error("request failed", errorFields(error));
+      return jsonError(500, "internal_error", "Internal error");
+    },
+  }, handler);
+  let closing: Promise<boolean> | undefined;
+  const stop = async (drainMs: number): Promise<boolean> => {
+    await gateway.drain(drainMs);
+    await gateway.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
+    });
+    const stopped = await Promise.race([server.shutdown().then(() => true), grace]);
+    clearTimeout(timer);
+    return stopped;
+  };
+  return listening.then((address) => {
+    if (options.announce !== false) logListening(logger, config, address.port);
+    return {
+      port: address.port,
+      gateway,
+      publish: (region, payload) => broker.publish(region, payload),
+      close(drainMs = 0) {
+        closing ??= stop(drainMs);
+        return closing;
+      },
+      failure: new Promise<string>(() => {}),
+    };
+  });
+}

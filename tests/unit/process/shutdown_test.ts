@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { Logger } from "../../../lib/observe/log.ts";
+import { waitForShutdown } from "../../../lib/process/shutdown.ts";
+
+Deno.test("a gateway that cannot go on is drained and the process exits 1, saying why", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const failure = Promise.withResolvers<string>();
+  const drains: number[] = [];
+  const status = waitForShutdown({
+    port: 0,
+    publish: () => Promise.resolve(0),
+    close: (drainMs = 0) => {
+      drains.push(drainMs);
+      return Promise.resolve(true);
+    },
+    failure: failure.promise,
+  }, {
+    drainMs: 250,
+    logger: new Logger("info", (line) => lines.push(JSON.parse(line))),
+    exit: () => {
+      throw new Error("exit is for a second signal");
+    },
+  });
+  failure.resolve("worker 1 died 6 times within 60 s");
+  assert.equal(await status, 1);
+  assert.deepEqual(drains, [250]);
+  assert.deepEqual(lines.map((line) => line.msg), ["cannot go on serving", "stopping", "stopped"]);
+  assert.equal(lines[0]?.reason, "worker 1 died 6 times within 60 s");
+});
