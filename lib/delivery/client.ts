@@ -1,6 +1,6 @@
 /**
  * One WebSocket connection: its regions, its state, sending, receiving and closing. Every guard on
- * a socket lives here; the one other module that sends, the broadcast loop (`audience.ts`), only
+ * a socket lives here; the one other module that sends, the broadcast loop (`hub.ts`), only
  * sends within the budget below and leaves everything else to {@link Client.send}.
  *
  * Slow consumers. Deno keeps every byte queued for a peer that stops reading, and `close()` does
@@ -14,7 +14,7 @@
  * stalled peer may never produce. What stays queued for a stalled client is bounded by twice the
  * budget plus one frame. The queue is tracked as an upper bound (last measured `bufferedAmount`
  * plus bytes sent since), so `bufferedAmount` is only read when the bound says the budget might be
- * reached. The bound lives in a shared typed array (`queue_bounds.ts`), where the broadcast loop
+ * reached. The bound lives in a shared typed array (`send_queues.ts`), where the broadcast loop
  * reads it without touching the client.
  *
  * Inbound limits. Deno 2.9 drops the TCP connection without sending the close frame when frames
@@ -29,7 +29,7 @@
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
 import { InboundRate, inboundSize, isPing, MAX_INBOUND_BYTES, PONG } from "./inbound_limits.ts";
-import type { QueueBounds } from "./queue_bounds.ts";
+import type { SendQueues } from "./send_queues.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
 export const SendOutcome = {
@@ -58,7 +58,7 @@ export const VIOLATION_MAX_WAIT_MS = 2000;
 /** What is shared by every client of a gateway: settings and callbacks, created once. */
 export interface ClientContext {
   /** Where every open client's queued-bytes bound is kept, and the budget it is held to. */
-  readonly bounds: QueueBounds;
+  readonly queues: SendQueues;
   /** How long a closing socket may take to confirm before it is given up, in ms. */
   readonly closeTimeoutMs: number;
   /** The handshake completed; the client may join the registry. */
@@ -122,7 +122,7 @@ export class Client implements EventListenerObject {
       case "open":
         if (this.#state !== "connecting") return;
         this.#state = "open";
-        this.#slot = this.#context.bounds.allocate();
+        this.#slot = this.#context.queues.allocate();
         this.#context.onOpen(this);
         return;
       case "close":
@@ -142,12 +142,12 @@ export class Client implements EventListenerObject {
     return this.#state === "open";
   }
 
-  /** The socket, for the broadcast loop (`audience.ts`); all else sends through {@link send}. */
+  /** The socket, for the broadcast loop (`hub.ts`); all else sends through {@link send}. */
   get socket(): WebSocket {
     return this.#socket;
   }
 
-  /** Slot of the client's queued-bytes bound in the shared {@link QueueBounds}, while open. */
+  /** Slot of the client's queued-bytes bound in the shared {@link SendQueues}, while open. */
   get slot(): number {
     return this.#slot;
   }
@@ -158,8 +158,8 @@ export class Client implements EventListenerObject {
    */
   send(frame: string, bytes: number): SendOutcome {
     if (this.#state !== "open") return SendOutcome.Skipped;
-    const budget = this.#context.bounds.budget;
-    if (this.#context.bounds.values[this.#slot]! + bytes > budget) {
+    const budget = this.#context.queues.budget;
+    if (this.#context.queues.values[this.#slot]! + bytes > budget) {
       const queued = this.#measureQueue();
       if (queued + bytes > 2 * budget) {
         this.close(CLOSE_CODES.slowConsumer);
@@ -173,7 +173,7 @@ export class Client implements EventListenerObject {
       // The runtime closed the socket between our check and the send; its close event follows.
       return SendOutcome.Skipped;
     }
-    this.#context.bounds.values[this.#slot]! += bytes;
+    this.#context.queues.values[this.#slot]! += bytes;
     return SendOutcome.Delivered;
   }
 
@@ -184,8 +184,8 @@ export class Client implements EventListenerObject {
    */
   async sendPaced(frame: string, bytes: number): Promise<boolean> {
     const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
-    const budget = this.#context.bounds.budget;
-    while (this.#state === "open" && this.#context.bounds.values[this.#slot]! + bytes > budget) {
+    const budget = this.#context.queues.budget;
+    while (this.#state === "open" && this.#context.queues.values[this.#slot]! + bytes > budget) {
       if (this.#measureQueue() + bytes <= budget) break;
       if (performance.now() > deadline) {
         this.close(CLOSE_CODES.slowConsumer);
@@ -217,14 +217,14 @@ export class Client implements EventListenerObject {
     this.#suspectTimer = setTimeout(() => {
       this.#suspectTimer = undefined;
       if (this.#state !== "open") return;
-      if (this.#measureQueue() > this.#context.bounds.budget) this.close(CLOSE_CODES.slowConsumer);
+      if (this.#measureQueue() > this.#context.queues.budget) this.close(CLOSE_CODES.slowConsumer);
     }, SLOW_CONSUMER_GRACE_MS);
   }
 
   /** The bytes queued on the socket now, which become the client's bound again. */
   #measureQueue(): number {
     const queued = this.#socket.bufferedAmount;
-    this.#context.bounds.values[this.#slot] = queued;
+    this.#context.queues.values[this.#slot] = queued;
     return queued;
   }
 
@@ -283,7 +283,7 @@ export class Client implements EventListenerObject {
     clearTimeout(this.#suspectTimer);
     this.#suspectTimer = undefined;
     this.#context.onClose(this, code);
-    if (wasOpen) this.#context.bounds.release(this.#slot);
+    if (wasOpen) this.#context.queues.release(this.#slot);
   }
 
   #release(timedOut: boolean): void {

@@ -2,37 +2,45 @@
  * The lifecycle of the gateway's connections: an upgraded socket becomes a {@link Client} that
  * joins the hub once open, leaves it when closed, and gives its connection slot back when it is
  * finished for good (or given up after the close timeout); the process's queued-bytes bound may
- * close the clients with the most queued; a drain closes them all. What each step does to the
- * metrics and the logs is decided here, once.
+ * close the clients with the most queued; a drain closes them all. Each step that an operator
+ * should hear of is told to {@link ConnectionEvents}, which counts and logs it.
  *
  * @module
  */
 
-import { CLOSE_CODES } from "../client/close_codes.js";
 import type { ConnectionLimits } from "./admission.ts";
-import type { EventLogs } from "../observe/event_logs.ts";
-import type { Metrics } from "../observe/metrics.ts";
 import { Client, type ClientContext, type ClientOptions } from "./client.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import type { Hub } from "./hub.ts";
-import { ProcessBudget } from "./process_budget.ts";
-import type { QueueBoard } from "./queue_board.ts";
-import type { QueueBounds } from "./queue_bounds.ts";
+import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
+import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
+import type { SendQueues } from "./send_queues.ts";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
 export const CLOSE_TIMEOUT_MS = 5000;
 
+/** What happens to connections that an operator should hear of. */
+export interface ConnectionEvents {
+  /** A client left, closed by either side with `code`. */
+  clientClosed(client: Client, code: number): void;
+  /** A client was closed to bring the process under `MAX_QUEUED_BYTES`. */
+  clientShed(client: Client, queuedBytes: number): void;
+  /** A client was closed for breaking an inbound limit. */
+  inboundViolation(client: Client, kind: "too_big" | "flood"): void;
+  /** A closing socket was given up: its peer never confirmed. */
+  closeTimedOut(): void;
+}
+
 /** What the connections report to and ask of. */
 export interface ConnectionsContext {
   readonly hub: Hub;
-  readonly bounds: QueueBounds;
+  readonly queues: SendQueues;
   readonly limits: ConnectionLimits;
   /** Most bytes queued for all clients of the process (`MAX_QUEUED_BYTES`). */
   readonly maxQueuedBytes: number;
   /** Where this gateway's queued bytes are shared with the other workers'. */
-  readonly board: QueueBoard;
-  readonly metrics: Metrics;
-  readonly logs: EventLogs;
+  readonly sharedQueuedBytes: SharedQueuedBytes;
+  readonly events: ConnectionEvents;
   /** A client opened and joined the hub (live, or recovering when it gave `?since=`). */
   readonly onOpen: (client: Client) => void;
 }
@@ -42,35 +50,25 @@ export class Connections {
   readonly #context: ConnectionsContext;
   readonly #clientContext: ClientContext;
   readonly #drain = new Drain();
-  readonly #budget: ProcessBudget;
+  readonly #budget: QueuedBytesLimit;
   #closeTimeouts = 0;
 
   /** Connections that report through `context`. */
   constructor(context: ConnectionsContext) {
     this.#context = context;
-    this.#budget = new ProcessBudget({
+    this.#budget = new QueuedBytesLimit({
       maxBytes: context.maxQueuedBytes,
-      board: context.board,
+      shared: context.sharedQueuedBytes,
       clients: () => context.hub.all(),
-      onShed: (client, queuedBytes) => {
-        context.metrics.overloadCloses.inc();
-        context.logs.closes.record("overload", {
-          reason: "overload",
-          address: client.remoteAddress,
-          queuedBytes,
-        });
-      },
+      onShed: (client, queuedBytes) => context.events.clientShed(client, queuedBytes),
     });
     this.#clientContext = {
-      bounds: context.bounds,
+      queues: context.queues,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
       onOpen: (client) => this.#opened(client),
       onClose: (client, code) => this.#closed(client, code),
       onRelease: (client, timedOut) => this.#released(client, timedOut),
-      onViolation: (client, kind) => {
-        context.metrics.inboundViolations.inc({ kind });
-        context.logs.closes.record(kind, { reason: kind, address: client.remoteAddress });
-      },
+      onViolation: (client, kind) => context.events.inboundViolation(client, kind),
     };
   }
 
@@ -129,25 +127,16 @@ export class Connections {
   }
 
   #closed(client: Client, code: number): void {
-    const { hub, metrics, logs } = this.#context;
-    hub.remove(client);
-    metrics.disconnects.inc({ code: String(code) });
-    if (code === CLOSE_CODES.slowConsumer.code) {
-      metrics.slowConsumerCloses.inc();
-      logs.closes.record("slow_consumer", {
-        reason: "slow_consumer",
-        address: client.remoteAddress,
-        regions: client.regions,
-      });
-    }
+    this.#context.hub.remove(client);
+    this.#context.events.clientClosed(client, code);
   }
 
   #released(client: Client, timedOut: boolean): void {
-    const { limits, metrics } = this.#context;
+    const { limits, events } = this.#context;
     limits.release(client.remoteAddress);
     if (timedOut) {
       this.#closeTimeouts++;
-      metrics.closeTimeouts.inc();
+      events.closeTimedOut();
     }
     this.#drain.released(limits.held);
   }

@@ -1,7 +1,16 @@
 /**
  * The local fan-out: region → connected clients. A broadcast serialises nothing and awaits
  * nothing: the caller hands over one frame, already serialised and measured, and every open client
- * of the region gets that same string, each send within the client's budget (`audience.ts`).
+ * of the region gets that same string, each send within the client's budget.
+ *
+ * The hot path, from a Redis message to a client's send, in four files: `brokers/redis.ts` (the
+ * subscriber's callback), `gateway/publications.ts` (pacing, validation, de-duplication, the
+ * frame), this one (every socket of the region), and `delivery/client.ts` (a client the frame
+ * would take over its budget).
+ *
+ * A region's live clients are laid out for the send loop ({@link Audience}): their sockets and the
+ * slots of their queued-bytes bounds (`send_queues.ts`) in parallel arrays, so a send reads a
+ * socket and one number, never the client object.
  *
  * A client catching up on a region (its history is being replayed) is "recovering" there: instead
  * of sending, the broadcast keeps the frame for it until the replay is done; then the client goes
@@ -11,10 +20,102 @@
  */
 
 import { CLOSE_CODES } from "../client/close_codes.js";
-import { Audience, type BroadcastResult } from "./audience.ts";
-import type { Client } from "./client.ts";
-import type { QueueBounds } from "./queue_bounds.ts";
 import type { Frame } from "../streams/frames.ts";
+import { type Client, SendOutcome } from "./client.ts";
+import type { SendQueues } from "./send_queues.ts";
+
+/** Counts of one broadcast. */
+export interface BroadcastResult {
+  /** Frames handed to sockets. */
+  delivered: number;
+  /** Clients whose socket was not open. */
+  skipped: number;
+  /** Clients over their byte budget, now closed as slow consumers. */
+  dropped: number;
+}
+
+/** One region's live clients, laid out for the send loop. */
+export class Audience {
+  readonly #queues: SendQueues;
+  readonly #clients: Client[] = [];
+  readonly #sockets: WebSocket[] = [];
+  readonly #slots: number[] = [];
+  readonly #index = new Map<Client, number>();
+
+  /** An empty audience whose clients' queues are bounded in `queues`. */
+  constructor(queues: SendQueues) {
+    this.#queues = queues;
+  }
+
+  /** Number of clients. */
+  get size(): number {
+    return this.#clients.length;
+  }
+
+  /** The clients, in no particular order. */
+  get clients(): readonly Client[] {
+    return this.#clients;
+  }
+
+  /** Adds an open client that is not here yet (a client's regions are distinct). */
+  add(client: Client): void {
+    this.#index.set(client, this.#clients.length);
+    this.#clients.push(client);
+    this.#sockets.push(client.socket);
+    this.#slots.push(client.slot);
+  }
+
+  /** Removes `client` if it is here; the last client takes its place. */
+  remove(client: Client): void {
+    const index = this.#index.get(client);
+    if (index === undefined) return;
+    this.#index.delete(client);
+    const last = this.#clients.length - 1;
+    if (index !== last) {
+      const moved = this.#clients[last]!;
+      this.#clients[index] = moved;
+      this.#sockets[index] = this.#sockets[last]!;
+      this.#slots[index] = this.#slots[last]!;
+      this.#index.set(moved, index);
+    }
+    this.#clients.pop();
+    this.#sockets.pop();
+    this.#slots.pop();
+  }
+
+  /**
+   * Sends `frame` of `bytes` UTF-8 bytes to every client, adding to `result`. A client the frame
+   * would take over its budget goes through {@link Client.send}, which measures its socket and
+   * decides whether it is a slow consumer. Never throws.
+   */
+  broadcast(frame: string, bytes: number, result: BroadcastResult): void {
+    const bounds = this.#queues.values;
+    const budget = this.#queues.budget;
+    const sockets = this.#sockets;
+    const slots = this.#slots;
+    // Downwards: a client closed as slow is replaced by the last one, which was already served.
+    for (let i = sockets.length - 1; i >= 0; i--) {
+      const slot = slots[i]!;
+      const bound = bounds[slot]! + bytes;
+      if (bound > budget) {
+        const outcome = this.#clients[i]!.send(frame, bytes);
+        if (outcome === SendOutcome.Delivered) result.delivered++;
+        else if (outcome === SendOutcome.Dropped) result.dropped++;
+        else result.skipped++;
+        continue;
+      }
+      try {
+        sockets[i]!.send(frame);
+      } catch {
+        // Closing on the runtime's side already; its close event removes the client.
+        result.skipped++;
+        continue;
+      }
+      bounds[slot] = bound;
+      result.delivered++;
+    }
+  }
+}
 
 interface Held {
   readonly frames: Frame[];
@@ -30,16 +131,16 @@ export class Hub {
 
   /**
    * Creates a hub for exactly these regions; other regions have no clients. A live client's queue
-   * is bounded in `bounds`; a recovering client holding more than `maxHeldBytes` is closed as a
+   * is bounded in `queues`; a recovering client holding more than `maxHeldBytes` is closed as a
    * slow consumer.
    */
   constructor(
     regions: readonly string[],
-    bounds: QueueBounds,
+    queues: SendQueues,
     options: { readonly maxHeldBytes: number },
   ) {
     for (const region of regions) {
-      this.#live.set(region, new Audience(bounds));
+      this.#live.set(region, new Audience(queues));
       this.#recovering.set(region, new Map());
     }
     this.#maxHeldBytes = options.maxHeldBytes;

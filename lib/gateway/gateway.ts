@@ -1,41 +1,36 @@
 /**
- * The gateway's decisions: what a publication becomes (validated, normalised, serialised once),
- * whether it is new (`streams/`), who gets it (the hub of its region), which handshakes are let
- * in (`http/handshake.ts`), and what each connection's lifecycle does to the registry, the limits
- * and the metrics. It knows the broker only through its interface and sockets only through
- * {@link Client}.
- *
- * The hot path: broker → {@link PublicationPacer} → `#process` (validate, fingerprint, claim,
- * append) → {@link Hub.broadcast} → each client's socket; the record goes to the broker after.
+ * One gateway: the facade its callers (the HTTP edge, the process, a worker) use, and the place its
+ * parts are wired. A publication's way out is `publications.ts`; who may connect is
+ * `handshake.ts`; a resuming client's catch-up is `recovery.ts`; what is counted and logged is
+ * `event_recorder.ts`; the connections themselves are `delivery/`. It knows the broker only through
+ * its interface and sockets only through {@link Client}.
  *
  * @module
  */
 
-import { CLOSE_CODES } from "../client/close_codes.js";
-import type { Broker, Cursor } from "../brokers/broker.ts";
+import type { Broker, DedupeOptions } from "../brokers/broker.ts";
 import { parsePublication, type ParseResult } from "../contract/message.ts";
+import type { ConnectionLimits } from "../delivery/admission.ts";
 import type { Client } from "../delivery/client.ts";
 import { Connections } from "../delivery/connections.ts";
 import { Hub } from "../delivery/hub.ts";
-import { PublicationPacer } from "../delivery/publication_pacer.ts";
-import { QueueBoard } from "../delivery/queue_board.ts";
-import { QueueBounds } from "../delivery/queue_bounds.ts";
-import { replayAndGoLive } from "../delivery/replay.ts";
-import { type ConnectionLimits, LocalLimits } from "../delivery/admission.ts";
+import { SendQueues } from "../delivery/send_queues.ts";
+import { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
+import type { OriginPolicy } from "../net/origin.ts";
+import type { Logger } from "../observe/log.ts";
+import { Metrics, type MetricsJson } from "../observe/metrics.ts";
+import type { ActivitySnapshot } from "../observe/recent_activity.ts";
+import { Streams } from "../streams/streams.ts";
+import { BrokerStateHandler } from "./broker_state.ts";
+import { EventRecorder } from "./event_recorder.ts";
 import {
   type AcceptedHandshake,
   checkHandshake,
   type HandshakeRequest,
   type HandshakeVerdict,
 } from "./handshake.ts";
-import type { Config } from "../config/config.ts";
-import { GatewayEvents } from "./gateway_events.ts";
-import type { Logger } from "../observe/log.ts";
-import { Metrics } from "../observe/metrics.ts";
-import type { ActivitySnapshot } from "../observe/activity.ts";
-import { fingerprint } from "../streams/fingerprint.ts";
-import { Streams } from "../streams/streams.ts";
-import { Subscription } from "./subscription.ts";
+import { Publications } from "./publications.ts";
+import { recoverClient } from "./recovery.ts";
 
 /** Whether the gateway (or the process) takes clients, and why not. */
 export type Readiness = { readonly ready: true } | {
@@ -43,91 +38,107 @@ export type Readiness = { readonly ready: true } | {
   readonly reason: string;
 };
 
-/** What a gateway runs with besides its configuration. */
+/** What one gateway is configured with. */
+export interface GatewayOptions {
+  /** Regions clients may subscribe to. */
+  readonly regions: readonly string[];
+  /** Region of a client that names none. */
+  readonly defaultRegion: string;
+  /** Pages that may connect. */
+  readonly allowedOrigins: OriginPolicy;
+  /** Largest publication accepted, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Bytes queued for one client before it is a slow consumer. */
+  readonly maxBufferedBytes: number;
+  /** Bytes queued for all clients of the process. */
+  readonly maxQueuedBytes: number;
+  /** Most sockets of the process, for `tvs_sockets_limit`. */
+  readonly maxConnections: number;
+  readonly dedupe: DedupeOptions;
+  /** Frames remembered per region for clients back within moments. */
+  readonly recentFrames: number;
+}
+
+/** What a gateway runs with besides its options. */
 export interface GatewayDependencies {
   readonly broker: Broker;
   readonly logger: Logger;
-  /** Where connection slots are counted. @default LocalLimits of the configuration */
-  readonly limits?: ConnectionLimits;
+  /** Where connection slots are counted: this gateway's own, or the process's. */
+  readonly limits: ConnectionLimits;
   /** Where this gateway's queued bytes are shared with the process's other workers. */
-  readonly board?: QueueBoard;
+  readonly sharedQueuedBytes?: SharedQueuedBytes;
+}
+
+/** What a gateway reports of itself: its metrics and its recent activity. */
+export interface GatewaySnapshot {
+  readonly metrics: MetricsJson;
+  readonly activity: ActivitySnapshot;
 }
 
 /** Runs the fan-out of one process, or of one worker of it. */
 export class Gateway {
-  readonly #config: Config;
+  readonly #options: GatewayOptions;
   readonly #broker: Broker;
-  readonly #metrics: Metrics;
   readonly #logger: Logger;
-  readonly #events: GatewayEvents;
-  readonly #hub: Hub;
   readonly #limits: ConnectionLimits;
-  readonly #connections: Connections;
+  readonly #metrics: Metrics;
+  readonly #events: EventRecorder;
+  readonly #hub: Hub;
   readonly #streams: Streams;
-  /**
-   * Publications in order: held while the de-duplication keys are loaded (after a start or a
-   * reconnect), then handled at most half a client's byte budget per event-loop turn.
-   */
-  readonly #publications: PublicationPacer;
+  readonly #connections: Connections;
+  readonly #publications: Publications;
 
   /** Wires a gateway; nothing happens before {@link start}. */
-  constructor(config: Config, dependencies: GatewayDependencies) {
-    this.#config = config;
-    this.#broker = dependencies.broker;
+  constructor(options: GatewayOptions, dependencies: GatewayDependencies) {
+    const { broker, limits } = dependencies;
+    this.#options = options;
+    this.#broker = broker;
     this.#logger = dependencies.logger;
-    const bounds = new QueueBounds(config.maxBufferedBytes);
-    const hub = new Hub(config.regions, bounds, { maxHeldBytes: 2 * config.maxBufferedBytes });
-    const limits = dependencies.limits ?? new LocalLimits(config);
-    this.#hub = hub;
     this.#limits = limits;
-    this.#streams = new Streams(this.#broker, {
-      regions: config.regions,
-      dedupeWindowMs: config.dedupeWindowSeconds * 1000,
-      dedupeCapacity: config.dedupeCapacity,
-      recentFrames: config.historySize,
-      // A record that fails costs recovery of that message, never its delivery.
-      onRecordError: (error) => this.#events.brokerFailed("record", error),
-    });
-    // Half the budget: what one turn queues for a client stays within it, with room for what the
-    // turns before left unwritten.
-    this.#publications = new PublicationPacer(
-      config.maxBufferedBytes / 2,
-      (region, payload, arrivedAt) => this.#process(region, payload, arrivedAt),
-    );
+    const queues = new SendQueues(options.maxBufferedBytes);
+    const hub = new Hub(options.regions, queues, { maxHeldBytes: 2 * options.maxBufferedBytes });
+    this.#hub = hub;
     this.#metrics = new Metrics({
-      regions: config.regions,
+      regions: options.regions,
       connections: (region) => hub.count(region),
       openSockets: () => hub.size,
       pendingSockets: () => limits.held - hub.size,
       draining: () => this.#connections.draining,
       queuedBytes: () => this.#connections.queuedBytes(),
-      limits: { sockets: config.maxConnections, queuedBytes: config.maxQueuedBytes },
+      limits: { sockets: options.maxConnections, queuedBytes: options.maxQueuedBytes },
     });
-    this.#events = new GatewayEvents(this.#metrics, this.#logger);
+    const events = new EventRecorder(this.#metrics, this.#logger);
+    this.#events = events;
+    this.#streams = new Streams(broker, {
+      regions: options.regions,
+      dedupeWindowMs: options.dedupe.windowMs,
+      dedupeCapacity: options.dedupe.capacity,
+      recentFrames: options.recentFrames,
+      // A record that fails costs recovery of that message, never its delivery.
+      onRecordError: (error) => events.brokerFailed("record", error),
+    });
+    const recovery = { streams: this.#streams, hub, metrics: this.#metrics, events };
     this.#connections = new Connections({
       hub,
-      bounds,
+      queues,
       limits,
-      maxQueuedBytes: config.maxQueuedBytes,
-      board: dependencies.board ?? new QueueBoard(QueueBoard.buffer(1), 0),
-      metrics: this.#metrics,
-      logs: this.#events.logs,
+      maxQueuedBytes: options.maxQueuedBytes,
+      sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),
+      events,
       onOpen: (client) => {
         for (const [region, cursor] of client.since ?? []) {
-          void this.#recover(client, region, cursor);
+          void recoverClient(client, { region, cursor }, recovery);
         }
       },
     });
-  }
-
-  /** The broker in use. */
-  get broker(): Broker {
-    return this.#broker;
-  }
-
-  /** The gateway's metrics, for `/metrics`. */
-  get metrics(): Metrics {
-    return this.#metrics;
+    this.#publications = new Publications({
+      ...recovery,
+      maxMessageBytes: options.maxMessageBytes,
+      // Half the budget: what one turn queues for a client stays within it, with room for what
+      // the turns before left unwritten.
+      bytesPerTurn: options.maxBufferedBytes / 2,
+      handed: (bytes) => this.#connections.handed(bytes),
+    });
   }
 
   /** Whether the gateway is draining: not ready, refusing new clients. */
@@ -144,9 +155,9 @@ export class Gateway {
 
   /** Starts the broker; publications flow from then on. */
   start(): void {
-    const subscription = new Subscription({
+    const state = new BrokerStateHandler({
       broker: this.#broker.kind,
-      regions: this.#config.regions,
+      regions: this.#options.regions,
       streams: this.#streams,
       publications: this.#publications,
       metrics: this.#metrics,
@@ -155,10 +166,14 @@ export class Gateway {
     });
     this.#broker.start({
       publication: (region, payload) => this.#publications.push(region, payload),
-      stateChange: (state, cause) => subscription.stateChange(state, cause),
-      connectionSilent: (connection, silentMs) =>
-        subscription.connectionSilent(connection, silentMs),
+      stateChange: (next, cause) => state.stateChange(next, cause),
+      connectionSilent: (connection, silentMs) => state.connectionSilent(connection, silentMs),
     });
+  }
+
+  /** Publishes as a producer does, through the broker; resolves to the receivers it reached. */
+  publish(region: string, payload: string): Promise<number> {
+    return this.#broker.publish(region, payload);
   }
 
   /**
@@ -166,23 +181,24 @@ export class Gateway {
    * must name its region (for `POST /publish`).
    */
   validate(payload: Uint8Array, region: string | null): ParseResult {
-    return parsePublication(payload, { region, maxBytes: this.#config.maxMessageBytes });
+    return parsePublication(payload, { region, maxBytes: this.#options.maxMessageBytes });
   }
 
   /**
-   * Checks a handshake (`http/handshake.ts`). With `reserve`, an accepted handshake takes its
-   * connection slot, to be handed to {@link accept} or given back with {@link cancel}. Refusals
-   * are counted and logged in aggregate.
+   * Checks a handshake (`handshake.ts`). With `reserve`, an accepted handshake takes its connection
+   * slot, to be handed to {@link accept} or given back with {@link cancel}. Refusals are counted
+   * and logged in aggregate.
    */
   async handshake(
     request: HandshakeRequest,
     options: { readonly reserve: boolean },
   ): Promise<HandshakeVerdict> {
+    const { allowedOrigins, regions, defaultRegion } = this.#options;
     const verdict = await checkHandshake(request, {
-      draining: this.#connections.draining,
-      origins: this.#config.allowedOrigins,
-      regions: this.#config.regions,
-      defaultRegion: this.#config.defaultRegion,
+      draining: this.draining,
+      origins: allowedOrigins,
+      regions,
+      defaultRegion,
       limits: this.#limits,
     }, options);
     if (!verdict.ok) {
@@ -192,19 +208,12 @@ export class Gateway {
   }
 
   /**
-   * Counts one answer of `POST /publish` by `result` (`published`, or the refusal's error code);
-   * a refusal is also logged in aggregate and listed on the status page.
+   * Wraps an upgraded socket whose slot was reserved; it joins its regions once open. A client that
+   * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
    */
-  countPublishRequest(
-    result: string,
-    refusal?: { readonly address: string; readonly detail: string },
-  ): void {
-    this.#events.publishAnswered(result, refusal);
-  }
-
-  /** The last message of each region and the latest refusals, for the status page. */
-  activity(): ActivitySnapshot {
-    return this.#events.activity.snapshot();
+  accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
+    const { regions, since } = handshake;
+    return this.#connections.accept(socket, { regions, since, remoteAddress: address });
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -212,22 +221,25 @@ export class Gateway {
     this.#connections.cancel(address);
   }
 
-  /**
-   * Wraps an upgraded socket whose slot was reserved; it joins its regions once open. A client that
-   * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
-   */
-  accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
-    return this.#connections.accept(socket, {
-      regions: handshake.regions,
-      since: handshake.since,
-      remoteAddress: address,
-    });
+  /** Counts one answer of `POST /publish`; a refusal is also logged and listed. */
+  publishAnswered(
+    result: string,
+    refusal?: { readonly address: string; readonly detail: string },
+  ): void {
+    this.#events.publishAnswered(result, refusal);
   }
 
-  /**
-   * Stops taking clients and closes the open ones with the restart code, spread over `windowMs`
-   * (`delivery/drain.ts`).
-   */
+  /** `/metrics` of this gateway: the body, in the Prometheus text format, and its type. */
+  async scrape(): Promise<{ readonly body: string; readonly contentType: string }> {
+    return { body: await this.#metrics.render(), contentType: this.#metrics.contentType };
+  }
+
+  /** This gateway's metrics and activity, for the status page and a process of workers. */
+  async snapshot(): Promise<GatewaySnapshot> {
+    return { metrics: await this.#metrics.json(), activity: this.#events.activity.snapshot() };
+  }
+
+  /** Stops taking clients and closes the open ones with the restart code over `windowMs`. */
   async drain(windowMs: number): Promise<void> {
     this.#logger.info("draining", { clients: this.#hub.size, windowMs });
     const { unconfirmed, ms, closeTimeouts } = await this.#connections.drain(windowMs);
@@ -242,55 +254,6 @@ export class Gateway {
     this.#connections.stop();
     this.#streams.flush();
     await this.#broker.close();
-    this.#events.logs.flush();
-  }
-
-  #process(region: string, payload: Uint8Array, arrivedAt: number): void {
-    const counts = this.#metrics.region(region);
-    counts.received++;
-    const result = this.validate(payload, region);
-    if (!result.ok) {
-      this.#events.publicationRejected(region, result.reason, result.detail);
-      return;
-    }
-    const { message } = result;
-    this.#metrics.messageAccepted();
-    for (const field of message.removed) this.#metrics.fieldsRemoved.inc({ field });
-    const print = fingerprint(payload);
-    if (!this.#streams.claim(region, print, message.dedupeKey)) {
-      counts.deduplicated++;
-      return;
-    }
-    const publication = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
-    const frame = this.#streams.append(region, publication);
-    const started = performance.now();
-    const delivery = this.#hub.broadcast(region, frame);
-    const handedAt = performance.now();
-    const now = Date.now();
-    this.#metrics.broadcastDuration.record((handedAt - started) / 1000);
-    this.#metrics.deliveryLag.record((handedAt - arrivedAt) / 1000, "arrival");
-    if (message.producedAt !== null) {
-      this.#metrics.deliveryLag.record(Math.max(0, now - message.producedAt) / 1000, "producer");
-    }
-    counts.deliveries += delivery.delivered;
-    this.#events.activity.sent(region, message.body, now);
-    this.#connections.handed(delivery.delivered * frame.bytes);
-    this.#streams.record(region, frame, publication);
-  }
-
-  /** Catches `client` up on `region` from `cursor`, then makes it live there. */
-  async #recover(client: Client, region: string, cursor: Cursor | null): Promise<void> {
-    const catchUp = await this.#streams.catchUp(region, cursor);
-    this.#metrics.recoveries.inc({ result: catchUp.result });
-    if (catchUp.result === "unavailable") {
-      this.#events.brokerFailed("recover", catchUp.brokerError);
-      // Telling the client "not recovered" would make it drop a cursor the history may still
-      // cover once the broker is back: it reconnects with the cursor instead.
-      client.close(CLOSE_CODES.tryAgainLater);
-      return;
-    }
-    if (await replayAndGoLive(client, region, catchUp, this.#hub)) {
-      this.#metrics.replayedMessages.inc(catchUp.frames.length);
-    }
+    this.#events.flush();
   }
 }

@@ -1,17 +1,15 @@
 /**
  * What `/status.json` answers, for the status page: the figures an operator looks at first, read
  * from the same metrics `/metrics` renders (so the two never disagree), with the activity no
- * metric holds (`activity.ts`) and, with workers, each worker's own figures.
+ * metric holds (`recent_activity.ts`) and, with workers, each worker's own figures.
  *
  * @module
  */
 
-import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { MetricValue } from "prom-client";
 import type { Readiness } from "./gateway.ts";
-import type { ActivitySnapshot, LastMessage, Refusal } from "../observe/activity.ts";
-
-/** Metrics as prom-client's `getMetricsAsJSON` gives them. */
-export type MetricsJson = readonly MetricObjectWithValues<MetricValue<string>>[];
+import type { MetricsJson } from "../observe/metrics.ts";
+import type { ActivitySnapshot, LastMessage, Refusal } from "../observe/recent_activity.ts";
 
 /** One region's figures. */
 export interface RegionStatus {

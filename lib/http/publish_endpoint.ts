@@ -60,7 +60,7 @@ export async function handlePublish(
     extra: Readonly<Record<string, unknown>> = {},
     headers: HeadersInit = {},
   ) => {
-    gateway.countPublishRequest(error, { address: addresses.client, detail: message });
+    gateway.publishAnswered(error, { address: addresses.client, detail: message });
     return jsonError(status, error, message, extra, headers);
   };
   const denied = checkPublishAccess(request, addresses.peer, options.policy);
@@ -89,10 +89,10 @@ export async function handlePublish(
   }
   let receivers: number;
   try {
-    receivers = await gateway.broker.publish(region, body);
+    receivers = await gateway.publish(region, body);
   } catch {
     return refuse(503, "broker_unavailable", "The broker cannot take publications right now");
   }
-  gateway.countPublishRequest("published");
+  gateway.publishAnswered("published");
   return json(202, { published: true, region, receivers, message: JSON.parse(body) });
 }

@@ -8,14 +8,23 @@
  * @module
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import {
+  Counter,
+  Gauge,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 import { BucketHistogram } from "./bucket_histogram.ts";
 import { type MetricsSources, type RegionCounts, registerScrapeMetrics } from "./scrape_metrics.ts";
+
+/** Metrics as prom-client's `getMetricsAsJSON` gives them. */
+export type MetricsJson = readonly MetricObjectWithValues<MetricValue<string>>[];
 
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
 export class Metrics {
   /** The registry `/metrics` renders. */
-  readonly registry = new Registry();
+  readonly #registry = new Registry();
 
   readonly #regionCounts = new Map<string, RegionCounts>();
   #lastMessageMs = 0;
@@ -25,7 +34,7 @@ export class Metrics {
     name: "tvs_messages_rejected_total",
     help: "Publications dropped by validation, by reason",
     labelNames: ["reason"],
-    registers: [this.registry],
+    registers: [this.#registry],
     aggregator: "max",
   });
 
@@ -34,7 +43,7 @@ export class Metrics {
     name: "tvs_message_fields_removed_total",
     help: "Fields removed from accepted messages, by field",
     labelNames: ["field"],
-    registers: [this.registry],
+    registers: [this.#registry],
     aggregator: "max",
   });
 
@@ -43,7 +52,7 @@ export class Metrics {
     name: "tvs_broker_errors_total",
     help: "Broker operations that failed, by operation",
     labelNames: ["operation"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Whether the broker is subscribed to every region. */
@@ -51,7 +60,7 @@ export class Metrics {
     name: "tvs_broker_connected",
     help: "1 when the broker is connected and subscribed to every region, else 0",
     labelNames: ["broker"],
-    registers: [this.registry],
+    registers: [this.#registry],
     // The process is subscribed when every worker is.
     aggregator: "min",
   });
@@ -60,7 +69,7 @@ export class Metrics {
   readonly brokerReconnects = new Counter({
     name: "tvs_broker_reconnects_total",
     help: "Times the broker connection came back after being lost",
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Broker connections found silent (no answer to a ping, not closed) and replaced. */
@@ -68,21 +77,21 @@ export class Metrics {
     name: "tvs_broker_silent_connections_total",
     help: "Broker connections that stopped answering pings without closing, then replaced",
     labelNames: ["connection"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Clients closed to keep the process under its queued-bytes bound. */
   readonly overloadCloses = new Counter({
     name: "tvs_overload_closes_total",
     help: "Clients closed to keep the process under MAX_QUEUED_BYTES, code 4002",
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Clients closed for going over their byte budget. */
   readonly slowConsumerCloses = new Counter({
     name: "tvs_slow_consumer_closes_total",
     help: "Clients closed as slow consumers (over MAX_BUFFERED_BYTES), code 4001",
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Client connections that ended, by close code. */
@@ -90,14 +99,14 @@ export class Metrics {
     name: "tvs_disconnects_total",
     help: "Client connections that ended, by close code",
     labelNames: ["code"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Closing sockets given up after the close timeout (the peer never confirmed). */
   readonly closeTimeouts = new Counter({
     name: "tvs_close_timeouts_total",
     help: "Closing sockets given up after the close timeout",
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Handshakes refused before the upgrade, by reason. */
@@ -105,7 +114,7 @@ export class Metrics {
     name: "tvs_handshake_refusals_total",
     help: "WebSocket handshakes refused before the upgrade, by reason",
     labelNames: ["reason"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Answers of `POST /publish`, by result. */
@@ -113,7 +122,7 @@ export class Metrics {
     name: "tvs_publish_requests_total",
     help: "POST /publish requests by result: published, or the error code of the refusal",
     labelNames: ["result"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Clients closed for breaking an inbound limit. */
@@ -121,7 +130,7 @@ export class Metrics {
     name: "tvs_inbound_violations_total",
     help: "Clients closed for an inbound frame over 4 KiB (too_big) or too many frames (flood)",
     labelNames: ["kind"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Time to hand one message to every client of its region. */
@@ -129,7 +138,7 @@ export class Metrics {
     name: "tvs_broadcast_duration_seconds",
     help: "Time to hand one message to every client of its region",
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-    registry: this.registry,
+    registry: this.#registry,
   });
 
   /**
@@ -143,7 +152,7 @@ export class Metrics {
       "to its frames handed to the client sockets",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     label: { name: "from", values: ["arrival", "producer"] },
-    registry: this.registry,
+    registry: this.#registry,
   });
 
   /** Clients catching up on a region, by outcome. */
@@ -152,21 +161,21 @@ export class Metrics {
     help: "Regions a client caught up on: subscribed (no position), recovered, not_recovered, " +
       "unavailable (broker unreachable, client told to reconnect)",
     labelNames: ["result"],
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Messages replayed from the history to recovering clients. */
   readonly replayedMessages = new Counter({
     name: "tvs_replayed_messages_total",
     help: "Messages replayed from the history to recovering clients",
-    registers: [this.registry],
+    registers: [this.#registry],
   });
 
   /** Creates the metrics; those of `sources` are read at every scrape (`scrape_metrics.ts`). */
   constructor(sources: MetricsSources) {
     // Every configured region has its series from the start, so `rate()` sees the first message.
     for (const region of sources.regions) this.region(region);
-    registerScrapeMetrics(this.registry, sources, {
+    registerScrapeMetrics(this.#registry, sources, {
       regions: this.#regionCounts,
       lastMessageMs: () => this.#lastMessageMs,
     });
@@ -189,6 +198,16 @@ export class Metrics {
 
   /** Renders every metric in the Prometheus text format. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.#registry.metrics();
+  }
+
+  /** The content type of {@link render}'s text. */
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** Every metric as prom-client's JSON, for a status report or a process's aggregation. */
+  json(): Promise<MetricsJson> {
+    return this.#registry.getMetricsAsJSON();
   }
 }

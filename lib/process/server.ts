@@ -10,8 +10,8 @@
 import type { Broker } from "../brokers/broker.ts";
 import { MemoryBroker } from "../brokers/memory.ts";
 import { RedisBroker } from "../brokers/redis.ts";
-import { Gateway, type GatewayDependencies } from "../gateway/gateway.ts";
-import type { ConnectionLimits } from "../delivery/admission.ts";
+import { Gateway, type GatewayDependencies, type GatewayOptions } from "../gateway/gateway.ts";
+import { type ConnectionLimits, LocalLimits } from "../delivery/admission.ts";
 import { describeOriginPolicy } from "../net/origin.ts";
 import { jsonError } from "../http/responses.ts";
 import { createHandler, type ProcessReport } from "../http/routes.ts";
@@ -52,8 +52,8 @@ export interface ServerOptions {
   readonly broker?: Broker;
   /** Where connection slots are counted. @default this gateway */
   readonly limits?: ConnectionLimits;
-  /** Where queued bytes are shared. @default a board of one */
-  readonly board?: GatewayDependencies["board"];
+  /** Where queued bytes are shared with the other workers. @default this gateway's alone */
+  readonly sharedQueuedBytes?: GatewayDependencies["sharedQueuedBytes"];
   /** What `/readyz` and `/metrics` answer for. @default this gateway */
   readonly report?: ProcessReport;
   /** Shares the port with other workers of the process (`SO_REUSEPORT`). @default false */
@@ -75,21 +75,28 @@ export function createBroker(config: Config): Broker {
   });
 }
 
+/** What the configuration says of a gateway. */
+export function gatewayOptions(config: Config): GatewayOptions {
+  return {
+    regions: config.regions,
+    defaultRegion: config.defaultRegion,
+    allowedOrigins: config.allowedOrigins,
+    maxMessageBytes: config.maxMessageBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxQueuedBytes: config.maxQueuedBytes,
+    maxConnections: config.maxConnections,
+    dedupe: { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity },
+    recentFrames: config.historySize,
+  };
+}
+
 /** `/readyz`, `/metrics` and `/status.json` of a gateway that is the whole process. */
 function ownReport(gateway: Gateway): ProcessReport {
   return {
     readiness: () => Promise.resolve(gateway.readiness()),
-    metrics: async () => ({
-      body: await gateway.metrics.render(),
-      contentType: gateway.metrics.registry.contentType,
-    }),
+    metrics: () => gateway.scrape(),
     status: async () =>
-      buildStatus({
-        metrics: await gateway.metrics.registry.getMetricsAsJSON(),
-        activity: gateway.activity(),
-        readiness: gateway.readiness(),
-        workers: [],
-      }),
+      buildStatus({ ...await gateway.snapshot(), readiness: gateway.readiness(), workers: [] }),
   };
 }
 
@@ -124,11 +131,12 @@ export function startGateway(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const broker = options.broker ?? createBroker(config);
-  const gateway = new Gateway(config, {
+  const gateway = new Gateway(gatewayOptions(config), {
     broker,
     logger,
-    ...(options.limits !== undefined && { limits: options.limits }),
-    ...(options.board !== undefined && { board: options.board }),
+    limits: options.limits ?? new LocalLimits(config),
+    ...(options.sharedQueuedBytes !== undefined &&
+      { sharedQueuedBytes: options.sharedQueuedBytes }),
   });
   gateway.start();
   const report = options.report ?? ownReport(gateway);
@@ -161,7 +169,7 @@ export function startGateway(
     return {
       port: address.port,
       gateway,
-      publish: (region, payload) => broker.publish(region, payload),
+      publish: (region, payload) => gateway.publish(region, payload),
       close(drainMs = 0) {
         closing ??= stop(drainMs);
         return closing;

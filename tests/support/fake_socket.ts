@@ -7,7 +7,7 @@
  */
 
 import { Client, type ClientContext } from "../../lib/delivery/client.ts";
-import { QueueBounds } from "../../lib/delivery/queue_bounds.ts";
+import { SendQueues } from "../../lib/delivery/send_queues.ts";
 
 /** Just enough of `WebSocket` for {@link Client}. */
 export class FakeSocket extends EventTarget {
@@ -41,7 +41,7 @@ export class FakeSocket extends EventTarget {
 
 /** Clients on fake sockets sharing one context, as a gateway's are. */
 export class FakeClients {
-  readonly bounds: QueueBounds;
+  readonly bounds: SendQueues;
   /** Close codes reported through `onClose`, in order. */
   readonly closed: { client: Client; code: number }[] = [];
   /** Runs when a client closes: a hub or an audience removing it, as the gateway does. */
@@ -50,9 +50,9 @@ export class FakeClients {
 
   /** Clients with a byte budget of `budget`. */
   constructor(budget: number) {
-    this.bounds = new QueueBounds(budget);
+    this.bounds = new SendQueues(budget);
     this.#context = {
-      bounds: this.bounds,
+      queues: this.bounds,
       closeTimeoutMs: 1000,
       onOpen: () => {},
       onClose: (client, code) => {

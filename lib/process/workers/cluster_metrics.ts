@@ -7,19 +7,13 @@
  * @module
  */
 
-import {
-  AggregatorRegistry,
-  Counter,
-  Gauge,
-  type MetricObjectWithValues,
-  Registry,
-} from "prom-client";
-import type { MetricValue } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import type { MetricsJson } from "../../observe/metrics.ts";
 
 /** One worker's metrics, as `getMetricsAsJSON` gave them. */
 export interface WorkerMetrics {
   readonly worker: number;
-  readonly metrics: MetricObjectWithValues<MetricValue<string>>[];
+  readonly metrics: MetricsJson;
 }
 
 /** The supervisor's own metrics. */
@@ -62,7 +56,7 @@ export async function aggregateMetrics(
     own.workerSockets.set({ worker: String(worker) }, open);
   }
   return AggregatorRegistry.aggregate([
-    ...workers.map((entry) => entry.metrics),
+    ...workers.map((entry) => [...entry.metrics]),
     await own.registry.getMetricsAsJSON(),
   ]);
 }

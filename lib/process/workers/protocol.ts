@@ -21,7 +21,7 @@ export interface WorkerStart {
   /** 0-based, stable across replacements: logs and metrics name it. */
   readonly worker: number;
   readonly settings: SettingValues;
-  /** Shared memory of the process's queued bytes, one entry per worker (`queue_board.ts`). */
+  /** Shared memory of the process's queued bytes, one entry per worker (`shared_queued_bytes.ts`). */
   readonly board: SharedArrayBuffer;
   /** Whether the embedded broker runs in the supervisor (no `REDIS_URL`). */
   readonly relayBroker: boolean;
@@ -36,7 +36,7 @@ export type WorkerRequest =
 
 /** Requests the supervisor sends a worker. */
 export type SupervisorRequest =
-  | { readonly type: "metrics" | "activity" }
+  | { readonly type: "snapshot" }
   | { readonly type: "local-readiness" }
   | { readonly type: "publish"; readonly region: string; readonly payload: string }
   | { readonly type: "drain"; readonly windowMs: number }

@@ -9,16 +9,16 @@
  * @module
  */
 
-import { QueueBoard } from "../../delivery/queue_board.ts";
-import type { Readiness } from "../../gateway/gateway.ts";
+import { SharedQueuedBytes } from "../../delivery/shared_queued_bytes.ts";
+import type { GatewaySnapshot, Readiness } from "../../gateway/gateway.ts";
 import type { Config } from "../../config/config.ts";
 import type { Logger } from "../../observe/log.ts";
 import { logListening, type RunningGateway } from "../server.ts";
-import { type ActivitySnapshot, mergeActivity } from "../../observe/activity.ts";
+import { mergeActivity } from "../../observe/recent_activity.ts";
 import { buildStatus, type StatusReport } from "../../gateway/report.ts";
 import { AdmissionAuthority } from "./admission_authority.ts";
 import { BrokerHost } from "./broker_host.ts";
-import { aggregateMetrics, SupervisorMetrics, type WorkerMetrics } from "./cluster_metrics.ts";
+import { aggregateMetrics, SupervisorMetrics } from "./cluster_metrics.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 import type { SettingValues, WorkerRequest } from "./protocol.ts";
 
@@ -75,7 +75,7 @@ class Supervisor implements RunningCluster {
     this.#logger = logger;
     this.#options = { heartbeatMs: 1000, heartbeatTimeoutMs: 5000, ...options };
     this.#authority = new AdmissionAuthority(config);
-    this.#board = QueueBoard.buffer(config.workers);
+    this.#board = SharedQueuedBytes.buffer(config.workers);
     this.#workers = Array.from({ length: config.workers }, () => undefined);
     this.#restarts = Array.from({ length: config.workers }, () => []);
     if (config.redisUrl === null) {
@@ -201,32 +201,27 @@ class Supervisor implements RunningCluster {
     return this.#workers.filter((worker) => worker !== undefined);
   }
 
-  #workerMetrics(): Promise<WorkerMetrics[]> {
+  /** Every running worker's metrics and activity. */
+  #snapshots(): Promise<(GatewaySnapshot & { readonly worker: number })[]> {
     return Promise.all(
-      this.#running().map(async (worker): Promise<WorkerMetrics> => ({
+      this.#running().map(async (worker) => ({
         worker: worker.index,
-        metrics: await worker.request<WorkerMetrics["metrics"]>({ type: "metrics" }),
+        ...await worker.request<GatewaySnapshot>({ type: "snapshot" }),
       })),
     );
   }
 
   async #scrape(): Promise<{ body: string; contentType: string }> {
-    const registry = await aggregateMetrics(await this.#workerMetrics(), this.#metrics);
+    const registry = await aggregateMetrics(await this.#snapshots(), this.#metrics);
     return { body: await registry.metrics(), contentType: registry.contentType };
   }
 
   async #status(): Promise<StatusReport> {
-    const [workers, activities, readiness] = await Promise.all([
-      this.#workerMetrics(),
-      Promise.all(
-        this.#running().map((worker) => worker.request<ActivitySnapshot>({ type: "activity" })),
-      ),
-      this.#readiness(),
-    ]);
+    const [workers, readiness] = await Promise.all([this.#snapshots(), this.#readiness()]);
     const registry = await aggregateMetrics(workers, this.#metrics);
     return buildStatus({
       metrics: await registry.getMetricsAsJSON(),
-      activity: mergeActivity(activities),
+      activity: mergeActivity(workers.map((worker) => worker.activity)),
       readiness,
       workers,
     });

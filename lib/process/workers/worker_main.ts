@@ -9,7 +9,7 @@
 /// <reference lib="deno.worker" />
 
 import { RelayBroker, type RelayCall } from "../../brokers/relay.ts";
-import { QueueBoard } from "../../delivery/queue_board.ts";
+import { SharedQueuedBytes } from "../../delivery/shared_queued_bytes.ts";
 import type { Readiness } from "../../gateway/gateway.ts";
 import { loadConfig } from "../../config/config.ts";
 import { Logger } from "../../observe/log.ts";
@@ -34,10 +34,8 @@ const supervisor = new Messenger<WorkerRequest, WorkerNotice, SupervisorRequest,
     request: async (body) => {
       const gateway = await started.promise;
       switch (body.type) {
-        case "metrics":
-          return await gateway.gateway.metrics.registry.getMetricsAsJSON();
-        case "activity":
-          return gateway.gateway.activity();
+        case "snapshot":
+          return await gateway.gateway.snapshot();
         case "local-readiness":
           return gateway.gateway.readiness();
         case "publish":
@@ -82,7 +80,7 @@ async function start(message: WorkerStart): Promise<RunningServer> {
   running = await startGateway(config, logger, {
     ...(relay !== undefined && { broker: relay }),
     limits: new RemoteLimits(supervisor),
-    board: new QueueBoard(message.board, message.worker),
+    sharedQueuedBytes: new SharedQueuedBytes(message.board, message.worker),
     report: {
       readiness: () => supervisor.request<Readiness>({ type: "readiness" }),
       metrics: () => supervisor.request({ type: "scrape" }),

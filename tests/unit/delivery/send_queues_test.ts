@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { QueueBounds } from "../../../lib/delivery/queue_bounds.ts";
+import { SendQueues } from "../../../lib/delivery/send_queues.ts";
 
 Deno.test("a slot starts at zero, and a released one is given out again, zeroed", () => {
-  const bounds = new QueueBounds(1000);
+  const bounds = new SendQueues(1000);
   const a = bounds.allocate();
   const b = bounds.allocate();
   assert.notEqual(a, b);
@@ -16,7 +16,7 @@ Deno.test("a slot starts at zero, and a released one is given out again, zeroed"
 });
 
 Deno.test("the bounds grow past their first size and keep every value", () => {
-  const bounds = new QueueBounds(1);
+  const bounds = new SendQueues(1);
   const before = bounds.values;
   const slots = Array.from({ length: 3000 }, () => bounds.allocate());
   for (const slot of slots) bounds.values[slot] = slot * 2;

@@ -1,6 +1,6 @@
 /**
  * Upper bounds of the bytes queued on each open client's socket, side by side in one typed array.
- * The broadcast loop (`audience.ts`) checks and raises a client's bound there without reading the
+ * The broadcast loop (`hub.ts`) checks and raises a client's bound there without reading the
  * client object, whose fields V8 would fetch from a different place in memory for every send. An
  * open client holds one slot.
  *
@@ -10,7 +10,7 @@
 const INITIAL_SLOTS = 1024;
 
 /** The queued-bytes bounds of every open client, by slot, and the budget they are held to. */
-export class QueueBounds {
+export class SendQueues {
   /** Most bytes a client may have queued before it is a slow consumer (see `client.ts`). */
   readonly budget: number;
   #values = new Float64Array(INITIAL_SLOTS);

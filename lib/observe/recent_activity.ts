@@ -33,7 +33,7 @@ export interface Refusal {
   readonly detail: string;
 }
 
-/** What {@link Activity.snapshot} gives, and what a process of workers merges. */
+/** What {@link RecentActivity.snapshot} gives, and what a process of workers merges. */
 export interface ActivitySnapshot {
   /** The last message of each region that had one. */
   readonly lastMessages: Readonly<Record<string, LastMessage>>;
@@ -50,7 +50,7 @@ function stringField(object: Record<string, unknown>, name: string): string | nu
 }
 
 /** The last messages and refusals of one gateway. */
-export class Activity {
+export class RecentActivity {
   readonly #last = new Map<string, { readonly at: number; readonly body: string }>();
   /** A ring of the latest refusals; `#next` is where the next one goes. */
   readonly #refusals: Refusal[] = [];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ProcessBudget } from "../../../lib/delivery/process_budget.ts";
-import { QueueBoard } from "../../../lib/delivery/queue_board.ts";
+import { QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
+import { SharedQueuedBytes } from "../../../lib/delivery/shared_queued_bytes.ts";
 import { FakeClients } from "../../support/fake_socket.ts";
 
 const KIB = 1024;
@@ -13,9 +13,9 @@ Deno.test("under the bound nothing is measured or closed; over it, the biggest q
     return member;
   });
   const shed: number[] = [];
-  const budget = new ProcessBudget({
+  const budget = new QueuedBytesLimit({
     maxBytes: 1000 * KIB,
-    board: new QueueBoard(QueueBoard.buffer(1), 0),
+    shared: new SharedQueuedBytes(SharedQueuedBytes.buffer(1), 0),
     clients: () => open.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(queued / KIB),
   });
@@ -33,8 +33,8 @@ Deno.test("under the bound nothing is measured or closed; over it, the biggest q
 });
 
 Deno.test("a worker sheds its share of the process's excess, measured against every worker's", () => {
-  const buffer = QueueBoard.buffer(2);
-  new QueueBoard(buffer, 1).publish(800 * KIB);
+  const buffer = SharedQueuedBytes.buffer(2);
+  new SharedQueuedBytes(buffer, 1).publish(800 * KIB);
   const clients = new FakeClients(1024 * KIB);
   const mine = [300, 200].map((kib) => {
     const member = clients.open();
@@ -42,9 +42,9 @@ Deno.test("a worker sheds its share of the process's excess, measured against ev
     return member;
   });
   const shed: number[] = [];
-  const budget = new ProcessBudget({
+  const budget = new QueuedBytesLimit({
     maxBytes: 1000 * KIB,
-    board: new QueueBoard(buffer, 0),
+    shared: new SharedQueuedBytes(buffer, 0),
     clients: () => mine.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(queued / KIB),
   });
@@ -52,7 +52,7 @@ Deno.test("a worker sheds its share of the process's excess, measured against ev
   budget.check();
   // 1,300 KiB in the process, 500 of them here: this worker's share of the 400 over 900 is 154.
   assert.deepEqual(shed, [300]);
-  assert.equal(new QueueBoard(buffer, 1).total(), 1000 * KIB);
+  assert.equal(new SharedQueuedBytes(buffer, 1).total(), 1000 * KIB);
   budget.stop();
   for (const { socket } of mine) socket.end(1000);
 });

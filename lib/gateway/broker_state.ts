@@ -14,7 +14,7 @@ import type { Metrics } from "../observe/metrics.ts";
 import type { Streams } from "../streams/streams.ts";
 
 /** What the subscription acts on. */
-export interface SubscriptionContext {
+export interface BrokerStateHandlerContext {
   /** The broker's name, for metrics and logs. */
   readonly broker: "memory" | "redis";
   readonly regions: readonly string[];
@@ -28,12 +28,12 @@ export interface SubscriptionContext {
 }
 
 /** The broker listener's state side, for one gateway. */
-export class Subscription implements Omit<BrokerListener, "publication"> {
-  readonly #context: SubscriptionContext;
+export class BrokerStateHandler implements Omit<BrokerListener, "publication"> {
+  readonly #context: BrokerStateHandlerContext;
   #everReady = false;
 
   /** Starts not ready: `tvs_broker_connected` is 0 until the broker says otherwise. */
-  constructor(context: SubscriptionContext) {
+  constructor(context: BrokerStateHandlerContext) {
     this.#context = context;
     context.metrics.brokerConnected.set({ broker: context.broker }, 0);
   }

@@ -10,11 +10,11 @@
 const KIB = 1024;
 
 /** One worker's view of the board. */
-export class QueueBoard {
+export class SharedQueuedBytes {
   readonly #entries: Int32Array;
   readonly #index: number;
 
-  /** The entry `index` of `buffer`, a board made by {@link QueueBoard.buffer}. */
+  /** The entry `index` of `buffer`, a board made by {@link SharedQueuedBytes.buffer}. */
   constructor(buffer: SharedArrayBuffer, index: number) {
     this.#entries = new Int32Array(buffer);
     if (index < 0 || index >= this.#entries.length) {
@@ -26,6 +26,11 @@ export class QueueBoard {
   /** Shared memory for a board of `workers` entries, all zero. */
   static buffer(workers: number): SharedArrayBuffer {
     return new SharedArrayBuffer(workers * Int32Array.BYTES_PER_ELEMENT);
+  }
+
+  /** The board of a gateway that is the whole process. */
+  static single(): SharedQueuedBytes {
+    return new SharedQueuedBytes(SharedQueuedBytes.buffer(1), 0);
   }
 
   /** Writes this worker's queued bytes. */

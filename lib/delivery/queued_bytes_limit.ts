@@ -14,7 +14,7 @@
 
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Client } from "./client.ts";
-import type { QueueBoard } from "./queue_board.ts";
+import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 
 /** How often the bound is checked while frames flow, in ms. */
 const CHECK_INTERVAL_MS = 100;
@@ -23,12 +23,12 @@ const IDLE_CHECKS = 10;
 /** Shedding aims this far under the limit, so that one close does not follow another at once. */
 const SHED_TARGET = 0.9;
 
-/** Options of {@link ProcessBudget}. */
-export interface ProcessBudgetOptions {
+/** Options of {@link QueuedBytesLimit}. */
+export interface QueuedBytesLimitOptions {
   /** Most bytes queued for all clients of the process. */
   readonly maxBytes: number;
   /** Where every worker's queued bytes are written. */
-  readonly board: QueueBoard;
+  readonly shared: SharedQueuedBytes;
   /** This worker's open clients. */
   readonly clients: () => Iterable<Client>;
   /** A client was closed to bring the process under the limit. */
@@ -36,8 +36,8 @@ export interface ProcessBudgetOptions {
 }
 
 /** Keeps this worker's share of the process's queued bytes under the limit. */
-export class ProcessBudget {
-  readonly #options: ProcessBudgetOptions;
+export class QueuedBytesLimit {
+  readonly #options: QueuedBytesLimitOptions;
   /** Bytes queued at the last measurement. */
   #measured = 0;
   /** Bytes handed to sockets since: an upper bound of what was added. */
@@ -46,7 +46,7 @@ export class ProcessBudget {
   #idleChecks = 0;
 
   /** A budget that does nothing until frames are handed out. */
-  constructor(options: ProcessBudgetOptions) {
+  constructor(options: QueuedBytesLimitOptions) {
     this.#options = options;
   }
 
@@ -63,13 +63,13 @@ export class ProcessBudget {
     for (const client of this.#options.clients()) queued += client.queuedBytes();
     this.#measured = queued;
     this.#handed = 0;
-    this.#options.board.publish(queued);
+    this.#options.shared.publish(queued);
     return queued;
   }
 
   /** One check of the bound; the timer runs it while frames flow. */
   check(): void {
-    const { board, maxBytes } = this.#options;
+    const { shared: board, maxBytes } = this.#options;
     if (this.#handed === 0 && ++this.#idleChecks >= IDLE_CHECKS) this.stop();
     board.publish(this.#measured + this.#handed);
     if (board.total() <= maxBytes) return;
@@ -98,6 +98,6 @@ export class ProcessBudget {
       shed += queued;
     }
     this.#measured = Math.max(0, this.#measured - shed);
-    this.#options.board.publish(this.#measured);
+    this.#options.shared.publish(this.#measured);
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PublicationPacer, type TurnScheduler } from "../../../lib/delivery/publication_pacer.ts";
+import { PublicationPacer, type TurnScheduler } from "../../../lib/gateway/publications.ts";
 
 /** Event-loop turns driven by hand: `turn()` ends the current one and runs the next. */
 function handTurns() {

@@ -1,0 +1,200 @@
+/**
+ * A publication's way out, from the broker's callback to the hub: paced over event-loop turns,
+ * validated and normalised (`contract/`), de-duplicated and framed once (`streams/`), broadcast to
+ * its region, and recorded in the broker afterwards.
+ *
+ * The hot path, from a Redis message to a client's send, in four files: `brokers/redis.ts` (the
+ * subscriber's callback), this one, `delivery/hub.ts` (every socket of the region), and
+ * `delivery/client.ts` (a client the frame would take over its budget).
+ *
+ * Pacing. Deno writes a broadcast's frames only after the turn that queued them, and counts them
+ * in `bufferedAmount` until then. When publications pile up (a gateway stopped for a moment by a
+ * long GC pause, a descheduled VM or a cold start gets them from Redis in one read), handling the
+ * whole pile in one turn would put all of it in every client's queue at once, and the
+ * slow-consumer check (`client.ts`) would close clients that read at once (a test pins it: a pile
+ * of publications is not a slow consumer). So one turn handles publications up to a byte
+ * allowance (at least one), and the rest wait, in order, for the next turn, once their
+ * predecessors' frames are written. Normal traffic never reaches the allowance: it only slices
+ * piles.
+ *
+ * @module
+ */
+
+import { parsePublication } from "../contract/message.ts";
+import type { Hub } from "../delivery/hub.ts";
+import type { Metrics } from "../observe/metrics.ts";
+import { fingerprint } from "../streams/fingerprint.ts";
+import type { Streams } from "../streams/streams.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+
+/** Handles one publication that arrived at `arrivedAt` (`performance.now()`). */
+export type PublicationHandler = (region: string, payload: Uint8Array, arrivedAt: number) => void;
+
+/** How the pacer tells turns apart; a test drives turns by hand. */
+export interface TurnScheduler {
+  /** Runs `callback` when the current turn's synchronous work is done. @default queueMicrotask */
+  readonly atEndOfTurn: (callback: () => void) => void;
+  /** Runs `callback` in a later turn, after pending I/O. @default setTimeout(callback, 0) */
+  readonly inNextTurn: (callback: () => void) => void;
+}
+
+const EVENT_LOOP: TurnScheduler = {
+  atEndOfTurn: queueMicrotask,
+  inNextTurn: (callback) => setTimeout(callback, 0),
+};
+
+/** Publications in order, handled at most a byte allowance per turn; held until released. */
+export class PublicationPacer {
+  readonly #bytesPerTurn: number;
+  readonly #handle: PublicationHandler;
+  readonly #turns: TurnScheduler;
+  /** Publications waiting for a later turn, or for the release, oldest first. */
+  readonly #waiting: [string, Uint8Array, number][] = [];
+  #held = true;
+  #drainScheduled = false;
+  /** Payload bytes handled in the current turn; a microtask zeroes it when the turn ends. */
+  #spent = 0;
+  readonly #endTurn = () => this.#spent = 0;
+  readonly #drain = () => {
+    this.#drainScheduled = false;
+    this.#handleWaiting();
+  };
+
+  /**
+   * A pacer handing publications to `handle`, at most `bytesPerTurn` payload bytes per turn (at
+   * least one publication). It starts held: nothing is handled before {@link release}.
+   */
+  constructor(
+    bytesPerTurn: number,
+    handle: PublicationHandler,
+    options: { readonly turns?: TurnScheduler } = {},
+  ) {
+    this.#bytesPerTurn = bytesPerTurn;
+    this.#handle = handle;
+    this.#turns = options.turns ?? EVENT_LOOP;
+  }
+
+  /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
+  push(region: string, payload: Uint8Array): void {
+    const arrivedAt = performance.now();
+    if (!this.#held && this.#waiting.length === 0 && this.#spent < this.#bytesPerTurn) {
+      this.#run(region, payload, arrivedAt);
+    } else {
+      this.#waiting.push([region, payload, arrivedAt]);
+      this.#scheduleDrain();
+    }
+  }
+
+  /** Queues publications without handling them, until {@link release}. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Handles what waited, paced as the rest, and whatever comes next. */
+  release(): void {
+    this.#held = false;
+    this.#handleWaiting();
+  }
+
+  #handleWaiting(): void {
+    if (this.#held) return;
+    let handled = 0;
+    while (handled < this.#waiting.length && this.#spent < this.#bytesPerTurn) {
+      const [region, payload, arrivedAt] = this.#waiting[handled++]!;
+      this.#run(region, payload, arrivedAt);
+    }
+    // Once per turn, so that a backlog that never empties does not keep what it handled.
+    this.#waiting.splice(0, handled);
+    if (this.#waiting.length > 0) this.#scheduleDrain();
+  }
+
+  #run(region: string, payload: Uint8Array, arrivedAt: number): void {
+    if (this.#spent === 0) this.#turns.atEndOfTurn(this.#endTurn);
+    this.#spent += payload.byteLength;
+    this.#handle(region, payload, arrivedAt);
+  }
+
+  #scheduleDrain(): void {
+    if (this.#held || this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    this.#turns.inNextTurn(this.#drain);
+  }
+}
+
+/** What a publication's way out goes through. */
+export interface PublicationsContext {
+  /** Largest publication accepted, in bytes (`MAX_MESSAGE_BYTES`). */
+  readonly maxMessageBytes: number;
+  /** Payload bytes handled per event-loop turn: half a client's byte budget. */
+  readonly bytesPerTurn: number;
+  readonly streams: Streams;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+  readonly events: EventRecorder;
+  /** `bytes` were handed to client sockets (the process's queued-bytes limit keeps count). */
+  readonly handed: (bytes: number) => void;
+}
+
+/** Every publication of one gateway, from the broker to the hub. */
+export class Publications {
+  readonly #context: PublicationsContext;
+  readonly #pacer: PublicationPacer;
+
+  /** Publications held until {@link release} (the broker's keys are loaded first). */
+  constructor(context: PublicationsContext) {
+    this.#context = context;
+    this.#pacer = new PublicationPacer(
+      context.bytesPerTurn,
+      (region, payload, arrivedAt) => this.#deliver(region, payload, arrivedAt),
+    );
+  }
+
+  /** A raw publication from the broker: delivered now, or after those before it. */
+  push(region: string, payload: Uint8Array): void {
+    this.#pacer.push(region, payload);
+  }
+
+  /** Queues publications without handling them, until {@link release}. */
+  hold(): void {
+    this.#pacer.hold();
+  }
+
+  /** Handles what waited, in order, and whatever comes next. */
+  release(): void {
+    this.#pacer.release();
+  }
+
+  #deliver(region: string, payload: Uint8Array, arrivedAt: number): void {
+    const { streams, hub, metrics, events } = this.#context;
+    const counts = metrics.region(region);
+    counts.received++;
+    const result = parsePublication(payload, { region, maxBytes: this.#context.maxMessageBytes });
+    if (!result.ok) {
+      events.publicationRejected(region, result.reason, result.detail);
+      return;
+    }
+    const { message } = result;
+    metrics.messageAccepted();
+    for (const field of message.removed) metrics.fieldsRemoved.inc({ field });
+    const print = fingerprint(payload);
+    if (!streams.claim(region, print, message.dedupeKey)) {
+      counts.deduplicated++;
+      return;
+    }
+    const publication = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
+    const frame = streams.append(region, publication);
+    const started = performance.now();
+    const delivery = hub.broadcast(region, frame);
+    const handedAt = performance.now();
+    const now = Date.now();
+    metrics.broadcastDuration.record((handedAt - started) / 1000);
+    metrics.deliveryLag.record((handedAt - arrivedAt) / 1000, "arrival");
+    if (message.producedAt !== null) {
+      metrics.deliveryLag.record(Math.max(0, now - message.producedAt) / 1000, "producer");
+    }
+    counts.deliveries += delivery.delivered;
+    events.activity.sent(region, message.body, now);
+    this.#context.handed(delivery.delivered * frame.bytes);
+    streams.record(region, frame, publication);
+  }
+}
