@@ -11,6 +11,7 @@ import {
   type Config,
   ConfigErrors,
   type ConfigSources,
+  configWarnings,
   describeConfig,
   loadConfig,
   settingValues,
@@ -25,6 +26,7 @@ import { runTail } from "./lib/cli/tail_command.ts";
 import { type RunningGateway, startGateway } from "./lib/process/server.ts";
 import { startCluster } from "./lib/process/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/process/shutdown.ts";
+import { ListenError } from "./lib/process/listen.ts";
 
 /** Exit status of a usage error. */
 const EXIT_USAGE = 2;
@@ -39,9 +41,16 @@ async function serve(
   // JSON lines for journald and collectors; lines for reading, and a banner, on a terminal.
   const terminal = Deno.stdout.isTerminal();
   const logger = new Logger(config.logLevel, terminal ? readableSink() : stdoutSink);
-  const running: RunningGateway = config.workers > 1
-    ? await startCluster(settingValues(sources), config, logger)
-    : await startGateway(config, logger);
+  let running: RunningGateway;
+  try {
+    running = config.workers > 1
+      ? await startCluster(settingValues(sources), config, logger)
+      : await startGateway(config, logger);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    console.error(`tvs-realtime: cannot listen: ${error.message}`);
+    return EXIT_CONFIG;
+  }
   if (terminal) stdoutSink(banner(config, running.port));
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
@@ -68,6 +77,9 @@ function run(
   switch (command.kind) {
     case "check-config":
       console.log(describeConfig(config).join("\n"));
+      for (const { variable, message } of configWarnings(config)) {
+        console.error(`tvs-realtime: warning: ${variable}: ${message}`);
+      }
       return Promise.resolve(0);
     case "publish":
       return runPublish(command.request, config, OUTPUT);

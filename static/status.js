@@ -186,23 +186,30 @@ function renderWorkers(report, elapsedMs) {
   }));
 }
 
+/** One refusal as a list item: when, what, why, what was said (and how many of its kind). */
+function refusalItem(refusal, count) {
+  const item = document.createElement("li");
+  const time = document.createElement("time");
+  time.dateTime = new Date(refusal.at).toISOString();
+  time.textContent = new Date(refusal.at).toLocaleTimeString();
+  const kind = document.createElement("span");
+  kind.textContent = refusal.kind.replace("_", " ") +
+    (refusal.region ? ` ${refusal.region}` : "");
+  const reason = document.createElement("code");
+  reason.textContent = count === undefined ? refusal.reason : `${refusal.reason} ×${count}`;
+  const detail = document.createElement("span");
+  detail.textContent = count === undefined ? refusal.detail : `latest: ${refusal.detail}`;
+  item.append(time, kind, reason, detail);
+  return item;
+}
+
 function renderRefusals(report) {
   byId("no-refusals").hidden = report.refusals.length > 0;
-  byId("refusals").replaceChildren(...report.refusals.map((refusal) => {
-    const item = document.createElement("li");
-    const time = document.createElement("time");
-    time.dateTime = new Date(refusal.at).toISOString();
-    time.textContent = new Date(refusal.at).toLocaleTimeString();
-    const kind = document.createElement("span");
-    kind.textContent = refusal.kind.replace("_", " ") +
-      (refusal.region ? ` ${refusal.region}` : "");
-    const reason = document.createElement("code");
-    reason.textContent = refusal.reason;
-    const detail = document.createElement("span");
-    detail.textContent = refusal.detail;
-    item.append(time, kind, reason, detail);
-    return item;
-  }));
+  byId("refusals").replaceChildren(...report.refusals.map((refusal) => refusalItem(refusal)));
+  byId("no-refusal-counts").hidden = report.refusalCounts.length > 0;
+  byId("refusal-counts").replaceChildren(
+    ...report.refusalCounts.map((entry) => refusalItem(entry.latest, entry.count)),
+  );
 }
 
 function render(report) {

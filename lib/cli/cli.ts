@@ -234,6 +234,7 @@ export function helpText(version: string): string {
     `  --${"gateway".padEnd(27)} ${GATEWAY_FLAG}`,
     `  --${"region".padEnd(27)} tail: ${COMMAND_FLAGS.tail!.region}`,
     "",
-    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration.",
+    "Exit status: 0 success, 1 failure, 2 usage error, 78 invalid configuration or a port it",
+    "cannot listen on.",
   ].join("\n");
 }

@@ -23,7 +23,12 @@ export const CLOSE_CODES = /** @type {const} */ ({
   overloaded: {
     code: 4002,
     reconnect: true,
-    reason: "Gateway over its memory bound, reconnect later",
+    reason: "Gateway over its queued-bytes bound, reconnect later",
+  },
+  memoryBound: {
+    code: 4003,
+    reconnect: true,
+    reason: "Gateway over its resident memory bound, reconnect later",
   },
 });
 

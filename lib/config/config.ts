@@ -61,6 +61,48 @@ export function settingValues(sources: ConfigSources): Record<string, string> {
   return values;
 }
 
+const MIB = 1_048_576;
+
+/**
+ * Resident memory a gateway needs for what the other settings allow: the runtime and the code, a
+ * thread's worth per worker, each connection's socket (about 17 KiB measured, bench/), and the
+ * clients' queues with what Deno keeps beside each queued frame.
+ */
+export function residentBytesNeeded(
+  settings: {
+    readonly workers: number;
+    readonly maxConnections: number;
+    readonly maxQueuedBytes: number;
+  },
+): number {
+  return 64 * MIB + 48 * MIB * settings.workers + 20 * 1024 * settings.maxConnections +
+    1.25 * settings.maxQueuedBytes;
+}
+
+/** `MAX_RSS_BYTES` must leave room for what the other settings allow, or it sheds for ever. */
+function residentBoundCheck(config: Partial<Config>): ConfigError[] {
+  const { maxResidentBytes, workers, maxConnections, maxQueuedBytes } = config;
+  if (
+    maxResidentBytes === undefined || workers === undefined || maxConnections === undefined ||
+    maxQueuedBytes === undefined
+  ) {
+    return [];
+  }
+  const needed = residentBytesNeeded({ workers, maxConnections, maxQueuedBytes });
+  if (maxResidentBytes >= needed) return [];
+  const mib = (bytes: number) => `${Math.ceil(bytes / MIB)} MiB`;
+  return [
+    new ConfigError(
+      "MAX_RSS_BYTES",
+      `${mib(maxResidentBytes)} is less than the other settings need: 64 MiB, 48 MiB per worker, ` +
+        `20 KiB per connection of MAX_CONNECTIONS and 1.25 × MAX_QUEUED_BYTES make ${
+          mib(needed)
+        } ` +
+        `(raise it or the unit's MemoryMax=, or lower MAX_CONNECTIONS or MAX_QUEUED_BYTES)`,
+    ),
+  ];
+}
+
 /** The checks that relate two settings; each runs when both parsed. */
 function crossChecks(config: Partial<Config>): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -89,6 +131,7 @@ function crossChecks(config: Partial<Config>): ConfigError[] {
       ),
     );
   }
+  errors.push(...residentBoundCheck(config));
   if (regions !== undefined && defaultRegion !== undefined && !regions.includes(defaultRegion)) {
     errors.push(
       new ConfigError(
@@ -131,6 +174,27 @@ export function loadConfig(sources: ConfigSources): Config {
   errors.push(...crossChecks(config));
   if (errors.length > 0) throw new ConfigErrors(errors);
   return config;
+}
+
+/** A setting that works, but probably not as its operator meant: said at start and by check-config. */
+export interface ConfigWarning {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/** What is worth a warning in `config`. */
+export function configWarnings(config: Config): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  const wide = config.trustedProxies.wide;
+  if (wide.length > 0) {
+    warnings.push({
+      variable: "TRUSTED_PROXIES",
+      message: `${wide.join(", ")} covers the Internet: any client may then claim any address ` +
+        "in X-Forwarded-For, and lock another address out of its quota; name the proxies' own " +
+        "addresses or networks",
+    });
+  }
+  return warnings;
 }
 
 /** The effective configuration as `VARIABLE=value` lines, secrets masked. */

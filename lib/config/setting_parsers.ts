@@ -7,9 +7,10 @@
  */
 
 import { canonicalIp } from "../net/ip_address.ts";
-import type { OriginPolicy } from "../net/origin.ts";
+import { type OriginPolicy, parseOriginPattern } from "../net/origin.ts";
 import { TrustedProxies } from "../net/trusted_proxies.ts";
 import { LOG_LEVELS, type LogLevel } from "../observe/log.ts";
+import { memoryCeiling } from "./memory_ceiling.ts";
 
 /** Reads one raw value. @throws {TypeError} when it cannot be used. */
 export type Parse<T> = (raw: string) => T;
@@ -39,12 +40,32 @@ export function workerCount(max: number): Parse<number> {
   };
 }
 
-/** An IP address or a host name to listen on. */
+/** The share of the memory ceiling that `MAX_RSS_BYTES=auto` takes. */
+export const AUTO_RESIDENT_SHARE = 0.8;
+
+/**
+ * A resident-memory bound in bytes from `min` to `max`, or `auto`: {@link AUTO_RESIDENT_SHARE} of
+ * what the host or the process's cgroup allows (`memory_ceiling.ts`).
+ */
+export function residentBytes(min: number, max: number): Parse<number> {
+  const bytes = integer(min, max);
+  return (raw) => {
+    if (raw.trim().toLowerCase() !== "auto") return bytes(raw.trim());
+    return Math.floor(AUTO_RESIDENT_SHARE * memoryCeiling().bytes);
+  };
+}
+
+/**
+ * An IP address or a host name to listen on. Digits and dots alone are an IPv4 address, or
+ * nothing: `999.1.1.1` is refused here rather than looked up as a name at start.
+ */
 export function listenHost(raw: string): string {
   const host = raw.trim();
-  if (canonicalIp(host) !== null || /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(host)) {
-    return host;
+  if (canonicalIp(host) !== null) return host;
+  if (/^[\d.]+$/.test(host)) {
+    throw new TypeError(`"${raw}" is not an IPv4 address (four numbers from 0 to 255)`);
   }
+  if (/^(?=.*[a-z])[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(host)) return host;
   throw new TypeError(`Expected an IP address or host name to listen on, got "${raw}"`);
 }
 
@@ -113,9 +134,22 @@ export function channelPrefix(raw: string): string {
   return raw;
 }
 
-/** A secret of at least 16 characters; empty means none. */
-export function optionalSecret(raw: string): string | null {
+/**
+ * A bearer token of at least 16 visible ASCII characters; empty means none. A space, a tab or a
+ * line break (a stray one from an env file or a copy) would make every request's
+ * `Authorization: Bearer <token>` fail, so it is refused here, without the value in the message.
+ */
+export function optionalToken(raw: string): string | null {
   if (raw === "") return null;
+  if (/\s/.test(raw)) {
+    throw new TypeError(
+      "Contains whitespace (a stray space or line break?): a bearer token cannot, " +
+        "so every request would be refused",
+    );
+  }
+  if (!/^[\x21-\x7e]+$/.test(raw)) {
+    throw new TypeError("Expected visible ASCII characters only (A-Z a-z 0-9 and punctuation)");
+  }
   if (raw.length < 16) throw new TypeError("Expected at least 16 characters (or unset it)");
   return raw;
 }
@@ -128,24 +162,26 @@ export function boolean(raw: string): boolean {
   throw new TypeError(`Expected true or false, got "${raw}"`);
 }
 
-/** `*`, comma-separated origins, or empty for the gateway's own origin only. */
+/**
+ * `*`, comma-separated origins (`https://*.example.com` for every subdomain), or empty for the
+ * gateway's own origin only.
+ */
 export function originPolicy(raw: string): OriginPolicy {
   const value = raw.trim();
   if (value === "") return { kind: "same-origin" };
   if (value === "*") return { kind: "any" };
-  const origins = value.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    let url: URL;
-    try {
-      url = new URL(entry);
-    } catch {
-      throw new TypeError(`Expected *, or origins like https://example.com, got "${entry}"`);
-    }
-    if (!["http:", "https:"].includes(url.protocol) || url.origin !== entry.replace(/\/$/, "")) {
-      throw new TypeError(`Expected an origin (scheme://host[:port], no path), got "${entry}"`);
-    }
-    return url.origin;
-  });
-  return { kind: "list", origins };
+  const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+  return {
+    kind: "list",
+    origins: entries.map((entry) => {
+      try {
+        return parseOriginPattern(entry);
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        throw new TypeError(error.message);
+      }
+    }),
+  };
 }
 
 /** Comma-separated addresses and CIDR ranges of the proxies in front. */

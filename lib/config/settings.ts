@@ -17,12 +17,13 @@ import {
   integer,
   listenHost,
   logLevel,
-  optionalSecret,
+  optionalToken,
   originPolicy,
   type Parse,
   redisUrl,
   region,
   regionList,
+  residentBytes,
   trustedProxies,
   workerCount,
 } from "./setting_parsers.ts";
@@ -95,7 +96,7 @@ export const SETTINGS = [
     help:
       "Bearer token POST /publish requires (at least 16 characters); unset: HTTP publishing off",
     secret: true,
-    parse: optionalSecret,
+    parse: optionalToken,
   },
   {
     key: "publishInsecureLoopback",
@@ -164,6 +165,15 @@ export const SETTINGS = [
     parse: integer(65_536, 64 * 1_073_741_824),
   },
   {
+    key: "maxResidentBytes",
+    env: "MAX_RSS_BYTES",
+    help: "Resident memory of the process, in bytes, or auto (80% of the host's memory or of the " +
+      "cgroup's limit, MemoryMax=); over it the clients most likely to hold unfinished inbound " +
+      "messages are closed first (code 4003)",
+    fallback: "auto",
+    parse: residentBytes(64 * 1_048_576, 1024 * 1_073_741_824),
+  },
+  {
     key: "idleTimeoutSeconds",
     env: "IDLE_TIMEOUT_SECONDS",
     help: "A client that answers no ping for this long is closed (pings at half of it)",
@@ -180,18 +190,30 @@ export const SETTINGS = [
   {
     key: "maxConnectionsPerIp",
     env: "MAX_CONNECTIONS_PER_IP",
-    help: "Most WebSocket connections per client address (429 beyond)",
+    help: "Most WebSocket connections per client address (429 beyond); an IPv6 client counts " +
+      "by its prefix (IPV6_PREFIX_LENGTH)",
     fallback: "100",
     parse: integer(1, 1_000_000),
   },
   {
+    key: "ipv6PrefixLength",
+    env: "IPV6_PREFIX_LENGTH",
+    help: "Leading bits of an IPv6 address that name one client for MAX_CONNECTIONS_PER_IP " +
+      "(64: one host owns a /64; 128: every address alone)",
+    fallback: "64",
+    parse: integer(32, 128),
+  },
+  {
     key: "allowedOrigins",
     env: "ALLOWED_ORIGINS",
-    help: "Comma-separated origins whose pages may connect, or *; unset: same origin only",
+    help: "Comma-separated origins whose pages may connect (https://*.example.com for every " +
+      "subdomain), or *; unset: same origin only",
     fallback: "",
     parse: originPolicy,
     show: (policy: OriginPolicy) =>
-      policy.kind === "list" ? policy.origins.join(",") : describeOriginPolicy(policy),
+      policy.kind === "list"
+        ? policy.origins.map((pattern) => pattern.text).join(",")
+        : describeOriginPolicy(policy),
   },
   {
     key: "trustedProxies",

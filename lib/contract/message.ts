@@ -146,21 +146,32 @@ function validTs(ts: unknown): boolean {
   return Number.isInteger(ts) && (ts as number) >= LIMITS.minTs && (ts as number) <= LIMITS.maxTs;
 }
 
-/** Applies the `new_trending` schema in place; returns the fields it removed. */
-function checkTrending(message: Record<string, unknown>): RemovedField[] {
+/**
+ * Applies the `new_trending` schema in place; returns the fields it removed. `publishedTitle` is
+ * the title as published, before normalisation stripped its bidi controls: its isolates
+ * (U+2066–U+2069) tell which runs do not decide the direction. Where removing them changes the
+ * direction, the title starts with the mark of the one the publisher meant (RLM or LRM), which is
+ * no control and decides it the same way for every reader, a browser's `dir="auto"` included.
+ */
+function checkTrending(message: Record<string, unknown>, publishedTitle: unknown): RemovedField[] {
   const { video_id: videoId, title, channel, rtl, ts } = message;
   if (typeof videoId !== "string" || !LIMITS.videoId.test(videoId)) {
     throw new Rejection("invalid_video_id", "video_id must be 1-64 characters of A-Z a-z 0-9 _ -");
   }
   const trimmedTitle = typeof title === "string" ? title.trim() : "";
-  const titleLength = characters(trimmedTitle);
+  // The direction the publisher meant; where the stripped isolates decided it, a mark says it.
+  const dir = textDirection(typeof publishedTitle === "string" ? publishedTitle : trimmedTitle);
+  const shownTitle = dir === textDirection(trimmedTitle)
+    ? trimmedTitle
+    : (dir === "rtl" ? "\u200f" : "\u200e") + trimmedTitle;
+  const titleLength = characters(shownTitle);
   if (titleLength === 0 || titleLength > LIMITS.titleCharacters) {
     throw new Rejection(
       "invalid_title",
       `title must be a string of 1-${LIMITS.titleCharacters} characters after trimming`,
     );
   }
-  message.title = trimmedTitle;
+  message.title = shownTitle;
   if (channel !== undefined) {
     if (typeof channel !== "string" || characters(channel.trim()) > LIMITS.channelCharacters) {
       throw new Rejection(
@@ -187,7 +198,6 @@ function checkTrending(message: Record<string, unknown>): RemovedField[] {
     }
   }
   // Browsers already in the field read `rtl`: keep the publisher's; derive it when absent.
-  const dir = textDirection(trimmedTitle);
   message.dir = dir;
   if (rtl === undefined) message.rtl = dir === "rtl";
   return removed;
@@ -216,6 +226,7 @@ function validate(value: unknown, channelRegion: string | null): AcceptedMessage
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new Rejection("not_object", "Payload is not a JSON object");
   }
+  const publishedTitle: unknown = Reflect.get(value, "title");
   const message = normaliseValue(value, 0) as Record<string, unknown>;
   const { event } = message;
   if (typeof event !== "string") {
@@ -227,7 +238,7 @@ function validate(value: unknown, channelRegion: string | null): AcceptedMessage
   const region = resolveRegion(message.region, channelRegion);
   message.region = region;
   const trending = event === "new_trending";
-  const removed = trending ? checkTrending(message) : [];
+  const removed = trending ? checkTrending(message, publishedTitle) : [];
   return {
     event,
     region,

@@ -2,11 +2,16 @@
  * Text as a reader sees it: Unicode NFC without control characters, and its length in code
  * points (what a limit of "500 characters" means to a publisher).
  *
+ * The controls removed are C0, DEL and C1 (general category Cc), and the bidirectional embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069): an override in a title (U+202E) reverses
+ * what follows it on the page, and an embedding left open spills into the toast around it. The
+ * marks real titles need stay: LRM and RLM (U+200E, U+200F), the Arabic letter mark (U+061C), and
+ * the joiners ZWJ and ZWNJ (U+200D, U+200C) that Persian words and emoji sequences are made of.
+ *
  * @module
  */
 
-// C0, DEL and C1 control characters (general category Cc).
-const CONTROL_CHARACTERS = /\p{Cc}/gu;
+const CONTROL_CHARACTERS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
 
 /**
  * Whether `text` has only characters that are neither controls nor surrogates and that NFC leaves

@@ -10,13 +10,16 @@
  */
 
 import { HANDSHAKE_REFUSALS, type Refusal } from "../client/close_codes.js";
+import { addressGroup } from "../net/ip_address.ts";
 
 /** Options of {@link Admission}. */
 export interface AdmissionOptions {
   /** Most sockets in all. */
   readonly maxConnections: number;
-  /** Most sockets per client address. */
+  /** Most sockets per client address (an IPv6 client by its prefix). */
   readonly maxConnectionsPerIp: number;
+  /** Bits of an IPv6 address that name one client for the per-address limit (64: a /64). */
+  readonly ipv6PrefixLength: number;
 }
 
 /** Counts sockets against the limits. */
@@ -37,29 +40,39 @@ export class Admission {
 
   /** The refusal a new socket from `address` would get now, or `undefined` if it fits. */
   check(address: string): Refusal | undefined {
-    if (this.#total >= this.#options.maxConnections) return HANDSHAKE_REFUSALS.tooManyConnections;
-    if ((this.#byAddress.get(address) ?? 0) >= this.#options.maxConnectionsPerIp) {
-      return HANDSHAKE_REFUSALS.tooManyConnectionsPerIp;
-    }
-    return undefined;
+    return this.#refusal(this.#group(address));
   }
 
   /** Reserves a slot for a socket from `address`, or returns the refusal when it does not fit. */
   reserve(address: string): Refusal | undefined {
-    const refusal = this.check(address);
+    const group = this.#group(address);
+    const refusal = this.#refusal(group);
     if (refusal !== undefined) return refusal;
     this.#total++;
-    this.#byAddress.set(address, (this.#byAddress.get(address) ?? 0) + 1);
+    this.#byAddress.set(group, (this.#byAddress.get(group) ?? 0) + 1);
     return undefined;
   }
 
   /** Forgets one socket from `address`. */
   release(address: string): void {
-    const count = this.#byAddress.get(address) ?? 0;
+    const group = this.#group(address);
+    const count = this.#byAddress.get(group) ?? 0;
     if (count === 0) return;
     this.#total--;
-    if (count === 1) this.#byAddress.delete(address);
-    else this.#byAddress.set(address, count - 1);
+    if (count === 1) this.#byAddress.delete(group);
+    else this.#byAddress.set(group, count - 1);
+  }
+
+  #group(address: string): string {
+    return addressGroup(address, this.#options.ipv6PrefixLength);
+  }
+
+  #refusal(group: string): Refusal | undefined {
+    if (this.#total >= this.#options.maxConnections) return HANDSHAKE_REFUSALS.tooManyConnections;
+    if ((this.#byAddress.get(group) ?? 0) >= this.#options.maxConnectionsPerIp) {
+      return HANDSHAKE_REFUSALS.tooManyConnectionsPerIp;
+    }
+    return undefined;
   }
 }
 

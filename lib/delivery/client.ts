@@ -3,32 +3,31 @@
  * a socket lives here; the one other module that sends, the broadcast loop (`hub.ts`), only
  * sends within the budget below and leaves everything else to {@link Client.send}.
  *
- * Slow consumers. Deno keeps every byte queued for a peer that stops reading, and `close()` does
- * not free it while the peer stays stalled. So each client has a byte budget, checked through
- * `bufferedAmount` before every send. Deno counts a send as buffered until its write completes,
- * which happens between event-loop turns, so a burst of broadcasts in one turn queues up even for
- * a client that reads at once (at most half the budget: `publication_pacer.ts`). Hence two
- * thresholds: over the budget a client is suspect and keeps receiving; still over it
+ * Slow consumers. Deno keeps every byte queued for a peer that stops reading. So each client has a
+ * byte budget, checked through `bufferedAmount` before every send. Deno counts a send as buffered
+ * until its write completes, between event-loop turns, so a burst of broadcasts in one turn queues
+ * up even for a client that reads at once (at most half the budget: `gateway/publications.ts`).
+ * Hence two thresholds: over the budget a client is suspect and keeps receiving; still over it
  * {@link SLOW_CONSUMER_GRACE_MS} later, or over twice the budget at any moment, it is a slow
  * consumer: closed, and out of the registry at once, without waiting for a close event that a
- * stalled peer may never produce. What stays queued for a stalled client is bounded by twice the
- * budget plus one frame. The queue is tracked as an upper bound (last measured `bufferedAmount`
- * plus bytes sent since), so `bufferedAmount` is only read when the bound says the budget might be
- * reached. The bound lives in a shared typed array (`send_queues.ts`), where the broadcast loop
- * reads it without touching the client.
+ * stalled peer may never produce. The queue is tracked as an upper bound (last measured
+ * `bufferedAmount` plus bytes sent since) in a shared typed array (`send_queues.ts`), so
+ * `bufferedAmount` is only read when the bound says the budget might be reached.
  *
- * Inbound limits. Deno 2.9 drops the TCP connection without sending the close frame when frames
- * keep arriving after `close()`, so a client breaking a limit would never see why. Such a client
- * leaves the registry at once, its frames are ignored, and the close frame goes out once it has
- * been quiet for {@link VIOLATION_QUIET_MS} (at most {@link VIOLATION_MAX_WAIT_MS} after the
- * violation).
+ * Letting go. `close()` frees nothing the runtime holds for a peer that does not answer it, so a
+ * socket not confirmed by the close timeout is terminated (`runtime_socket.ts`), and a client shed
+ * to keep the process's memory bound is terminated soon after its close frame.
+ *
+ * Inbound limits. A client breaking one leaves the registry at once, its frames are ignored, and
+ * its close frame goes out once it is quiet (`inbound_limits.ts`).
  *
  * @module
  */
 
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
-import { InboundRate, inboundSize, isPing, MAX_INBOUND_BYTES, PONG } from "./inbound_limits.ts";
+import { Inbound, PONG } from "./inbound_limits.ts";
+import { terminate } from "./runtime_socket.ts";
 import type { SendQueues } from "./send_queues.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
@@ -48,12 +47,11 @@ export type CloseCode = { readonly code: number; readonly reason: string };
 
 /** How long a client may stay over its byte budget before it is closed as slow, in ms. */
 export const SLOW_CONSUMER_GRACE_MS = 100;
-/** Longest a replay waits for a client to make room in its budget before calling it slow, in ms. */
-export const REPLAY_ROOM_TIMEOUT_MS = 5000;
-/** Quiet time after which a client that broke a limit is sent its close frame, in ms. */
-export const VIOLATION_QUIET_MS = 200;
-/** Longest wait for that quiet time before closing anyway, in ms. */
-export const VIOLATION_MAX_WAIT_MS = 2000;
+/** How long a shed client's close frame has to go out before its connection is dropped, in ms. */
+export const SHED_TERMINATE_MS = 100;
+
+/** Why a socket was let go: it confirmed its close, it never did, or it was dropped. */
+export type Release = "closed" | "timed_out" | "terminated";
 
 /** What is shared by every client of a gateway: settings and callbacks, created once. */
 export interface ClientContext {
@@ -66,10 +64,10 @@ export interface ClientContext {
   /** The client left: closed by either side. Exactly once, with the close code. */
   readonly onClose: (client: Client, code: number) => void;
   /**
-   * The socket is finished for good, or given up after the close timeout (`timedOut`). Exactly
-   * once, after `onClose`; until then the socket still holds memory and counts against limits.
+   * The socket is finished for good: closed, terminated after the close timeout, or dropped when
+   * shed. Exactly once, after `onClose`; until then it holds memory and counts against limits.
    */
-  readonly onRelease: (client: Client, timedOut: boolean) => void;
+  readonly onRelease: (client: Client, release: Release) => void;
   /** The client broke an inbound limit and is being closed. */
   readonly onViolation: (client: Client, kind: "too_big" | "flood") => void;
 }
@@ -97,14 +95,13 @@ export class Client implements EventListenerObject {
   #state: "connecting" | "open" | "closed" = "connecting";
   #released = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A limit the client broke, waiting for the client to be quiet before the close frame. */
-  #violation: { readonly close: CloseCode; readonly deadline: number } | undefined;
-  #violationTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the socket opened (`performance.now()`). */
+  #openedAt = 0;
   /** Slot of the upper bound of the bytes queued on the socket, while open. */
   #slot = -1;
   /** Set while the client is over its budget, until the grace period tells burst from stall. */
   #suspectTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #inbound = new InboundRate();
+  readonly #inbound = new Inbound();
 
   /** Wraps an upgraded socket. */
   constructor(socket: WebSocket, context: ClientContext, options: ClientOptions) {
@@ -122,16 +119,25 @@ export class Client implements EventListenerObject {
       case "open":
         if (this.#state !== "connecting") return;
         this.#state = "open";
+        this.#openedAt = this.#inbound.heardAt = performance.now();
         this.#slot = this.#context.queues.allocate();
         this.#context.onOpen(this);
         return;
       case "close":
         // Deno can report one close twice (a close frame, then the broken TCP connection).
         this.#leave((event as CloseEvent).code);
-        this.#release(false);
+        this.#release("closed");
         return;
       case "message":
-        this.#receive((event as MessageEvent).data);
+        switch (this.#inbound.receive((event as MessageEvent).data, this.#state === "open")) {
+          case "ping":
+            this.send(PONG, PONG.length);
+            return;
+          case "too_big":
+            return this.#violate("too_big", CLOSE_CODES.messageTooBig);
+          case "flood":
+            return this.#violate("flood", CLOSE_CODES.policyViolation);
+        }
         return;
         // "error" is always followed by "close": nothing to add.
     }
@@ -150,6 +156,19 @@ export class Client implements EventListenerObject {
   /** Slot of the client's queued-bytes bound in the shared {@link SendQueues}, while open. */
   get slot(): number {
     return this.#slot;
+  }
+
+  /** When the socket opened (`performance.now()`). */
+  get openedAt(): number {
+    return this.#openedAt;
+  }
+
+  /**
+   * When the last whole inbound message arrived, or the socket opened (`performance.now()`). A
+   * client heard since some moment holds no unfinished message begun before it.
+   */
+  get heardAt(): number {
+    return this.#inbound.heardAt;
   }
 
   /**
@@ -177,23 +196,11 @@ export class Client implements EventListenerObject {
     return SendOutcome.Delivered;
   }
 
-  /**
-   * Sends like {@link send}, but first waits while the frame would not fit the budget, as a replay
-   * of many messages must: it resolves `false` when the client closed, or made no room within
-   * {@link REPLAY_ROOM_TIMEOUT_MS} (then it is closed as a slow consumer).
-   */
-  async sendPaced(frame: string, bytes: number): Promise<boolean> {
-    const deadline = performance.now() + REPLAY_ROOM_TIMEOUT_MS;
-    const budget = this.#context.queues.budget;
-    while (this.#state === "open" && this.#context.queues.values[this.#slot]! + bytes > budget) {
-      if (this.#measureQueue() + bytes <= budget) break;
-      if (performance.now() > deadline) {
-        this.close(CLOSE_CODES.slowConsumer);
-        return false;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return this.send(frame, bytes) === SendOutcome.Delivered;
+  /** Whether `bytes` more fit the client's budget now (measuring its queue if need be). */
+  hasRoomFor(bytes: number): boolean {
+    if (this.#state !== "open") return false;
+    const { values, budget } = this.#context.queues;
+    return values[this.#slot]! + bytes <= budget || this.#measureQueue() + bytes <= budget;
   }
 
   /** The bytes queued on the socket now, measured (which also tightens the send loop's bound). */
@@ -209,6 +216,19 @@ export class Client implements EventListenerObject {
     if (this.#state === "closed") return;
     this.#leave(close.code);
     this.#shut(close);
+  }
+
+  /**
+   * Closes with `close.code` and drops the connection {@link SHED_TERMINATE_MS} later, whatever
+   * the peer does: what the runtime holds for it is freed then. Idempotent.
+   */
+  shed(close: CloseCode): void {
+    if (this.#state === "closed") return;
+    this.#leave(close.code);
+    this.#inbound.stop();
+    this.#sendClose(close);
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => this.#terminate("terminated"), SHED_TERMINATE_MS);
   }
 
   /** Over budget: a slow consumer unless the queue drains within the grace period. */
@@ -228,52 +248,36 @@ export class Client implements EventListenerObject {
     return queued;
   }
 
-  #shut(close: CloseCode): void {
+  #sendClose(close: CloseCode): void {
     try {
       this.#socket.close(close.code, close.reason);
     } catch {
       // Still connecting, or already closing on the runtime's side: the close event will come.
     }
-    if (!this.#released) {
-      this.#closeTimer = setTimeout(() => this.#release(true), this.#context.closeTimeoutMs);
+  }
+
+  /** Sends the close frame; a peer that has not confirmed it by the close timeout is dropped. */
+  #shut(close: CloseCode): void {
+    this.#sendClose(close);
+    if (!this.#released && this.#closeTimer === undefined) {
+      this.#closeTimer = setTimeout(
+        () => this.#terminate("timed_out"),
+        this.#context.closeTimeoutMs,
+      );
     }
+  }
+
+  #terminate(release: Release): void {
+    if (this.#released) return;
+    terminate(this.#socket);
+    this.#release(release);
   }
 
   /** Leaves the registry now; sends the close frame once the client is quiet. */
   #violate(kind: "too_big" | "flood", close: CloseCode): void {
     this.#context.onViolation(this, kind);
     this.#leave(close.code);
-    this.#violation = { close, deadline: performance.now() + VIOLATION_MAX_WAIT_MS };
-    this.#awaitQuiet();
-  }
-
-  #awaitQuiet(): void {
-    const violation = this.#violation;
-    if (violation === undefined) return;
-    clearTimeout(this.#violationTimer);
-    const wait = Math.min(VIOLATION_QUIET_MS, violation.deadline - performance.now());
-    this.#violationTimer = setTimeout(() => {
-      this.#violation = undefined;
-      this.#shut(violation.close);
-    }, Math.max(0, wait));
-  }
-
-  #receive(data: unknown): void {
-    if (this.#violation !== undefined) {
-      this.#awaitQuiet();
-      return;
-    }
-    if (this.#state !== "open") return;
-    const size = inboundSize(data);
-    if (size > MAX_INBOUND_BYTES) {
-      this.#violate("too_big", CLOSE_CODES.messageTooBig);
-      return;
-    }
-    if (!this.#inbound.take()) {
-      this.#violate("flood", CLOSE_CODES.policyViolation);
-      return;
-    }
-    if (isPing(data)) this.send(PONG, PONG.length);
+    this.#inbound.violated(() => this.#shut(close));
   }
 
   #leave(code: number): void {
@@ -286,12 +290,11 @@ export class Client implements EventListenerObject {
     if (wasOpen) this.#context.queues.release(this.#slot);
   }
 
-  #release(timedOut: boolean): void {
+  #release(release: Release): void {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#closeTimer);
-    clearTimeout(this.#violationTimer);
-    this.#violation = undefined;
-    this.#context.onRelease(this, timedOut);
+    this.#inbound.stop();
+    this.#context.onRelease(this, release);
   }
 }

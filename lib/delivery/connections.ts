@@ -9,9 +9,10 @@
  */
 
 import type { ConnectionLimits } from "./admission.ts";
-import { Client, type ClientContext, type ClientOptions } from "./client.ts";
+import { Client, type ClientContext, type ClientOptions, type Release } from "./client.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import type { Hub } from "./hub.ts";
+import { MemoryLimit } from "./memory_limit.ts";
 import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 import type { SendQueues } from "./send_queues.ts";
@@ -25,6 +26,8 @@ export interface ConnectionEvents {
   clientClosed(client: Client, code: number): void;
   /** A client was closed to bring the process under `MAX_QUEUED_BYTES`. */
   clientShed(client: Client, queuedBytes: number): void;
+  /** A client was closed to bring the process under `MAX_RSS_BYTES`. */
+  memoryShed(client: Client, residentBytes: number): void;
   /** A client was closed for breaking an inbound limit. */
   inboundViolation(client: Client, kind: "too_big" | "flood"): void;
   /** A closing socket was given up: its peer never confirmed. */
@@ -38,6 +41,8 @@ export interface ConnectionsContext {
   readonly limits: ConnectionLimits;
   /** Most bytes queued for all clients of the process (`MAX_QUEUED_BYTES`). */
   readonly maxQueuedBytes: number;
+  /** Most resident memory of the process (`MAX_RSS_BYTES`). */
+  readonly maxResidentBytes: number;
   /** Where this gateway's queued bytes are shared with the other workers'. */
   readonly sharedQueuedBytes: SharedQueuedBytes;
   readonly events: ConnectionEvents;
@@ -51,6 +56,7 @@ export class Connections {
   readonly #clientContext: ClientContext;
   readonly #drain = new Drain();
   readonly #budget: QueuedBytesLimit;
+  readonly #memory: MemoryLimit;
   #closeTimeouts = 0;
 
   /** Connections that report through `context`. */
@@ -62,12 +68,18 @@ export class Connections {
       clients: () => context.hub.all(),
       onShed: (client, queuedBytes) => context.events.clientShed(client, queuedBytes),
     });
+    this.#memory = new MemoryLimit({
+      maxBytes: context.maxResidentBytes,
+      clients: () => context.hub.all(),
+      onShed: (client, residentBytes) => context.events.memoryShed(client, residentBytes),
+    });
+    this.#memory.start();
     this.#clientContext = {
       queues: context.queues,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
       onOpen: (client) => this.#opened(client),
       onClose: (client, code) => this.#closed(client, code),
-      onRelease: (client, timedOut) => this.#released(client, timedOut),
+      onRelease: (client, release) => this.#released(client, release),
       onViolation: (client, kind) => context.events.inboundViolation(client, kind),
     };
   }
@@ -95,9 +107,10 @@ export class Connections {
     return this.#budget.measure();
   }
 
-  /** Stops watching the queued bytes (the gateway is closing). */
+  /** Stops watching the queued bytes and the memory (the gateway is closing). */
   stop(): void {
     this.#budget.stop();
+    this.#memory.stop();
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -131,10 +144,10 @@ export class Connections {
     this.#context.events.clientClosed(client, code);
   }
 
-  #released(client: Client, timedOut: boolean): void {
+  #released(client: Client, release: Release): void {
     const { limits, events } = this.#context;
     limits.release(client.remoteAddress);
-    if (timedOut) {
+    if (release === "timed_out") {
       this.#closeTimeouts++;
       events.closeTimedOut();
     }

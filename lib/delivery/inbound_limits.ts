@@ -1,7 +1,8 @@
 /**
  * What a client may send: nothing but `{"type":"ping"}` (answered `{"event":"pong"}`), in frames
  * of at most {@link MAX_INBOUND_BYTES}, at most {@link INBOUND_BURST} at once and
- * {@link INBOUND_PER_SECOND} sustained. Breaking a limit closes the connection (`client.ts`).
+ * {@link INBOUND_PER_SECOND} sustained. Breaking a limit closes the connection (`client.ts`), once
+ * the client has been quiet for {@link VIOLATION_QUIET_MS} ({@link QuietWait}).
  *
  * @module
  */
@@ -62,5 +63,74 @@ export class InboundRate {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+}
+
+/** Quiet time after which a client that broke a limit is sent its close frame, in ms. */
+export const VIOLATION_QUIET_MS = 200;
+/** Longest wait for that quiet time before closing anyway, in ms. */
+export const VIOLATION_MAX_WAIT_MS = 2000;
+
+/**
+ * Waits for a client that broke a limit to be quiet before its close frame goes out: Deno drops
+ * the connection without the close frame when frames keep arriving after `close()`, and the
+ * client would never learn why. Runs `onQuiet` once the client has sent nothing for
+ * {@link VIOLATION_QUIET_MS}, or {@link VIOLATION_MAX_WAIT_MS} after the violation at the latest.
+ */
+export class QuietWait {
+  readonly #onQuiet: () => void;
+  readonly #deadline = performance.now() + VIOLATION_MAX_WAIT_MS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Starts waiting. */
+  constructor(onQuiet: () => void) {
+    this.#onQuiet = onQuiet;
+    this.heard();
+  }
+
+  /** The client sent something: the quiet time starts again, within the deadline. */
+  heard(): void {
+    clearTimeout(this.#timer);
+    const wait = Math.min(VIOLATION_QUIET_MS, this.#deadline - performance.now());
+    this.#timer = setTimeout(this.#onQuiet, Math.max(0, wait));
+  }
+
+  /** Stops waiting; `onQuiet` will not run. */
+  cancel(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** What one whole inbound message means for its client. */
+export type InboundVerdict = "ignore" | "ping" | "too_big" | "flood";
+
+/** One client's inbound side: its rate, when it was last heard, and a broken limit's wait. */
+export class Inbound {
+  /** When the last whole inbound message arrived (`performance.now()`); set at open too. */
+  heardAt = 0;
+  readonly #rate = new InboundRate();
+  #violation: QuietWait | undefined;
+
+  /** A whole message `data` arrived on a socket that is `open` (else it is ignored). */
+  receive(data: unknown, open: boolean): InboundVerdict {
+    if (this.#violation !== undefined) {
+      this.#violation.heard();
+      return "ignore";
+    }
+    if (!open) return "ignore";
+    this.heardAt = performance.now();
+    if (inboundSize(data) > MAX_INBOUND_BYTES) return "too_big";
+    if (!this.#rate.take()) return "flood";
+    return isPing(data) ? "ping" : "ignore";
+  }
+
+  /** A limit was broken: from now on frames are ignored, and `onQuiet` runs once they stop. */
+  violated(onQuiet: () => void): void {
+    this.#violation = new QuietWait(onQuiet);
+  }
+
+  /** Stops any wait. Idempotent. */
+  stop(): void {
+    this.#violation?.cancel();
   }
 }

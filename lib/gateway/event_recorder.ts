@@ -13,6 +13,14 @@ import { AggregatedLog, errorFields, type Logger } from "../observe/log.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { RecentActivity } from "../observe/recent_activity.ts";
 
+/** A refused `POST /publish`: who sent it, what it was told, and whether it was let in. */
+export interface PublishRefusal {
+  readonly address: string;
+  readonly detail: string;
+  /** The request had the token (or was local where that suffices): its sender is known. */
+  readonly authorized: boolean;
+}
+
 /** A broker operation that can fail without stopping delivery. */
 export type BrokerOperation = "record" | "recover" | "seed";
 
@@ -45,22 +53,25 @@ export class EventRecorder implements ConnectionEvents {
   handshakeRefused(reason: string, address: string, detail: string): void {
     this.#metrics.handshakeRefusals.inc({ reason });
     this.#refusals.record(reason, { reason, address, detail });
-    this.activity.refused({ kind: "handshake", reason, detail: `${address}: ${detail}` });
+    this.activity.counted({ kind: "handshake", reason, detail: `${address}: ${detail}` });
   }
 
-  /** One answer of `POST /publish`: `published`, or the refusal's error code and its message. */
-  publishAnswered(
-    result: string,
-    refusal?: { readonly address: string; readonly detail: string },
-  ): void {
+  /**
+   * One answer of `POST /publish`: `published`, or the refusal's error code and its message. A
+   * refusal of a request that was let in (`authorized`) is listed, the others counted.
+   */
+  publishAnswered(result: string, refusal?: PublishRefusal): void {
     this.#metrics.publishRequests.inc({ result });
     if (refusal === undefined) return;
-    this.#publishRefusals.record(result, { result, ...refusal });
-    this.activity.refused({
-      kind: "publish_request",
+    const { address, detail, authorized } = refusal;
+    this.#publishRefusals.record(result, { result, address, detail });
+    const entry = {
+      kind: "publish_request" as const,
       reason: result,
-      detail: `${refusal.address}: ${refusal.detail}`,
-    });
+      detail: `${address}: ${detail}`,
+    };
+    if (authorized) this.activity.refused(entry);
+    else this.activity.counted(entry);
   }
 
   /** A publication on `region` that validation rejected. */
@@ -95,6 +106,16 @@ export class EventRecorder implements ConnectionEvents {
       reason: "overload",
       address: client.remoteAddress,
       queuedBytes,
+    });
+  }
+
+  /** A client closed to bring the process under `MAX_RSS_BYTES`. */
+  memoryShed(client: Client, residentBytes: number): void {
+    this.#metrics.memoryCloses.inc();
+    this.#closes.record("memory", {
+      reason: "memory",
+      address: client.remoteAddress,
+      residentBytes,
     });
   }
 

@@ -22,7 +22,7 @@ import { Metrics, type MetricsJson } from "../observe/metrics.ts";
 import type { ActivitySnapshot } from "../observe/recent_activity.ts";
 import { Streams } from "../streams/streams.ts";
 import { BrokerStateHandler } from "./broker_state.ts";
-import { EventRecorder } from "./event_recorder.ts";
+import { EventRecorder, type PublishRefusal } from "./event_recorder.ts";
 import {
   type AcceptedHandshake,
   checkHandshake,
@@ -52,6 +52,8 @@ export interface GatewayOptions {
   readonly maxBufferedBytes: number;
   /** Bytes queued for all clients of the process. */
   readonly maxQueuedBytes: number;
+  /** Resident memory of the process. */
+  readonly maxResidentBytes: number;
   /** Most sockets of the process, for `tvs_sockets_limit`. */
   readonly maxConnections: number;
   readonly dedupe: DedupeOptions;
@@ -105,7 +107,11 @@ export class Gateway {
       pendingSockets: () => limits.held - hub.size,
       draining: () => this.#connections.draining,
       queuedBytes: () => this.#connections.queuedBytes(),
-      limits: { sockets: options.maxConnections, queuedBytes: options.maxQueuedBytes },
+      limits: {
+        sockets: options.maxConnections,
+        queuedBytes: options.maxQueuedBytes,
+        residentBytes: options.maxResidentBytes,
+      },
     });
     const events = new EventRecorder(this.#metrics, this.#logger);
     this.#events = events;
@@ -123,6 +129,7 @@ export class Gateway {
       queues,
       limits,
       maxQueuedBytes: options.maxQueuedBytes,
+      maxResidentBytes: options.maxResidentBytes,
       sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),
       events,
       onOpen: (client) => {
@@ -221,11 +228,8 @@ export class Gateway {
     this.#connections.cancel(address);
   }
 
-  /** Counts one answer of `POST /publish`; a refusal is also logged and listed. */
-  publishAnswered(
-    result: string,
-    refusal?: { readonly address: string; readonly detail: string },
-  ): void {
+  /** Counts one answer of `POST /publish`; a refusal is also logged, and listed or counted. */
+  publishAnswered(result: string, refusal?: PublishRefusal): void {
     this.#events.publishAnswered(result, refusal);
   }
 

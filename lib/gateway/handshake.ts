@@ -21,6 +21,8 @@ export interface HandshakeRequest {
   readonly origin: string | null;
   /** The `Host` header. */
   readonly host: string;
+  /** The scheme the browser used, when a trusted proxy says (`https:`); else `null`. */
+  readonly protocol: string | null;
   /** Address of the client (behind a trusted proxy, the one it names). */
   readonly address: string;
   /** `Sec-WebSocket-Version` of an upgrade; `null` for the plain-HTTP probe, which has none. */
@@ -168,7 +170,7 @@ export async function checkHandshake(
       { "sec-websocket-version": WEBSOCKET_VERSION },
     );
   }
-  if (!originAllowed(context.origins, request.origin, request.host)) {
+  if (!originAllowed(context.origins, request.origin, request)) {
     return refused(HANDSHAKE_REFUSALS.originNotAllowed, "Origin not allowed");
   }
   const verdict = checkRegions(request.params, context);

@@ -9,7 +9,12 @@
 import type { MetricValue } from "prom-client";
 import type { Readiness } from "./gateway.ts";
 import type { MetricsJson } from "../observe/metrics.ts";
-import type { ActivitySnapshot, LastMessage, Refusal } from "../observe/recent_activity.ts";
+import type {
+  ActivitySnapshot,
+  LastMessage,
+  Refusal,
+  RefusalCount,
+} from "../observe/recent_activity.ts";
 
 /** One region's figures. */
 export interface RegionStatus {
@@ -53,6 +58,7 @@ export interface StatusReport {
   readonly regions: readonly RegionStatus[];
   readonly limits: readonly LimitStatus[];
   readonly refusals: readonly Refusal[];
+  readonly refusalCounts: readonly RefusalCount[];
   readonly workers: readonly WorkerStatus[];
   /** The process's resident memory, in bytes. */
   readonly residentBytes: number;
@@ -124,6 +130,7 @@ export function buildStatus(input: StatusInput): StatusReport {
       },
     ],
     refusals: activity.refusals,
+    refusalCounts: activity.refusalCounts,
     workers: input.workers.map(({ worker, metrics: own }) => ({
       worker,
       sockets: value(own, "tvs_sockets", { state: "open" }),

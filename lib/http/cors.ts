@@ -10,7 +10,7 @@
  * @module
  */
 
-import { originAllowed, type OriginPolicy } from "../net/origin.ts";
+import { originAllowed, type OriginPolicy, type RequestTarget } from "../net/origin.ts";
 
 /** Who may read a path from another origin. */
 type CrossOriginReaders = "allowed-origins" | "any-origin";
@@ -30,15 +30,16 @@ const CROSS_ORIGIN_READS: ReadonlyMap<string, CrossOriginReaders> = new Map([
 export function addCorsHeaders(
   response: Response,
   request: Request,
-  policy: OriginPolicy,
+  context: { readonly policy: OriginPolicy; readonly protocol: RequestTarget["protocol"] },
 ): void {
+  const { policy, protocol } = context;
   const readers = CROSS_ORIGIN_READS.get(new URL(request.url).pathname);
   if (readers === undefined) return;
   response.headers.append("vary", "Origin");
   const origin = request.headers.get("origin");
   if (origin === null) return;
   const host = request.headers.get("host") ?? "";
-  if (readers === "allowed-origins" && !originAllowed(policy, origin, host)) return;
+  if (readers === "allowed-origins" && !originAllowed(policy, origin, { host, protocol })) return;
   const everyone = readers === "allowed-origins" && policy.kind === "any";
   response.headers.set("access-control-allow-origin", everyone ? "*" : origin);
 }

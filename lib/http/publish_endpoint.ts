@@ -53,6 +53,7 @@ export async function handlePublish(
   context: { readonly gateway: Gateway; readonly options: PublishEndpointOptions },
 ): Promise<Response> {
   const { gateway, options } = context;
+  let authorized = false;
   const refuse = (
     status: number,
     error: string,
@@ -60,7 +61,7 @@ export async function handlePublish(
     extra: Readonly<Record<string, unknown>> = {},
     headers: HeadersInit = {},
   ) => {
-    gateway.publishAnswered(error, { address: addresses.client, detail: message });
+    gateway.publishAnswered(error, { address: addresses.client, detail: message, authorized });
     return jsonError(status, error, message, extra, headers);
   };
   const denied = checkPublishAccess(request, addresses.peer, options.policy);
@@ -68,6 +69,7 @@ export async function handlePublish(
     const challenge = denied.status === 401 ? { "www-authenticate": 'Bearer realm="publish"' } : {};
     return refuse(denied.status, denied.error, denied.message, {}, challenge);
   }
+  authorized = true;
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return refuse(415, "unsupported_media_type", "Expected Content-Type: application/json");

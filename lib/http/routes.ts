@@ -8,6 +8,7 @@
 
 import type { Config } from "../config/config.ts";
 import { addCorsHeaders } from "./cors.ts";
+import { forwardedProtocol } from "../net/trusted_proxies.ts";
 import type { Gateway, Readiness } from "../gateway/gateway.ts";
 import type { HandshakeRequest, RefusedHandshake } from "../gateway/handshake.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
@@ -37,10 +38,14 @@ export interface HttpContext {
   readonly report: ProcessReport;
 }
 
-/** Who sent a request: the TCP peer, and the client (behind a trusted proxy, the one it names). */
+/**
+ * Who sent a request: the TCP peer, and the client (behind a trusted proxy, the one it names);
+ * and, when a trusted proxy says, the scheme the browser used.
+ */
 interface Addresses {
   readonly peer: string;
   readonly client: string;
+  readonly protocol: string | null;
 }
 
 /** A `Deno.serve` handler. */
@@ -63,19 +68,29 @@ function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
-function handshakeRequest(request: Request, address: string, upgrading: boolean): HandshakeRequest {
+function handshakeRequest(
+  request: Request,
+  addresses: Addresses,
+  upgrading: boolean,
+): HandshakeRequest {
   return {
     params: new URL(request.url).searchParams,
     origin: request.headers.get("origin"),
     host: request.headers.get("host") ?? "",
-    address,
+    protocol: addresses.protocol,
+    address: addresses.client,
     version: upgrading ? request.headers.get("sec-websocket-version") ?? "" : null,
   };
 }
 
-async function upgrade(request: Request, address: string, context: HttpContext): Promise<Response> {
+async function upgrade(
+  request: Request,
+  addresses: Addresses,
+  context: HttpContext,
+): Promise<Response> {
   const { gateway, config } = context;
-  const verdict = await gateway.handshake(handshakeRequest(request, address, true), {
+  const address = addresses.client;
+  const verdict = await gateway.handshake(handshakeRequest(request, addresses, true), {
     reserve: true,
   });
   if (!verdict.ok) return refuse(verdict);
@@ -105,7 +120,7 @@ async function probe(
   context: HttpContext,
 ): Promise<Response> {
   const verdict = await context.gateway.handshake(
-    handshakeRequest(request, addresses.client, false),
+    handshakeRequest(request, addresses, false),
     { reserve: false },
   );
   if (!verdict.ok) return refuse(verdict);
@@ -140,8 +155,14 @@ function addressesOf(
   config: Config,
 ): Addresses {
   const peer = info.remoteAddr.hostname;
-  const client = config.trustedProxies.clientAddress(peer, request.headers.get("x-forwarded-for"));
-  return { peer, client };
+  const { trustedProxies } = config;
+  const client = trustedProxies.clientAddress(peer, request.headers.get("x-forwarded-for"));
+  const protocol = forwardedProtocol(
+    trustedProxies,
+    peer,
+    request.headers.get("x-forwarded-proto"),
+  );
+  return { peer, client, protocol };
 }
 
 async function metrics(context: HttpContext): Promise<Response> {
@@ -177,7 +198,7 @@ async function route(
   const { pathname } = new URL(request.url);
   const isRead = request.method === "GET" || request.method === "HEAD";
   if ((pathname === "/" || pathname === "/ws") && isRead && isUpgrade(request)) {
-    return await upgrade(request, addresses.client, context);
+    return await upgrade(request, addresses, context);
   }
   if (pathname === "/publish") {
     if (request.method !== "POST") return methodNotAllowed("POST");
@@ -223,8 +244,14 @@ function methodNotAllowed(allow: string): Response {
 export function createHandler(context: HttpContext): Handler {
   return async (request, info) => {
     try {
-      const response = await route(request, addressesOf(request, info, context.config), context);
-      if (response.status !== 101) addCorsHeaders(response, request, context.config.allowedOrigins);
+      const addresses = addressesOf(request, info, context.config);
+      const response = await route(request, addresses, context);
+      if (response.status !== 101) {
+        addCorsHeaders(response, request, {
+          policy: context.config.allowedOrigins,
+          protocol: addresses.protocol,
+        });
+      }
       // A draining gateway keeps no idle keep-alive connection open: they would hold up its stop.
       if (context.gateway.draining && response.status !== 101) {
         response.headers.set("connection", "close");

@@ -139,3 +139,39 @@ export function isLoopback(address: string): boolean {
   const bytes = parseIp(address);
   return bytes !== null && LOOPBACK.some((range) => inRange(bytes, range));
 }
+
+const PRIVATE: readonly IpRange[] = [
+  "10.0.0.0/8",
+  "127.0.0.0/8",
+  "0.0.0.0/8",
+  "fc00::/7",
+  "fe80::/10",
+].map((text) => parseIpRange(text)!);
+
+/**
+ * Whether `range` spans a good part of the Internet: an IPv4 range of a /8 or wider, or an IPv6
+ * range of a /16 or wider, that is not private or local address space.
+ */
+export function coversTheInternet(range: IpRange): boolean {
+  const mapped = range.prefix >= 96 && isIpv4(range.bytes);
+  const wide = mapped ? range.prefix - 96 <= 8 : range.prefix <= 16;
+  if (!wide) return false;
+  return !PRIVATE.some((block) => block.prefix <= range.prefix && inRange(range.bytes, block));
+}
+
+/**
+ * The group `address` counts in for per-address limits: an IPv4 address alone; an IPv6 address by
+ * its first `ipv6Prefix` bits (`2001:db8:1:2::/64`), since one host usually owns a whole /64 and
+ * could otherwise take a slot per address. Text that is not an address stays as it is.
+ */
+export function addressGroup(address: string, ipv6Prefix: number): string {
+  const bytes = parseIp(address);
+  if (bytes === null) return address;
+  if (isIpv4(bytes) || ipv6Prefix >= 128) return formatIp(bytes);
+  const masked = new Uint8Array(16);
+  for (let bit = 0; bit < ipv6Prefix; bit += 8) {
+    const keep = Math.min(8, ipv6Prefix - bit);
+    masked[bit >> 3] = bytes[bit >> 3]! & ((0xff << (8 - keep)) & 0xff);
+  }
+  return `${formatIp(masked)}/${ipv6Prefix}`;
+}

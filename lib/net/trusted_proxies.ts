@@ -8,7 +8,14 @@
  * @module
  */
 
-import { formatIp, inRange, type IpRange, parseIp, parseIpRange } from "./ip_address.ts";
+import {
+  coversTheInternet,
+  formatIp,
+  inRange,
+  type IpRange,
+  parseIp,
+  parseIpRange,
+} from "./ip_address.ts";
 
 /** The proxies whose forwarding headers are believed: addresses and CIDR ranges. */
 export class TrustedProxies {
@@ -48,6 +55,14 @@ export class TrustedProxies {
     return bytes !== null && this.#ranges.some((range) => inRange(bytes, range));
   }
 
+  /**
+   * The configured entries that span the Internet (`0.0.0.0/0`, `::/0`, any public /8): trusting
+   * them lets any client claim any address, and lock another address out of its quota.
+   */
+  get wide(): readonly string[] {
+    return this.#texts.filter((_, i) => coversTheInternet(this.#ranges[i]!));
+  }
+
   /** The configured list, for logs and `check-config`. */
   describe(): string {
     return this.#texts.join(",");
@@ -71,6 +86,20 @@ export class TrustedProxies {
     }
     return formatIp(client);
   }
+}
+
+/**
+ * The scheme the browser used, as a trusted proxy's `X-Forwarded-Proto` says (`https:`); `null`
+ * when the peer is not a trusted proxy or says nothing usable.
+ */
+export function forwardedProtocol(
+  proxies: TrustedProxies,
+  peer: string,
+  header: string | null,
+): string | null {
+  const value = header?.split(",")[0]?.trim().toLowerCase();
+  if (value !== "http" && value !== "https") return null;
+  return proxies.includes(peer) ? `${value}:` : null;
 }
 
 /** One `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:80`, `[::1]:80`). */

@@ -87,6 +87,13 @@ export class Metrics {
     registers: [this.#registry],
   });
 
+  /** Clients closed to keep the process under its resident-memory bound. */
+  readonly memoryCloses = new Counter({
+    name: "tvs_memory_closes_total",
+    help: "Clients closed to keep the process under MAX_RSS_BYTES, code 4003",
+    registers: [this.#registry],
+  });
+
   /** Clients closed for going over their byte budget. */
   readonly slowConsumerCloses = new Counter({
     name: "tvs_slow_consumer_closes_total",

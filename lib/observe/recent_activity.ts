@@ -3,6 +3,11 @@
  * latest refusals with their reasons. Kept at the cost of a reference per message (the body is
  * read only when someone asks), and a bounded list of refusals.
  *
+ * Only refusals of a source that proved who it is (a producer on Redis, a request with the
+ * publish token) are listed one by one. Anyone can make the gateway refuse a handshake or an
+ * anonymous publish, as often as they like: those are counted by kind and reason, with the latest
+ * of each, so a flood of them cannot push the producers' refusals off the list.
+ *
  * @module
  */
 
@@ -33,12 +38,23 @@ export interface Refusal {
   readonly detail: string;
 }
 
+/** Refusals of one kind and reason from sources that did not say who they are. */
+export interface RefusalCount {
+  readonly kind: RefusalKind;
+  readonly reason: string;
+  readonly count: number;
+  /** The latest one. */
+  readonly latest: Refusal;
+}
+
 /** What {@link RecentActivity.snapshot} gives, and what a process of workers merges. */
 export interface ActivitySnapshot {
   /** The last message of each region that had one. */
   readonly lastMessages: Readonly<Record<string, LastMessage>>;
-  /** The latest refusals, newest first. */
+  /** The latest refusals of known sources, newest first. */
   readonly refusals: readonly Refusal[];
+  /** Refusals of anonymous sources, by kind and reason, the latest first. */
+  readonly refusalCounts: readonly RefusalCount[];
 }
 
 /** How many refusals are kept. */
@@ -55,18 +71,32 @@ export class RecentActivity {
   /** A ring of the latest refusals; `#next` is where the next one goes. */
   readonly #refusals: Refusal[] = [];
   #next = 0;
+  /** Anonymous refusals by kind and reason: as many entries as there are reasons, no more. */
+  readonly #counts = new Map<string, { count: number; latest: Refusal }>();
 
   /** Notes that `body` (a message's JSON) went out on `region` at `at` (Unix ms). */
   sent(region: string, body: string, at: number): void {
     this.#last.set(region, { at, body });
   }
 
-  /** Notes a refusal, now. */
+  /** Notes a refusal of a source that proved who it is, now: it is listed. */
   refused(refusal: Omit<Refusal, "at">): void {
     const entry = { at: Date.now(), ...refusal };
     if (this.#refusals.length < RECENT_REFUSALS) this.#refusals.push(entry);
     else this.#refusals[this.#next] = entry;
     this.#next = (this.#next + 1) % RECENT_REFUSALS;
+  }
+
+  /** Notes a refusal of an anonymous source, now: it is counted with others of its reason. */
+  counted(refusal: Omit<Refusal, "at">): void {
+    const key = `${refusal.kind} ${refusal.reason}`;
+    const latest = { at: Date.now(), ...refusal };
+    const entry = this.#counts.get(key);
+    if (entry === undefined) this.#counts.set(key, { count: 1, latest });
+    else {
+      entry.count++;
+      entry.latest = latest;
+    }
   }
 
   /** The last message of each region and the latest refusals. */
@@ -82,7 +112,13 @@ export class RecentActivity {
         dir: stringField(message, "dir"),
       };
     }
-    return { lastMessages, refusals: newestFirst(this.#refusals) };
+    const refusalCounts = [...this.#counts.values()].map(({ count, latest }) => ({
+      kind: latest.kind,
+      reason: latest.reason,
+      count,
+      latest,
+    }));
+    return { lastMessages, refusals: newestFirst(this.#refusals), refusalCounts };
   }
 }
 
@@ -106,5 +142,18 @@ export function mergeActivity(snapshots: readonly ActivitySnapshot[]): ActivityS
   const refusals = snapshots.flatMap((snapshot, worker) =>
     snapshot.refusals.filter((refusal) => worker === 0 || refusal.kind !== "publication")
   );
-  return { lastMessages, refusals: newestFirst(refusals) };
+  const counts = new Map<string, RefusalCount>();
+  for (const entry of snapshots.flatMap((snapshot) => snapshot.refusalCounts)) {
+    const key = `${entry.kind} ${entry.reason}`;
+    const known = counts.get(key);
+    counts.set(key, {
+      ...entry,
+      count: entry.count + (known?.count ?? 0),
+      latest: known !== undefined && known.latest.at > entry.latest.at
+        ? known.latest
+        : entry.latest,
+    });
+  }
+  const refusalCounts = [...counts.values()].sort((a, b) => b.latest.at - a.latest.at);
+  return { lastMessages, refusals: newestFirst(refusals), refusalCounts };
 }

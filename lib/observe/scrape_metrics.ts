@@ -33,8 +33,12 @@ export interface MetricsSources {
   draining(): boolean;
   /** Bytes queued for this gateway's clients, measured. */
   queuedBytes(): number;
-  /** The process's limits: most client sockets (`MAX_CONNECTIONS`), most queued bytes. */
-  readonly limits: { readonly sockets: number; readonly queuedBytes: number };
+  /** The process's limits: most client sockets, queued bytes and resident bytes. */
+  readonly limits: {
+    readonly sockets: number;
+    readonly queuedBytes: number;
+    readonly residentBytes: number;
+  };
 }
 
 /**
@@ -151,6 +155,11 @@ export function registerScrapeMetrics(
       "tvs_queued_bytes_limit",
       "Most bytes queued for the clients of the process (MAX_QUEUED_BYTES)",
       sources.limits.queuedBytes,
+    ],
+    [
+      "tvs_resident_bytes_limit",
+      "Most resident memory of the process (MAX_RSS_BYTES)",
+      sources.limits.residentBytes,
     ],
   ];
   for (const [name, help, limit] of limits) {

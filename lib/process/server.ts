@@ -15,8 +15,9 @@ import { type ConnectionLimits, LocalLimits } from "../delivery/admission.ts";
 import { describeOriginPolicy } from "../net/origin.ts";
 import { jsonError } from "../http/responses.ts";
 import { createHandler, type ProcessReport } from "../http/routes.ts";
-import type { Config } from "../config/config.ts";
+import { type Config, configWarnings } from "../config/config.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
+import { listenFailure } from "./listen.ts";
 import { mask } from "../config/setting_parsers.ts";
 import { buildStatus } from "../gateway/report.ts";
 
@@ -84,6 +85,7 @@ export function gatewayOptions(config: Config): GatewayOptions {
     maxMessageBytes: config.maxMessageBytes,
     maxBufferedBytes: config.maxBufferedBytes,
     maxQueuedBytes: config.maxQueuedBytes,
+    maxResidentBytes: config.maxResidentBytes,
     maxConnections: config.maxConnections,
     dedupe: { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity },
     recentFrames: config.historySize,
@@ -116,6 +118,12 @@ export function logListening(logger: Logger, config: Config, port: number): void
       ? "insecure_loopback"
       : "off",
   });
+  for (const { variable, message } of configWarnings(config)) {
+    logger.warn("configuration works, but is probably not what was meant", {
+      setting: variable,
+      warning: message,
+    });
+  }
   if (config.publishToken === null && config.publishInsecureLoopback) {
     logger.warn("HTTP publishing needs no token from direct local requests", {
       setting: "PUBLISH_INSECURE_LOOPBACK",
@@ -130,6 +138,7 @@ export function startGateway(
   logger: Logger,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
+  // Throws a ListenError (as a rejection) when the port cannot be had: `listen.ts`.
   const broker = options.broker ?? createBroker(config);
   const gateway = new Gateway(gatewayOptions(config), {
     broker,
@@ -138,20 +147,28 @@ export function startGateway(
     ...(options.sharedQueuedBytes !== undefined &&
       { sharedQueuedBytes: options.sharedQueuedBytes }),
   });
-  gateway.start();
   const report = options.report ?? ownReport(gateway);
   const handler = createHandler({ config, gateway, logger, report });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.host,
-    ...(options.reusePort === true && { reusePort: true }),
-    onListen: resolve,
-    onError(error) {
-      logger.error("request failed", errorFields(error));
-      return jsonError(500, "internal_error", "Internal error");
-    },
-  }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      ...(options.reusePort === true && { reusePort: true }),
+      onListen: resolve,
+      onError(error) {
+        logger.error("request failed", errorFields(error));
+        return jsonError(500, "internal_error", "Internal error");
+      },
+    }, handler);
+  } catch (error) {
+    return gateway.close().then(() => {
+      throw listenFailure(error, config.host, config.port);
+    });
+  }
+  // Only once the port is had: a gateway that cannot listen never subscribes.
+  gateway.start();
   let closing: Promise<boolean> | undefined;
   const stop = async (drainMs: number): Promise<boolean> => {
     await gateway.drain(drainMs);

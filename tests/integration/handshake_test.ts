@@ -59,12 +59,15 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
   const same = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `http://${host}` });
   assert.equal(same.status, 101);
   await same.body?.cancel();
+  const otherScheme = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `ftp://${host}` });
+  assert.equal(otherScheme.status, 403, "its own host over another scheme is another origin");
+  await otherScheme.body?.cancel();
   assert.equal(
     metricValue(
       await sameOrigin.metricsText(),
       'tvs_handshake_refusals_total{reason="origin_not_allowed"}',
     ),
-    1,
+    2,
   );
   assert.ok(
     sameOrigin.logs.some((line) =>
@@ -88,6 +91,21 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
   const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
   assert.equal(own.status, 101, "the gateway's own page is always let in");
   await own.body?.cancel();
+  await using wildcard = await startTestGateway({
+    ALLOWED_ORIGINS: "https://*.trendvidstream.com",
+  });
+  for (
+    const [origin, status] of [
+      ["https://www.trendvidstream.com", 101],
+      ["https://m.eu.trendvidstream.com", 101],
+      ["https://trendvidstream.com", 403],
+      ["https://www.trendvidstream.com.evil.example", 403],
+    ] as const
+  ) {
+    const answer = await handshake(`${wildcard.http}/?region=AE`, { origin });
+    assert.equal(answer.status, status, origin);
+    await answer.body?.cancel();
+  }
 });
 
 Deno.test("a flood of refused handshakes is counted in full and logged once", async () => {
@@ -148,4 +166,27 @@ Deno.test("a handshake of another WebSocket version gets 426 naming version 13",
     headers: upgradeHeaders(),
   });
   assert.equal(current.status, 101);
+});
+
+Deno.test("behind a proxy, ten addresses of one IPv6 /64 share one client's slots", async () => {
+  await using gateway = await startTestGateway({
+    TRUSTED_PROXIES: "127.0.0.1",
+    MAX_CONNECTIONS_PER_IP: "5",
+  });
+  const port = Number(new URL(gateway.http).port);
+  const upgradeFrom = (address: string) =>
+    rawRequest({
+      port,
+      path: "/?region=AE",
+      headers: { ...upgradeHeaders(), "x-forwarded-for": address },
+    });
+  await using stack = new AsyncDisposableStack();
+  const statuses: number[] = [];
+  for (let i = 1; i <= 10; i++) {
+    const answer = stack.use(await upgradeFrom(`2001:db8:1:2::${i.toString(16)}`));
+    statuses.push(answer.status);
+  }
+  assert.deepEqual(statuses, [101, 101, 101, 101, 101, 429, 429, 429, 429, 429]);
+  const neighbour = stack.use(await upgradeFrom("2001:db8:1:3::1"));
+  assert.equal(neighbour.status, 101, "the next /64 is another client");
 });

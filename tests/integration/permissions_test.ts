@@ -34,9 +34,17 @@ Deno.test("the set allows the variables the configuration reads, and nothing els
     ["env", "net", "read"],
     "no write, run, sys or ffi",
   );
-  // Workers load their modules from the program's own code (with deno.json, the version), and
-  // nothing else is read.
-  assert.deepEqual(gatewaySet.read, ["./lib", "./static", "./deno.json"]);
+  // Workers load their modules from the program's own code (with deno.json, the version); the
+  // default of MAX_RSS_BYTES reads the host's memory and the process's cgroup limit; nothing else
+  // is read.
+  assert.deepEqual(gatewaySet.read, [
+    "./lib",
+    "./static",
+    "./deno.json",
+    "/proc/meminfo",
+    "/proc/self/cgroup",
+    "/sys/fs/cgroup",
+  ]);
   // Redis's host is named at deploy time; the systemd unit confines addresses (deploy_test.ts).
   assert.equal(gatewaySet.net, true);
 });

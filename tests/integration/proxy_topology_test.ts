@@ -26,7 +26,7 @@ Deno.test("through nginx: wss delivery end to end, the gateway's own page let in
   await using nginx = await startNginx(Number(new URL(gateway.http).port), certificate);
   await waitFor(() => gateway.ready(), { what: "gateway ready with Redis on 127.0.0.2" });
   using client = Deno.createHttpClient({ caCerts: [certificate.pem] });
-  const https = `https://127.0.0.1:${nginx.tlsPort}`;
+  const https = nginx.https;
 
   const anonymous = await fetch(`${https}/publish`, {
     client,
@@ -116,4 +116,64 @@ Deno.test("nginx closes half-sent request headers within its timeout, which the 
   assert.equal(stillOpen, true, "the gateway alone holds a half-sent header");
   direct.close();
   for (const socket of proxied) socket.destroy();
+});
+
+/** Sends `request` over TLS (SNI `servername`) to `port`; resolves with the first answer, if any. */
+async function tlsExchange(port: number, ca: string, servername: string, request: string) {
+  const socket = tls.connect({ host: "127.0.0.1", port, ca, servername });
+  return await new Promise<{ readonly handshake: boolean; readonly answer: string }>(
+    (resolve) => {
+      let handshake = false;
+      socket.once("secureConnect", () => {
+        handshake = true;
+        socket.write(request);
+      });
+      socket.once("data", (chunk) => {
+        resolve({ handshake, answer: chunk.toString() });
+        socket.destroy();
+      });
+      socket.once("error", () => {});
+      socket.once("close", () => resolve({ handshake, answer: "" }));
+    },
+  );
+}
+
+Deno.test("nginx refuses hosts it does not serve: a rebound name never reaches the gateway", async () => {
+  await using certificate = await makeCertificate();
+  await using gateway = await startTestGateway({ TRUSTED_PROXIES: "127.0.0.1" });
+  await using nginx = await startNginx(Number(new URL(gateway.http).port), certificate);
+  const upgrade = (host: string) =>
+    `GET /?region=AE HTTP/1.1\r\nHost: ${host}\r\nOrigin: https://${host}\r\n` +
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+    "Sec-WebSocket-Version: 13\r\n\r\n";
+  const served = await tlsExchange(
+    nginx.tlsPort,
+    certificate.pem,
+    "localhost",
+    upgrade("localhost"),
+  );
+  assert.match(served.answer, /^HTTP\/1\.1 101 /, "its own name upgrades");
+  const rebound = await tlsExchange(
+    nginx.tlsPort,
+    certificate.pem,
+    "localhost",
+    upgrade("evil.example"),
+  );
+  assert.equal(rebound.handshake, true);
+  assert.equal(rebound.answer, "", "another site's Host gets no answer at all (444)");
+  const otherName = await tlsExchange(
+    nginx.tlsPort,
+    certificate.pem,
+    "evil.example",
+    upgrade("evil.example"),
+  );
+  assert.equal(otherName.handshake, false, "TLS for another name is refused at the handshake");
+  assert.equal(
+    metricValue(
+      await gateway.metricsText(),
+      'tvs_handshake_refusals_total{reason="origin_not_allowed"}',
+    ),
+    0,
+  );
+  assert.equal(metricValue(await gateway.metricsText(), 'tvs_sockets{state="open"}') <= 1, true);
 });

@@ -57,7 +57,9 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
     );
   await publish("CZ", "Příliš žluťoučký kůň úpěl ďábelské ódy");
   await cluster.publish("FI", "{not json");
-  await fetch(`${cluster.http}/ws?region=ZZ`).then((response) => response.body?.cancel());
+  for (let i = 0; i < 3; i++) {
+    await fetch(`${cluster.http}/ws?region=ZZ`).then((response) => response.body?.cancel());
+  }
 
   await withPage(async ({ page, errors }) => {
     await page.setViewportSize({ width: 1200, height: 900 });
@@ -85,7 +87,12 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
 
     const refusals = await page.locator("#refusals li").allTextContents();
     assert.ok(refusals.some((text) => /publication FI.*invalid_json/.test(text)), `${refusals}`);
-    assert.ok(refusals.some((text) => /handshake.*unknown_region/.test(text)), `${refusals}`);
+    const counted = await page.locator("#refusal-counts li").allTextContents();
+    assert.ok(
+      counted.some((text) => /handshake.*unknown_region ×3.*latest: 127\.0\.0\.1/.test(text)),
+      `anonymous handshakes are counted, not listed: ${counted}`,
+    );
+    assert.ok(!refusals.some((text) => text.includes("unknown_region")), `${refusals}`);
     assert.equal(
       refusals.filter((text) => text.includes("invalid_json")).length,
       1,

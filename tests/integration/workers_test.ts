@@ -163,3 +163,26 @@ Deno.test("a worker that keeps dying ends the process's serving with a reason", 
   await waitFor(() => failure !== undefined, { what: "failure" });
   assert.match(failure!, /^worker 1 died 6 times within 60 s$/);
 });
+
+Deno.test("once a replaced worker listens, new connections reach it as much as the others", async () => {
+  await using cluster = await startTestCluster({ MAX_CONNECTIONS_PER_IP: "1000" });
+  await waitFor(() => cluster.ready(), { what: "ready" });
+  await using before = await TestClient.connectAll(
+    Array.from({ length: 20 }, () => `${cluster.ws}/?region=AE`),
+  );
+  await socketsPerWorker(cluster, 20);
+  cluster.terminate(0);
+  await waitFor(async () => (await cluster.metricsText()).includes("tvs_workers 2"), {
+    what: "the replacement listening",
+  });
+  const [, survivor] = await socketsPerWorker(cluster);
+  await using after = await TestClient.connectAll(
+    Array.from({ length: 400 }, () => `${cluster.ws}/?region=AE`),
+  );
+  const [replacement, both] = await socketsPerWorker(cluster, 400 + survivor!);
+  // The kernel spreads by a hash of each connection: 400 land within 20 % of half each (four
+  // standard deviations of a fair split).
+  assert.ok(replacement! >= 160 && replacement! <= 240, `replacement ${replacement}`);
+  assert.equal(both! - survivor!, 400 - replacement!, "existing connections stay where they are");
+  assert.equal(before.length + after.length, 420);
+});

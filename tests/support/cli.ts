@@ -30,17 +30,20 @@ export function gatewayArgs(args: readonly string[]): string[] {
   return ["run", "-q", "-P=gateway", "main.ts", ...args];
 }
 
-/** Runs `main.ts args` to completion. */
+/** Runs `main.ts args` to completion, killing it after `timeoutMs` (default 30 s) at the latest. */
 export async function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
+  options: { readonly timeoutMs?: number; readonly wrap?: readonly string[] } = {},
 ): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: gatewayArgs(args),
+  const [command, ...wrapped] = [...(options.wrap ?? []), Deno.execPath(), ...gatewayArgs(args)];
+  const output = await new Deno.Command(command!, {
+    args: wrapped,
     cwd: PROJECT_ROOT,
     env: { ...baseEnv(), NO_COLOR: "1", ...env },
     clearEnv: true,
     stdin: "null",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
   }).output();
   const decoder = new TextDecoder();
   return {

@@ -31,9 +31,15 @@ async function siteConfig(
   const replacements: [string, string][] = [
     ["listen 443 ssl;", `listen 127.0.0.1:${ports.tls} ssl;`],
     ["listen [::]:443 ssl;", ""],
+    ["listen 443 ssl default_server;", `listen 127.0.0.1:${ports.tls} ssl default_server;`],
+    ["listen [::]:443 ssl default_server;", ""],
     ["listen 80;", `listen 127.0.0.1:${ports.http};`],
     ["listen [::]:80;", ""],
+    ["listen 80 default_server;", `listen 127.0.0.1:${ports.http} default_server;`],
+    ["listen [::]:80 default_server;", ""],
     ["server 127.0.0.1:8765;", `server 127.0.0.1:${gatewayPort};`],
+    // The names the tests reach it by; any other is the default server's to refuse.
+    ["server_name ws.trendvidstream.com;", "server_name localhost 127.0.0.1;"],
     ["/etc/ssl/certs/ws.trendvidstream.com.pem", certificate.certFile],
     ["/etc/ssl/private/ws.trendvidstream.com.key", certificate.keyFile],
   ];

@@ -13,6 +13,7 @@ import { SharedQueuedBytes } from "../../delivery/shared_queued_bytes.ts";
 import type { GatewaySnapshot, Readiness } from "../../gateway/gateway.ts";
 import type { Config } from "../../config/config.ts";
 import type { Logger } from "../../observe/log.ts";
+import { probeListen } from "../listen.ts";
 import { logListening, type RunningGateway } from "../server.ts";
 import { mergeActivity } from "../../observe/recent_activity.ts";
 import { buildStatus, type StatusReport } from "../../gateway/report.ts";
@@ -101,8 +102,13 @@ class Supervisor implements RunningCluster {
     return this.#failure.promise;
   }
 
-  /** Starts the first worker on the configured port, then the others on the port it got. */
+  /**
+   * Starts the first worker on the configured port, then the others on the port it got.
+   *
+   * @throws {ListenError} when the port is taken, before any worker binds it (`listen.ts`).
+   */
   async start(): Promise<void> {
+    probeListen(this.#config.host, this.#config.port);
     this.#port = await this.#spawn(0, this.#config.port);
     await Promise.all(this.#workers.slice(1).map((_, i) => this.#spawn(i + 1, this.#port)));
     this.#heartbeat = setInterval(() => this.#checkHeartbeats(), this.#options.heartbeatMs);

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ConfigErrors, describeConfig, loadConfig } from "../../../lib/config/config.ts";
+import {
+  ConfigErrors,
+  configWarnings,
+  describeConfig,
+  loadConfig,
+} from "../../../lib/config/config.ts";
 import { mask } from "../../../lib/config/setting_parsers.ts";
 
 const fromEnv = (env: Record<string, string>, overrides?: Record<string, string>) =>
@@ -40,6 +45,14 @@ Deno.test("a bad value is one error naming the variable and what is allowed", ()
     [{ PUBLISH_TOKEN: "short" }, "PUBLISH_TOKEN", /at least 16/],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /one of debug, info, warn, error/],
     [{ HOST: "not a host!" }, "HOST", /IP address or host name/],
+    [{ HOST: "999.1.1.1" }, "HOST", /not an IPv4 address/],
+    [{ PUBLISH_TOKEN: "0123456789abcdef0123 " }, "PUBLISH_TOKEN", /whitespace/],
+    [{ PUBLISH_TOKEN: "0123456789\nabcdef0123" }, "PUBLISH_TOKEN", /whitespace/],
+    [{ PUBLISH_TOKEN: "0123456789abcdéf0123" }, "PUBLISH_TOKEN", /visible ASCII/],
+    [{ ALLOWED_ORIGINS: "https://ex*.com" }, "ALLOWED_ORIGINS", /only wildcard/],
+    [{ MAX_RSS_BYTES: "100000000" }, "MAX_RSS_BYTES", /less than the other settings need/],
+    [{ MAX_RSS_BYTES: "lots" }, "MAX_RSS_BYTES", /integer from/],
+    [{ IPV6_PREFIX_LENGTH: "16" }, "IPV6_PREFIX_LENGTH", /integer from 32 to 128/],
     [{ TRUSTED_PROXIES: "10.0.0.0/33" }, "TRUSTED_PROXIES", /"10\.0\.0\.0\/33" is not an IP/],
     [{ TRUSTED_PROXIES: "proxy.internal" }, "TRUSTED_PROXIES", /not an IP address or CIDR/],
     [{ PUBLISH_INSECURE_LOOPBACK: "maybe" }, "PUBLISH_INSECURE_LOOPBACK", /true or false/],
@@ -119,4 +132,27 @@ Deno.test("the described configuration masks secrets", () => {
   assert.ok(lines.includes("REGIONS=AE,FI,CZ,DK,BE,GB,CH,US"));
   assert.ok(!lines.join("\n").includes("hunter2"));
   assert.equal(mask("not a url"), "***");
+});
+
+Deno.test("a token's error never shows the token", () => {
+  assert.throws(() => fromEnv({ PUBLISH_TOKEN: "s3cr3t-s3cr3t-s3cr3t " }), (error: unknown) => {
+    assert.ok(error instanceof ConfigErrors);
+    assert.ok(!error.message.includes("s3cr3t"), error.message);
+    return true;
+  });
+});
+
+Deno.test("a trusted range that covers the Internet is accepted with a warning; private ones are not warned of", () => {
+  const wide = fromEnv({ TRUSTED_PROXIES: "127.0.0.1,0.0.0.0/0,::/0" });
+  const warnings = configWarnings(wide);
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]!.variable, "TRUSTED_PROXIES");
+  assert.match(warnings[0]!.message, /^0\.0\.0\.0\/0, ::\/0 covers the Internet: any client may/);
+  assert.deepEqual(configWarnings(fromEnv({ TRUSTED_PROXIES: "10.0.0.0/8,127.0.0.1,::1" })), []);
+});
+
+Deno.test("MAX_RSS_BYTES=auto takes most of the host's memory or of the cgroup's limit", () => {
+  const config = fromEnv({});
+  assert.ok(config.maxResidentBytes >= 256 * 1_048_576, String(config.maxResidentBytes));
+  assert.equal(fromEnv({ MAX_RSS_BYTES: "2147483648" }).maxResidentBytes, 2 ** 31);
 });

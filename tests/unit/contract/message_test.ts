@@ -111,9 +111,9 @@ const CASES: readonly Case[] = [
     expect: { dir: "rtl", rtl: true },
   },
   {
-    name: "an isolated English quote does not decide an Arabic title",
+    name: "an isolated English quote does not decide an Arabic title; an RLM keeps it so",
     payload: trending({ title: "\u2066Top 10\u2069 أفضل الأهداف" }),
-    expect: { dir: "rtl" },
+    expect: { dir: "rtl", title: "\u200fTop 10 أفضل الأهداف" },
   },
   {
     name: "English title in AE with rtl:true keeps rtl but is dir ltr",
@@ -146,6 +146,14 @@ const CASES: readonly Case[] = [
     name: "C0 and C1 control characters removed",
     payload: trending({ title: "Hello\u0000\u0007 World\u0085\u009b", channel: "a\nb" }),
     expect: { title: "Hello World", channel: "ab" },
+  },
+  {
+    name: "bidi embeddings, overrides and isolates removed; LRM, RLM, ALM, ZWJ and ZWNJ kept",
+    payload: trending({
+      title: "\u202eevil\u202c \u2067هدف\u2069 \u202adone",
+      channel: "\u200fقناة\u200e \u061c می\u200cخواهم 👩\u200d💻",
+    }),
+    expect: { title: "evil هدف done", channel: "\u200fقناة\u200e \u061c می\u200cخواهم 👩\u200d💻" },
   },
   {
     name: "a control character between a letter and its accent does not block composition",

@@ -73,12 +73,17 @@ Deno.test("a malformed since is refused as invalid_since", () => {
 });
 
 Deno.test("the guards answer in order: draining, version, origin, regions, capacity", async () => {
-  const limits = new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1 });
+  const limits = new LocalLimits({
+    maxConnections: 1,
+    maxConnectionsPerIp: 1,
+    ipv6PrefixLength: 64,
+  });
   await limits.reserve("203.0.113.9");
   const everythingWrong = {
     params: new URLSearchParams("region=ZZ"),
     origin: "https://evil.example",
     host: "gw.example",
+    protocol: null,
     address: "203.0.113.9",
     version: "8",
   };
@@ -113,6 +118,7 @@ Deno.test("an unsupported version is told which one to use", async () => {
     params: new URLSearchParams(),
     origin: null,
     host: "gw",
+    protocol: null,
     address: "a",
     version: "8",
   }, {
@@ -120,7 +126,7 @@ Deno.test("an unsupported version is told which one to use", async () => {
     origins: { kind: "any" },
     regions: policy.regions,
     defaultRegion: policy.defaultRegion,
-    limits: new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1 }),
+    limits: new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1, ipv6PrefixLength: 64 }),
   }, { reserve: true });
   assert.ok(!verdict.ok);
   assert.equal(verdict.refusal.status, 426);

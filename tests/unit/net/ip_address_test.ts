@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  addressGroup,
   canonicalIp,
+  coversTheInternet,
   inRange,
   isLoopback,
   parseIp,
@@ -52,5 +54,34 @@ Deno.test("loopback is 127.0.0.0/8 and ::1 in any spelling", () => {
   }
   for (const address of ["128.0.0.1", "::2", "10.0.0.1", "localhost", ""]) {
     assert.ok(!isLoopback(address), address);
+  }
+});
+
+Deno.test("an address's group: IPv4 alone, IPv6 by its prefix, in one spelling", () => {
+  assert.equal(addressGroup("2001:DB8:1:2:aaaa::1", 64), "2001:db8:1:2::/64");
+  assert.equal(addressGroup("2001:db8:1:2:ffff:ffff:ffff:ffff", 64), "2001:db8:1:2::/64");
+  assert.equal(addressGroup("2001:db8:1:2::1", 48), "2001:db8:1::/48");
+  assert.equal(addressGroup("2001:db8::1", 128), "2001:db8::1");
+  assert.equal(addressGroup("::ffff:198.51.100.7", 64), "198.51.100.7");
+  assert.equal(addressGroup("not an address", 64), "not an address");
+});
+
+Deno.test("a range covers the Internet when it is a public /8 or wider, or an IPv6 /16 or wider", () => {
+  const covers = (text: string) => coversTheInternet(parseIpRange(text)!);
+  for (const wide of ["0.0.0.0/0", "::/0", "0.0.0.0/1", "128.0.0.0/1", "8.0.0.0/8", "2000::/3"]) {
+    assert.ok(covers(wide), wide);
+  }
+  for (
+    const narrow of [
+      "10.0.0.0/8",
+      "127.0.0.0/8",
+      "172.16.0.0/12",
+      "173.245.48.0/20",
+      "fc00::/7",
+      "2400:cb00::/32",
+      "::1",
+    ]
+  ) {
+    assert.ok(!covers(narrow), narrow);
   }
 });

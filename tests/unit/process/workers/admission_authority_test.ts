@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { AdmissionAuthority } from "../../../../lib/process/workers/admission_authority.ts";
 
 Deno.test("the process's limits hold across workers, and a dead worker's slots come back", () => {
-  const authority = new AdmissionAuthority({ maxConnections: 4, maxConnectionsPerIp: 2 });
+  const authority = new AdmissionAuthority({
+    maxConnections: 4,
+    maxConnectionsPerIp: 2,
+    ipv6PrefixLength: 64,
+  });
   assert.equal(authority.reserve(0, "a"), undefined);
   assert.equal(authority.reserve(1, "a"), undefined);
   assert.equal(authority.reserve(1, "a")?.error, "too_many_connections_per_ip", "per address");
