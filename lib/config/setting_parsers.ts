@@ -45,7 +45,7 @@ export const AUTO_RESIDENT_SHARE = 0.8;
 
 /**
  * A resident-memory bound in bytes from `min` to `max`, or `auto`: {@link AUTO_RESIDENT_SHARE} of
- * what the host or the process's cgroup allows (`memory_ceiling.ts`).
+ * the host's memory (`memory_ceiling.ts`).
  */
 export function residentBytes(min: number, max: number): Parse<number> {
   const bytes = integer(min, max);

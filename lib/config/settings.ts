@@ -167,9 +167,9 @@ export const SETTINGS = [
   {
     key: "maxResidentBytes",
     env: "MAX_RSS_BYTES",
-    help: "Resident memory of the process, in bytes, or auto (80% of the host's memory or of the " +
-      "cgroup's limit, MemoryMax=); over it the clients most likely to hold unfinished inbound " +
-      "messages are closed first (code 4003)",
+    help: "Resident memory of the process, in bytes, or auto (80% of the host's memory; set it " +
+      "below a unit's MemoryMax= or a container's limit); over it the clients most likely to " +
+      "hold unfinished inbound messages are closed first (code 4003)",
     fallback: "auto",
     parse: residentBytes(64 * 1_048_576, 1024 * 1_073_741_824),
   },

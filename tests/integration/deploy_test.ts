@@ -36,6 +36,15 @@ Deno.test("the systemd unit is hardened as operators expect", () => {
   assert.ok(!directives.has("MemoryDenyWriteExecute"), "V8 needs writable code pages");
 });
 
+Deno.test("the example environment keeps MAX_RSS_BYTES under the unit's MemoryMax=, with room", async () => {
+  const memoryMax = /^(\d+)G$/.exec(value("MemoryMax") ?? "");
+  assert.ok(memoryMax !== null, "MemoryMax= in whole GiB");
+  const limit = Number(memoryMax[1]) * 1024 ** 3;
+  const env = await Deno.readTextFile(`${PROJECT_ROOT}deploy/env.example`);
+  const bound = Number(/^MAX_RSS_BYTES=(\d+)$/m.exec(env)?.[1]);
+  assert.ok(bound > 0.7 * limit && bound <= 0.85 * limit, `${bound} of ${limit}`);
+});
+
 Deno.test("systemd-analyze verifies the unit with its Redis drop-in, exposure at most 2.0", async () => {
   let analyze: string | undefined;
   for (const candidate of ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]) {
