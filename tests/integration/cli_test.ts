@@ -38,3 +38,16 @@ Deno.test("check-config prints the effective configuration, secrets masked, or e
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /Unknown flag --max-conections\. Did you mean --max-connections\?/);
 });
+
+Deno.test("check-config accepts a trusted range that covers the Internet, and warns of it", async () => {
+  const result = await runCli(["check-config"], { TRUSTED_PROXIES: "0.0.0.0/0,::/0" });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^TRUSTED_PROXIES=0\.0\.0\.0\/0,::\/0$/m);
+  assert.match(
+    result.stderr.trim(),
+    /^tvs-realtime: warning: TRUSTED_PROXIES: 0\.0\.0\.0\/0, ::\/0 covers the Internet: /,
+  );
+  const token = await runCli(["check-config"], { PUBLISH_TOKEN: "0123456789abcdef0123\t" });
+  assert.equal(token.code, 78);
+  assert.match(token.stderr, /PUBLISH_TOKEN: Contains whitespace/);
+});
