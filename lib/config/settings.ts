@@ -65,7 +65,8 @@ export const SETTINGS = [
   {
     key: "redisUrl",
     env: "REDIS_URL",
-    help: "redis:// URL of the Pub/Sub server; unset runs the embedded in-process broker",
+    help: "redis:// or rediss:// (TLS) URL of the Pub/Sub server; unset runs the embedded " +
+      "in-process broker",
     secret: true,
     parse: redisUrl,
   },
