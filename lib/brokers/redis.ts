@@ -56,6 +56,9 @@ export interface RedisBrokerOptions {
   readonly healthCheck?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
+/** Pause before asking again for a subscription Redis refused on a ready connection, in ms. */
+const RESUBSCRIBE_MS = 1000;
+
 /** The two connections of a broker, as logs and metrics name them. */
 export type RedisConnection = "subscriber" | "commands";
 
@@ -78,6 +81,16 @@ export class RedisBroker implements Broker {
   readonly #streams: StreamSettings;
   readonly #watches: ReadonlyMap<RedisConnection, ConnectionWatch>;
   #listener: BrokerListener | undefined;
+  /**
+   * Regions whose SUBSCRIBE Redis confirmed, and those waiting for an answer. node-redis
+   * resubscribes after a reconnect only what was confirmed: a SUBSCRIBE whose connection dropped
+   * before the answer (a Redis that accepted and died, a proxy that closed) is forgotten, and the
+   * subscriber comes back ready and deaf to it. So an unconfirmed region is asked again on the
+   * next ready, and the broker is not ready until every region is confirmed.
+   */
+  readonly #subscribed = new Set<string>();
+  readonly #subscribing = new Set<string>();
+  #resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
   #state: BrokerState = "connecting";
   #lastError: string | undefined;
 
@@ -151,6 +164,7 @@ export class RedisBroker implements Broker {
       });
       client.on("ready", () => {
         watch.reset();
+        if (connection === "subscriber") this.#subscribeMissing();
         this.#refreshState();
       });
       watch.start();
@@ -160,15 +174,38 @@ export class RedisBroker implements Broker {
       // client is closed first: nothing to do then.
       client.connect().catch(() => this.#refreshState());
     }
-    // Queued until connected; node-redis resubscribes after every reconnect before "ready".
-    // One listener per channel carries its region, so no channel name is decoded per message;
-    // buffer mode hands over the producer's bytes, so invalid UTF-8 is caught, not replaced.
+    // Queued until connected; node-redis resubscribes what was confirmed after every reconnect.
+    this.#subscribeMissing();
+  }
+
+  /** Subscribes every region neither confirmed nor waiting for its answer. */
+  #subscribeMissing(): void {
+    const listener = this.#listener;
+    if (listener === undefined || this.#state === "closed") return;
     for (const [region, channel] of this.#channels) {
+      if (this.#subscribed.has(region) || this.#subscribing.has(region)) continue;
+      this.#subscribing.add(region);
+      // One listener per channel carries its region, so no channel name is decoded per message;
+      // buffer mode hands over the producer's bytes, so invalid UTF-8 is caught, not replaced.
       this.#subscriber.subscribe(
         channel,
         (message: Uint8Array) => listener.publication(region, message),
         true,
-      ).catch(() => this.#refreshState());
+      ).then(() => {
+        this.#subscribing.delete(region);
+        this.#subscribed.add(region);
+        this.#refreshState();
+      }, (error: Error) => {
+        this.#subscribing.delete(region);
+        this.#lastError = `SUBSCRIBE ${channel}: ${error.message}`;
+        this.#refreshState();
+        // Asked again on the next ready; if the subscriber is ready already (Redis refused the
+        // command itself: an ACL without the channel), after a pause rather than at once.
+        if (this.#subscriber.isReady) {
+          clearTimeout(this.#resubscribeTimer);
+          this.#resubscribeTimer = setTimeout(() => this.#subscribeMissing(), RESUBSCRIBE_MS);
+        }
+      });
     }
   }
 
@@ -204,6 +241,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    clearTimeout(this.#resubscribeTimer);
     for (const watch of this.#watches.values()) watch.stop();
     this.#listener?.stateChange("closed");
     await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
@@ -240,7 +278,8 @@ export class RedisBroker implements Broker {
     if (this.#state === "closed") return;
     let next: BrokerState;
     const silent = [...this.#watches.values()].some((watch) => watch.silent);
-    if (this.#subscriber.isReady && this.#commands.isReady && !silent) next = "ready";
+    const subscribed = this.#subscribed.size === this.#channels.size;
+    if (this.#subscriber.isReady && this.#commands.isReady && subscribed && !silent) next = "ready";
     // A failed first attempt is an outage too: report it once, as retrying.
     else if (this.#state === "connecting" && this.#lastError === undefined) next = "connecting";
     else next = "reconnecting";

@@ -3,10 +3,9 @@ import { startRedisGateway, startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
 import { RedisServer } from "../support/redis_server.ts";
 import { TcpProxy } from "../support/tcp_proxy.ts";
-import { delay, waitFor } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 import { TestClient } from "../support/ws_client.ts";
 
-/** A gateway on a fresh Redis, torn down after `fn` whatever happens. */
 let videos = 0;
 /** A new_trending payload for a video never published before in this run. */
 const trending = (region: string, title: string) =>
@@ -21,6 +20,10 @@ const trending = (region: string, title: string) =>
     ts: 1732800000,
   });
 
+/** A message published after what must not arrive, to wait for instead of a fixed time. */
+const marker = (id: string) =>
+  JSON.stringify({ event: "new_trending", video_id: id, title: "marker" });
+
 Deno.test("an AE publish reaches both AE clients exactly once and no FI client", async () => {
   await using setup = await startRedisGateway();
   const { gateway, redis } = setup;
@@ -28,12 +31,13 @@ Deno.test("an AE publish reaches both AE clients exactly once and no FI client",
   await using ae2 = await TestClient.connect(`${gateway.ws}/ws?region=AE`);
   await using fi = await TestClient.connect(`${gateway.ws}/?region=FI`);
   assert.equal(await redis.publish("tvs:AE", trending("AE", "مقطع رائج")), 1);
-  await ae1.waitForFrames(1);
-  await ae2.waitForFrames(1);
-  await delay(200);
-  assert.equal(ae1.frames.length, 1);
-  assert.equal(ae2.frames.length, 1);
-  assert.equal(fi.frames.length, 0);
+  await redis.publish("tvs:AE", marker("ae_end"));
+  await redis.publish("tvs:FI", marker("fi_end"));
+  for (const client of [ae1, ae2]) {
+    const titles = (await client.waitForVideo("ae_end")).map((message) => message.title);
+    assert.deepEqual(titles, ["مقطع رائج", "marker"], "once each");
+  }
+  assert.deepEqual(await fi.waitForVideo("fi_end"), [fi.messages[0]], "nothing of AE on FI");
 });
 
 Deno.test("region names are case-insensitive and several can be joined", async () => {
@@ -44,11 +48,10 @@ Deno.test("region names are case-insensitive and several can be joined", async (
   await redis.publish("tvs:AE", trending("AE", "a"));
   await redis.publish("tvs:GB", trending("GB", "b"));
   await redis.publish("tvs:FI", trending("FI", "c"));
-  await lower.waitForFrames(1);
-  await both.waitForFrames(2);
-  await delay(100);
-  assert.deepEqual(lower.messages.map((m) => m.title), ["a"]);
-  assert.deepEqual(both.messages.map((m) => m.title), ["b", "c"]);
+  await redis.publish("tvs:AE", marker("ae_end"));
+  await redis.publish("tvs:FI", marker("fi_end"));
+  assert.deepEqual((await lower.waitForVideo("ae_end")).map((m) => m.title), ["a", "marker"]);
+  assert.deepEqual((await both.waitForVideo("fi_end")).map((m) => m.title), ["b", "c", "marker"]);
 });
 
 Deno.test("a client naming no region gets DEFAULT_REGION", async () => {
@@ -140,9 +143,9 @@ Deno.test("bad publishes are dropped, counted and logged once each, and the next
     ["missing_event", '{"event":42}'],
   ];
   for (const [, payload] of bad) await redis.publish("tvs:AE", payload);
+  // The good one comes after every bad one: once it is here, they were all handled.
   await redis.publish("tvs:AE", trending("AE", "good"));
   await client.waitForFrames(1);
-  await delay(100);
   assert.deepEqual(client.messages.map((m) => m.title), ["good"]);
   const metrics = await gateway.metricsText();
   for (const reason of new Set(bad.map(([reason]) => reason))) {
@@ -210,11 +213,22 @@ Deno.test("with Redis down at start the gateway listens, is not ready, and logs 
   const readiness = await fetch(`${gateway.http}/readyz`);
   assert.equal(readiness.status, 503);
   assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
-  await delay(1500);
+  // Stand in for Redis long enough to see the gateway retry several times, each refused at once.
+  const standIn = Deno.listen({ hostname: redis.host, port: redis.port });
+  let attempts = 0;
+  const refusing = (async () => {
+    for await (const connection of standIn) {
+      attempts++;
+      connection.close();
+    }
+  })();
+  await waitFor(() => attempts >= 4, { what: "four connection attempts" });
+  standIn.close();
+  await refusing;
   await redis.restart();
   await waitFor(() => gateway.ready(), { timeoutMs: 2000, what: "ready once Redis is up" });
   const client = await TestClient.connect(`${gateway.ws}/?region=GB`);
-  await redis.publish("tvs:GB", trending("GB", "hello"));
+  assert.equal(await redis.publish("tvs:GB", trending("GB", "hello")), 1, "subscribed again");
   await client.waitForFrames(1);
   await client.close();
   const outageLines = gateway.logs.filter((line) => line.msg === "broker unavailable, retrying");
@@ -272,8 +286,7 @@ Deno.test("a video re-published within the window goes out once, and is counted"
   await publish(1732800060);
   await redis.publish("tvs:FI", trending("FI", "next"));
   await client.waitForFrames(2);
-  await delay(100);
-  assert.deepEqual(client.messages.map((m) => m.title), ["Sauna", "next"]);
+  assert.deepEqual(client.messages.map((m) => m.title), ["Sauna", "next"], "next came after");
   const metrics = await gateway.metricsText();
   assert.equal(metricValue(metrics, 'tvs_messages_deduplicated_total{region="FI"}'), 1);
 });
@@ -314,7 +327,6 @@ Deno.test("two gateways on one Redis each deliver a video once, and drop its re-
   }
   await redis.publish("tvs:DK", trending("DK", "last"));
   for (const client of clients) await client.waitForFrames(2);
-  await delay(100);
   for (const client of clients) {
     assert.deepEqual(client.messages.map((m) => m.title), ["Hygge", "last"]);
   }
@@ -360,13 +372,13 @@ Deno.test("when the Redis connections go silent the gateway notices, reconnects 
   const silencedAt = performance.now();
   let notReadyAfterMs: number | undefined;
   // Keep publishing while the gateway is deaf, until one gets through again.
-  while (client.frames.length === 1 && performance.now() - silencedAt < 15_000) {
+  await waitFor(async () => {
     if (notReadyAfterMs === undefined && !(await gateway.ready())) {
       notReadyAfterMs = performance.now() - silencedAt;
     }
     await publish();
-    await delay(250);
-  }
+    return client.frames.length > 1;
+  }, { timeoutMs: 15_000, intervalMs: 250, what: "delivery through a new connection" });
   const deliveringAfterMs = performance.now() - silencedAt;
   console.log(
     `silent Redis: /readyz 503 after ${Math.round(notReadyAfterMs ?? -1)} ms, ` +

@@ -57,6 +57,18 @@ export class TestClient implements AsyncDisposable {
     return this.frames;
   }
 
+  /**
+   * Waits for the message of `videoId`: a marker published after what a test expects not to come
+   * (a region delivers in order, so once the marker is here, what came before it is too).
+   */
+  async waitForVideo(videoId: string, timeoutMs = 5000): Promise<Record<string, unknown>[]> {
+    await waitFor(() => this.messages.some((message) => message.video_id === videoId), {
+      timeoutMs,
+      what: `the message of ${videoId}`,
+    });
+    return this.messages;
+  }
+
   /** Sends a text frame. */
   send(data: string): void {
     this.#socket.send(data);
