@@ -1,6 +1,6 @@
 /**
  * The behaviour every {@link Broker} must have, as one suite run against each implementation
- * (`broker_memory_test.ts`, `broker_redis_test.ts`).
+ * (`tests/unit/brokers/memory_test.ts`, `tests/integration/redis_broker_test.ts`).
  *
  * @module
  */

@@ -213,18 +213,8 @@ Deno.test("with Redis down at start the gateway listens, is not ready, and logs 
   const readiness = await fetch(`${gateway.http}/readyz`);
   assert.equal(readiness.status, 503);
   assert.match((await readiness.json()).reason, /^broker_(connecting|reconnecting)$/);
-  // Stand in for Redis long enough to see the gateway retry several times, each refused at once.
-  const standIn = Deno.listen({ hostname: redis.host, port: redis.port });
-  let attempts = 0;
-  const refusing = (async () => {
-    for await (const connection of standIn) {
-      attempts++;
-      connection.close();
-    }
-  })();
-  await waitFor(() => attempts >= 4, { what: "four connection attempts" });
-  standIn.close();
-  await refusing;
+  // Several attempts, each closed at once, before Redis is back.
+  await redis.refuseConnections(4);
   await redis.restart();
   await waitFor(() => gateway.ready(), { timeoutMs: 2000, what: "ready once Redis is up" });
   const client = await TestClient.connect(`${gateway.ws}/?region=GB`);

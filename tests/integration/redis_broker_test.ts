@@ -136,7 +136,7 @@ Deno.test("redis broker waits for Redis at start and reconnects after a restart"
     stateChange: (state) => states.push(state),
   });
   await waitFor(() => broker.state === "reconnecting", { what: "retrying" });
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  await redis.refuseConnections(4);
   await redis.restart();
   await waitFor(() => broker.state === "ready", { what: "first ready" });
   await redis.kill();

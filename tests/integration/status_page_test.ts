@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { SCREENSHOTS, withPage } from "../support/browser.ts";
 import { startTestCluster, startTestGateway } from "../support/gateway.ts";
-import { delay, waitFor } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 import { TestClient } from "../support/ws_client.ts";
 
 const TOKEN = "status-token-0123456789";
@@ -64,17 +64,17 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
   await withPage(async ({ page, errors }) => {
     await page.setViewportSize({ width: 1200, height: 900 });
     await page.goto(`${cluster.http}/status`);
-    // A message a second for a few seconds, so the charts have a shape.
-    for (let i = 0; i < 5; i++) {
-      await publish("AE", `هدف رائع في الدقيقة ${90 + i}؟`);
-      await delay(700);
-    }
     const ae = page.locator('#regions tr[data-region="AE"]');
     const title = ae.locator(".last-title");
-    // The page polls every second: wait for the poll after the last publication.
-    await waitFor(async () => await title.textContent() === "هدف رائع في الدقيقة 94؟", {
-      what: "the last AE message shown",
-    });
+    // One message per poll of the page (every second), so the charts have a shape: each waits for
+    // the page to show the one before.
+    for (let i = 0; i < 5; i++) {
+      const text = `هدف رائع في الدقيقة ${90 + i}؟`;
+      await publish("AE", text);
+      await waitFor(async () => await title.textContent() === text, {
+        what: `AE message ${i + 1} shown`,
+      });
+    }
     assert.equal(await ae.locator("td output").first().textContent(), "6", "6 AE subscribers");
     assert.equal(await title.evaluate((el) => getComputedStyle(el).direction), "rtl");
     const cz = page.locator('#regions tr[data-region="CZ"] .last-title');

@@ -83,6 +83,21 @@ export class RedisServer implements AsyncDisposable {
     await process.status;
   }
 
+  /**
+   * While the server is down, stands in for it: accepts `count` connections on its port and closes
+   * each at once, as a crashing server does; resolves after the last. A test waits for that many
+   * reconnect attempts rather than for a time.
+   */
+  async refuseConnections(count: number): Promise<void> {
+    if (this.#process !== undefined) throw new Error("Redis is running");
+    const standIn = Deno.listen({ hostname: this.host, port: this.port });
+    try {
+      for (let accepted = 0; accepted < count; accepted++) (await standIn.accept()).close();
+    } finally {
+      standIn.close();
+    }
+  }
+
   /** Sends one command and returns the first line of the raw RESP reply. */
   async command(...args: (string | Uint8Array)[]): Promise<string> {
     const [reply] = await this.pipeline([args]);
