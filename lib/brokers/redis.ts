@@ -11,6 +11,9 @@
  * without closing is noticed by pinging it (`connection_watch.ts`) and dropped by its socket's
  * idle timeout, and node-redis reconnects it.
  *
+ * Why the class is long: node-redis's two connections, their events and their watches are one
+ * state machine, whose `ready` needs all of them.
+ *
  * @module
  */
 

@@ -21,6 +21,9 @@
  * Inbound limits. A client breaking one leaves the registry at once, its frames are ignored, and
  * its close frame goes out once it is quiet (`inbound_limits.ts`).
  *
+ * Why the class is long: every guard on one socket (state, budget, inbound limits, letting go) is
+ * here and nowhere else, so that no other module needs to know how a socket can misbehave.
+ *
  * @module
  */
 

@@ -5,6 +5,9 @@
  * `event_recorder.ts`; the connections themselves are `delivery/`. It knows the broker only through
  * its interface and sockets only through {@link Client}.
  *
+ * Why the class is long: the constructor is the one place the parts are wired, and the rest is the
+ * facade's verbs, a line or two each that hand over to the module that decides.
+ *
  * @module
  */
 

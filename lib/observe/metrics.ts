@@ -5,6 +5,8 @@
  * These are the ones the gateway counts as things happen; `scrape_metrics.ts` has those read at
  * scrape time, the hot-path counts among them.
  *
+ * Why the class is long: it is a table, one declared field per metric, each with its help text.
+ *
  * @module
  */
 

@@ -23,6 +23,7 @@ import {
 } from "./frames.ts";
 import { RecentFrames } from "./recent_frames.ts";
 import { RecentKeys } from "./recent_keys.ts";
+import { RECORD_INTERVAL_MS, RecordBatch } from "./records.ts";
 
 /**
  * How long the same bytes published again count as the same publication, in milliseconds: they
@@ -31,20 +32,10 @@ import { RecentKeys } from "./recent_keys.ts";
 export const SAME_PUBLICATION_MS = 120_000;
 
 /**
- * Longest a delivered publication waits to be recorded by the broker, in ms. Each batch of records
- * is a round trip whose replies wake the event loop: a short interval makes about one trip per
- * record, and those wakeups cost more CPU per publication than the records themselves; a longer
- * one gained nothing more. The price: a crashing instance takes up to this much of its records
- * with it.
- */
-const RECORD_INTERVAL_MS = 50;
-/**
  * How long after this instance subscribes the broker's history may still lack publications made
  * just before: other instances record them within {@link RECORD_INTERVAL_MS}, plus a round trip.
  */
 const RECORD_SETTLE_MS = 2 * RECORD_INTERVAL_MS;
-/** Ticks without a publication after which the record timer stops (one second). */
-const RECORD_IDLE_TICKS = 1000 / RECORD_INTERVAL_MS;
 
 /** Options of {@link Streams}. */
 export interface StreamsOptions {
@@ -85,11 +76,7 @@ export class Streams {
   readonly #broker: Broker;
   readonly #options: StreamsOptions;
   readonly #regions = new Map<string, RegionState>();
-  /** Delivered publications waiting to be recorded, and the timer that sends them. */
-  #unrecorded: [string, Frame, RecordRequest][] = [];
-  #recordTimer: ReturnType<typeof setInterval> | undefined;
-  /** Timer ticks since the last record; the timer stops after {@link RECORD_IDLE_TICKS}. */
-  #idleTicks = 0;
+  readonly #records: RecordBatch;
   /** Until when (`performance.now()`) replays from the broker wait: see {@link subscribed}. */
   #settledAt = 0;
 
@@ -97,6 +84,7 @@ export class Streams {
   constructor(broker: Broker, options: StreamsOptions) {
     this.#broker = broker;
     this.#options = options;
+    this.#records = new RecordBatch(broker, options.onRecordError ?? (() => {}));
     const now = options.now ?? Date.now;
     for (const region of options.regions) {
       this.#regions.set(region, {
@@ -163,43 +151,14 @@ export class Streams {
     return frame;
   }
 
-  /**
-   * Has the broker record a delivered frame, within {@link RECORD_INTERVAL_MS}. Deno writes the
-   * broadcast's frames only once the current turn ends, and anything done before that (encoding a
-   * Redis command, say) delays every one of them; so records go out afterwards, in a batch. The
-   * timer repeats while publications flow rather than being created per turn: at a few publications
-   * per second its code is cold, and arming a timer then costs as much as a batch of sends.
-   */
+  /** Has the broker record a delivered frame, soon after this turn (`records.ts`). */
   record(region: string, frame: Frame, request: RecordRequest): void {
-    this.#unrecorded.push([region, frame, request]);
-    this.#idleTicks = 0;
-    this.#recordTimer ??= setInterval(() => this.#tick(), RECORD_INTERVAL_MS);
+    this.#records.add(region, frame, request);
   }
 
-  #tick(): void {
-    if (this.#unrecorded.length > 0) this.#sendRecords();
-    else if (++this.#idleTicks >= RECORD_IDLE_TICKS) this.#stopRecordTimer();
-  }
-
-  #stopRecordTimer(): void {
-    clearInterval(this.#recordTimer);
-    this.#recordTimer = undefined;
-  }
-
-  /** Sends every waiting record to the broker now and stops the timer until the next record. */
+  /** Sends every waiting record to the broker now. */
   flush(): void {
-    this.#stopRecordTimer();
-    this.#sendRecords();
-  }
-
-  #sendRecords(): void {
-    const batch = this.#unrecorded;
-    this.#unrecorded = [];
-    for (const [region, frame, request] of batch) {
-      this.#broker.record(region, request).then((position) => {
-        frame.position = position;
-      }, (error) => this.#options.onRecordError?.(error));
-    }
+    this.#records.flush();
   }
 
   /**

@@ -6,6 +6,10 @@
  * stops answering, is logged and replaced (its clients reconnect to the others and recover); one
  * that keeps dying ends the process, which then exits non-zero.
  *
+ * Why the class is long: it is the process's one keeper of what spans workers (their lives, the
+ * counts they share, the figures they report together), each a few lines over `worker_handle.ts`,
+ * `admission_authority.ts` and `cluster_metrics.ts`.
+ *
  * @module
  */
 

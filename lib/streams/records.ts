@@ -1,0 +1,73 @@
+/**
+ * Records of delivered publications, on their way to the broker. Deno writes a broadcast's frames
+ * only once the current turn ends, and anything done before that (encoding a Redis command, say)
+ * delays every one of them; so records go out afterwards, in a batch every
+ * {@link RECORD_INTERVAL_MS}. The timer repeats while publications flow rather than being created
+ * per turn: at a few publications per second its code is cold, and arming a timer then costs as
+ * much as a batch of sends. Once recorded, a frame knows its stream position.
+ *
+ * @module
+ */
+
+import type { Broker, RecordRequest } from "../brokers/broker.ts";
+import type { Frame } from "./frames.ts";
+
+/**
+ * Longest a delivered publication waits to be recorded by the broker, in ms. Each batch of records
+ * is a round trip whose replies wake the event loop: a short interval makes about one trip per
+ * record, and those wakeups cost more CPU per publication than the records themselves; a longer
+ * one gained nothing more. The price: a crashing instance takes up to this much of its records
+ * with it.
+ */
+export const RECORD_INTERVAL_MS = 50;
+/** Ticks without a publication after which the timer stops (one second). */
+const IDLE_TICKS = 1000 / RECORD_INTERVAL_MS;
+
+/** Delivered publications waiting to be recorded, and the timer that sends them. */
+export class RecordBatch {
+  readonly #broker: Broker;
+  readonly #onError: (error: unknown) => void;
+  #waiting: [string, Frame, RecordRequest][] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Ticks since the last record; the timer stops after {@link IDLE_TICKS}. */
+  #idleTicks = 0;
+
+  /** Records sent to `broker`; one it cannot take is told to `onError`. */
+  constructor(broker: Broker, onError: (error: unknown) => void) {
+    this.#broker = broker;
+    this.#onError = onError;
+  }
+
+  /** Queues the record of `frame` delivered on `region`. */
+  add(region: string, frame: Frame, request: RecordRequest): void {
+    this.#waiting.push([region, frame, request]);
+    this.#idleTicks = 0;
+    this.#timer ??= setInterval(() => this.#tick(), RECORD_INTERVAL_MS);
+  }
+
+  /** Sends every waiting record now and stops the timer until the next record. */
+  flush(): void {
+    this.#stop();
+    this.#send();
+  }
+
+  #tick(): void {
+    if (this.#waiting.length > 0) this.#send();
+    else if (++this.#idleTicks >= IDLE_TICKS) this.#stop();
+  }
+
+  #stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #send(): void {
+    const batch = this.#waiting;
+    this.#waiting = [];
+    for (const [region, frame, request] of batch) {
+      this.#broker.record(region, request).then((position) => {
+        frame.position = position;
+      }, this.#onError);
+    }
+  }
+}
