@@ -1,7 +1,6 @@
 /**
- * One WebSocket connection: its regions, its state, sending, receiving and closing. Every guard on
- * a socket lives here; the one other module that sends, the broadcast loop (`hub.ts`), only
- * sends within the budget below and leaves everything else to {@link Client.send}.
+ * One WebSocket connection: its regions, its state, sending, receiving and closing. The one other
+ * module that sends, the broadcast loop (`hub.ts`), only sends within the budget below.
  *
  * Slow consumers. Deno keeps every byte queued for a peer that stops reading. So each client has a
  * byte budget, checked through `bufferedAmount` before every send. Deno counts a send as buffered
@@ -21,8 +20,8 @@
  * Inbound limits. A client breaking one leaves the registry at once, its frames are ignored, and
  * its close frame goes out once it is quiet (`inbound_limits.ts`).
  *
- * Why the class is long: every guard on one socket (state, budget, inbound limits, letting go) is
- * here and nowhere else, so that no other module needs to know how a socket can misbehave.
+ * Why the class is long: every guard on a socket (state, budget, inbound limits, letting go) is
+ * here, so that no other module needs to know how a socket can misbehave.
  *
  * @module
  */
