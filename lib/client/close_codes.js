@@ -49,6 +49,8 @@ export const HANDSHAKE_REFUSALS = /** @type {const} */ ({
 
 /** One entry of {@link HANDSHAKE_REFUSALS}. @typedef {typeof HANDSHAKE_REFUSALS[keyof typeof HANDSHAKE_REFUSALS]} Refusal */
 
+/** A close code and its reason, as in {@link CLOSE_CODES}. @typedef {{ readonly code: number, readonly reason: string }} CloseCode */
+
 /** Codes of {@link CLOSE_CODES} that mean "do not reconnect". @type {ReadonlySet<number>} */
 const STOP_CODES = new Set(
   Object.values(CLOSE_CODES).filter((entry) => !entry.reconnect).map((entry) => entry.code),

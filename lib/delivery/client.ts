@@ -26,7 +26,7 @@
  * @module
  */
 
-import { CLOSE_CODES } from "../client/close_codes.js";
+import { CLOSE_CODES, type CloseCode } from "../client/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
 import { Inbound, PONG } from "./inbound_limits.ts";
 import { terminate } from "./runtime_socket.ts";
@@ -43,9 +43,6 @@ export const SendOutcome = {
 } as const;
 /** One of {@link SendOutcome}. */
 export type SendOutcome = typeof SendOutcome[keyof typeof SendOutcome];
-
-/** A close code and reason of {@link CLOSE_CODES}. */
-export type CloseCode = { readonly code: number; readonly reason: string };
 
 /** How long a client may stay over its byte budget before it is closed as slow, in ms. */
 export const SLOW_CONSUMER_GRACE_MS = 100;
