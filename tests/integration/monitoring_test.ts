@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { startTestCluster, startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { PROJECT_ROOT } from "../support/cli.ts";
+import { metricValue } from "../support/metrics.ts";
 import { waitFor } from "../support/wait.ts";
 import { TestClient } from "../support/ws_client.ts";
 
@@ -33,6 +34,11 @@ async function promtool(
 /** Makes every kind of event happen once, so the scrape has samples of each, then scrapes. */
 async function scrapeAfterActivity(gateway: TestGateway): Promise<string> {
   await using client = await TestClient.connect(`${gateway.ws}/?region=AE`);
+  // The client sees its socket open a moment before the gateway has it subscribed.
+  await waitFor(
+    async () => metricValue(await gateway.metricsText(), 'tvs_subscriptions{region="AE"}') === 1,
+    { what: "the client subscribed" },
+  );
   const publish = (body: string) =>
     fetch(`${gateway.http}/publish`, {
       method: "POST",
