@@ -12,7 +12,53 @@ import { waitFor } from "../tests/support/wait.ts";
 export const ROOT = new URL("../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
+/** The targets `run.ts` compares: the gateway as shipped, and the naive baseline. */
 export type TargetName = "gateway" | "baseline";
+
+/**
+ * What a target process is: how to start it (with Deno's CPU profiler when asked), where, and
+ * whether it says it is ready on `/readyz`. Every target reads `PORT`, `HOST` and `REDIS_URL` and
+ * prints a JSON `"listening"` line.
+ */
+export interface TargetSpec {
+  /** For logs and profile directories. */
+  readonly name: string;
+  /** The command line, given the profile directory to write to (only Deno targets can). */
+  readonly command: (profileDir: string | undefined) => [string, string[]];
+  /** Where it runs. @default the project root */
+  readonly cwd?: string;
+  /** Whether `/readyz` says when it is subscribed (the gateway), else listening is ready. */
+  readonly readiness: boolean;
+}
+
+/** The gateway of the checkout at `root` (the project itself by default), as shipped. */
+export function gatewaySpec(root: string = ROOT, name = "gateway"): TargetSpec {
+  return {
+    name,
+    cwd: root,
+    readiness: true,
+    command: (profile) => [Deno.execPath(), [
+      "run",
+      "-q",
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []),
+      "-P=gateway",
+      "main.ts",
+    ]],
+  };
+}
+
+/** The naive baseline (`baseline.ts`): `Deno.serve` + `upgradeWebSocket`, a plain send loop. */
+export const BASELINE: TargetSpec = {
+  name: "baseline",
+  readiness: false,
+  command: (profile) => [Deno.execPath(), [
+    "run",
+    "-q",
+    ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []),
+    "-A",
+    "bench/baseline.ts",
+  ]],
+};
 export type Event = Record<string, unknown> & { scenario: string };
 
 export const hasTaskset = await new Deno.Command("taskset", { args: ["-V"] }).output().then(
@@ -36,7 +82,7 @@ export interface Target {
 
 /** Where a target runs and what it runs with besides the benchmark's settings. */
 export interface TargetOptions {
-  /** Cores it may run on, as taskset takes them. @default "0" */
+  /** Cores it may run on, as taskset takes them, or `free` for no pinning. @default "0" */
   readonly cores?: string;
   /** More settings (`WORKERS`). */
   readonly env?: Readonly<Record<string, string>>;
@@ -44,11 +90,13 @@ export interface TargetOptions {
 
 /** Starts a fresh target process (on core 0 unless told) and waits until it is ready. */
 export async function startTarget(
-  name: TargetName,
+  target: TargetName | TargetSpec,
   port: number,
   redisPort: number,
   options: TargetOptions = {},
 ): Promise<Target> {
+  const spec = target === "gateway" ? gatewaySpec() : target === "baseline" ? BASELINE : target;
+  const name = spec.name;
   const env = {
     ...options.env,
     PATH: Deno.env.get("PATH") ?? "",
@@ -63,16 +111,13 @@ export async function startTarget(
     DRAIN_SECONDS: "0",
   };
   const profile = Deno.env.get("BENCH_CPU_PROF");
-  const denoArgs = [
-    "run",
-    "-q",
-    ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/${name}`] : []),
-    ...(name === "gateway" ? ["-P=gateway", "main.ts"] : ["-A", "bench/baseline.ts"]),
-  ];
-  const [command, args] = pinned(options.cores ?? "0", Deno.execPath(), denoArgs);
+  const [program, programArgs] = spec.command(profile ? `${profile}/${name}` : undefined);
+  const [command, args] = options.cores === "free"
+    ? [program, programArgs]
+    : pinned(options.cores ?? "0", program, programArgs);
   const child = new Deno.Command(command, {
     args,
-    cwd: ROOT,
+    cwd: spec.cwd ?? ROOT,
     env,
     clearEnv: true,
     stdout: "piped",
@@ -93,7 +138,7 @@ export async function startTarget(
       // Discard.
     }
   })();
-  if (name === "gateway") {
+  if (spec.readiness) {
     await waitFor(() => isReady(`http://127.0.0.1:${port}`), {
       timeoutMs: 10_000,
       intervalMs: 50,
@@ -123,17 +168,23 @@ export async function startTarget(
 }
 
 /**
- * Runs the load generator of `scenario` on core 1: Node for S1-S4 (`bench/loadgen.mjs`), Deno for
- * the client library's storm (`bench/storm.ts`). `onEvent` may act on its events as they come.
+ * Runs the load generator of `scenario` on core 1 (or `options.cores`, `free` for no pinning): Node
+ * for S1-S4 (`bench/loadgen.mjs`), Deno for the client library's storm (`bench/storm.ts`).
+ * `onEvent` may act on its events as they come.
  */
 export async function loadgen(
   scenario: string,
   params: Record<string, number>,
   onEvent: (event: Event) => Promise<void> = async () => {},
+  options: { readonly cores?: string } = {},
 ): Promise<Event[]> {
-  const [command, args] = scenario === "s5"
-    ? pinned(1, Deno.execPath(), ["run", "-q", "-A", "bench/storm.ts", JSON.stringify(params)])
-    : pinned(1, "node", ["bench/loadgen.mjs", scenario, JSON.stringify(params)]);
+  const [program, programArgs]: [string, string[]] = scenario === "s5"
+    ? [Deno.execPath(), ["run", "-q", "-A", "bench/storm.ts", JSON.stringify(params)]]
+    : ["node", ["bench/loadgen.mjs", scenario, JSON.stringify(params)]];
+  const cores = options.cores ?? "1";
+  const [command, args] = cores === "free"
+    ? [program, programArgs]
+    : pinned(cores, program, programArgs);
   const child = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" })
     .spawn();
   const events: Event[] = [];

@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * The load generator of scenarios S1 to S4: a separate Node.js process (pinned by the
- * orchestrator to another core than the target) running one scenario against one target and
- * printing its figures as JSON lines.
+ * The load generator of scenarios S1 to S4 and the overload: a separate Node.js process (pinned
+ * by the orchestrator to another core than the target) running one scenario against one target
+ * and printing its figures as JSON lines.
  *
  * Node, not Deno, because it must read more frames per second than the target sends: with
  * `onread` (no stream machinery) it reads 90,000 frames/s at about 80% of a core, Redis included,
@@ -11,7 +11,7 @@
  * they answer pings. Messages are shaped as the PHP publishers send them and published on Redis
  * from this process, so latency is measured on one clock. The generator reports its own CPU use.
  *
- * Usage: node bench/loadgen.mjs <s1|s2|s3|s4> '<json parameters>'
+ * Usage: node bench/loadgen.mjs <s1|s2|s3|s4|overload> '<json parameters>'
  *
  * @module
  */
@@ -118,7 +118,13 @@ class Sink {
       sorted.length === 0
         ? NaN
         : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+    return {
+      min: sorted[0] ?? NaN,
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: sorted.at(-1) ?? NaN,
+    };
   }
 }
 
@@ -460,14 +466,21 @@ const scenarios = {
     const rssAfter = rssBytes(pid);
     const publisher = await Publisher.connect(need(params, "redisPort"));
     const bursts = [];
+    /** Each burst's first, median, p99 and last client's latency. */
+    const figures = [];
+    const cpuBefore = cpuMs(pid);
     for (let i = 0; i < need(params, "bursts"); i++) {
       sink = new Sink();
       publisher.publish("AE");
       await settle(() => sink.timed >= clients.length, 2000);
+      const summary = sink.summary();
+      const complete = sink.timed >= clients.length;
       // The slowest client's latency: publish until the last client has it.
-      bursts.push(sink.timed >= clients.length ? sink.summary().max : NaN);
+      bursts.push(complete ? summary.max : NaN);
+      figures.push(complete ? summary : { min: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN });
       await sleep(200);
     }
+    const deliveries = clients.length * need(params, "bursts");
     emit({
       scenario: "s3",
       connectSeconds: seconds,
@@ -475,7 +488,47 @@ const scenarios = {
       rssAfter,
       bytesPerConnection: (rssAfter - rssBefore) / clients.length,
       bursts,
+      first: median(figures.map((figure) => figure.min)),
+      p50: median(figures.map((figure) => figure.p50)),
+      p99: median(figures.map((figure) => figure.p99)),
+      last: median(figures.map((figure) => figure.max)),
+      cpuPerDeliveryUs: ((cpuMs(pid) - cpuBefore) * 1000) / deliveries,
     });
+    publisher.close();
+    for (const client of clients) client.close();
+  },
+
+  /**
+   * Overload: 10,000 clients over 8 regions at a fixed rate past the target's saturation for a
+   * while, its resident memory sampled every 200 ms: how much a target holds when it cannot keep
+   * up, and whether it keeps its bound.
+   */
+  async overload(params) {
+    const pid = need(params, "targetPid");
+    const { clients } = await connectClients(
+      need(params, "port"),
+      need(params, "clients"),
+      REGIONS,
+    );
+    const publisher = await Publisher.connect(need(params, "redisPort"));
+    await sleep(1000);
+    const idleRss = rssBytes(pid);
+    let peakRss = idleRss;
+    const sampler = setInterval(() => {
+      try {
+        peakRss = Math.max(peakRss, rssBytes(pid));
+      } catch {
+        // The target ended.
+      }
+    }, RSS_SAMPLE_MS);
+    const result = await run(publisher, clients, {
+      perSecond: need(params, "rate"),
+      seconds: need(params, "seconds"),
+      regions: REGIONS,
+    }, pid);
+    clearInterval(sampler);
+    const open = clients.filter((client) => !client.socket.destroyed).length;
+    emit({ scenario: "overload", idleRss, peakRss, ...result, clientsOpen: open });
     publisher.close();
     for (const client of clients) client.close();
   },

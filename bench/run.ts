@@ -172,6 +172,7 @@ try {
         p99: r.p99!,
         max: r.max!,
         loss: r.lossTimed!,
+        cpuPerDelivery: (r.targetCpuMs! * 1000) / r.received!,
         loadgenCpu: r.loadgenCpuMs! / (r.seconds! * 10),
       };
     });
@@ -186,6 +187,14 @@ try {
       text: "0",
       met: s1g.loss === 0,
     });
+    row(
+      "S1 latency",
+      "target CPU per delivery",
+      s1g.cpuPerDelivery!,
+      s1b.cpuPerDelivery!,
+      (v) => `${v.toFixed(2)} µs`,
+      { text: "≤ 1.15×", met: s1g.cpuPerDelivery! <= 1.15 * s1b.cpuPerDelivery! },
+    );
   }
 
   // S3 burst and memory per idle connection (10,000 clients of one region).
