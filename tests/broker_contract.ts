@@ -12,6 +12,7 @@ import type {
   Cursor,
   DedupeOptions,
   HistoryOptions,
+  RecordRequest,
   StreamPosition,
 } from "../lib/brokers/broker.ts";
 import { delay, waitFor } from "./support/wait.ts";
@@ -59,6 +60,17 @@ function newFingerprint(): string {
   return (++unique).toString(16).padStart(16, "0");
 }
 
+/** Records one publication of `region`: the position the broker gives it. */
+export async function recordOne(
+  broker: Broker,
+  region: string,
+  request: RecordRequest,
+): Promise<StreamPosition> {
+  const [position] = await broker.record([{ region, request }]);
+  assert.ok(position !== undefined, "a position per record");
+  return position;
+}
+
 /** Records `body` (with an optional key); returns its position and fingerprint. */
 async function recorded(
   broker: Broker,
@@ -67,7 +79,7 @@ async function recorded(
   dedupeKey: string | null = null,
 ): Promise<StreamPosition & { fingerprint: string }> {
   const fingerprint = newFingerprint();
-  const position = await broker.record(region, { fingerprint, body, dedupeKey });
+  const position = await recordOne(broker, region, { fingerprint, body, dedupeKey });
   return { ...position, fingerprint };
 }
 
@@ -137,19 +149,31 @@ export function brokerContract(name: string, create: BrokerFactory): void {
 
   test("records a fingerprint once: recording it again returns its position", async (broker) => {
     await started(broker);
-    const first = await broker.record("AE", {
-      fingerprint: "00000000000000aa",
-      body: "m",
-      dedupeKey: null,
-    });
-    const again = await broker.record("AE", {
-      fingerprint: "00000000000000aa",
-      body: "m",
-      dedupeKey: null,
-    });
+    const request = { fingerprint: "00000000000000aa", body: "m", dedupeKey: null };
+    const first = await recordOne(broker, "AE", request);
+    const again = await recordOne(broker, "AE", request);
     assert.deepEqual(again, first);
     const next = await recorded(broker, "AE", "next");
     assert.equal(next.offset, first.offset + 1);
+  });
+
+  test("records a batch of several regions in order, a position per record", async (broker) => {
+    await started(broker);
+    const before = await recorded(broker, "FI", "f0");
+    const batch = ["AE", "FI", "AE", "FI", "FI"].map((region, i) => ({
+      region,
+      request: { fingerprint: newFingerprint(), body: `b${i}`, dedupeKey: null },
+    }));
+    const positions = await broker.record(batch);
+    assert.deepEqual(positions.map((position) => position.offset), [1, 2, 2, 3, 4]);
+    assert.ok(
+      positions.slice(1).every((position, i) =>
+        batch[i + 1]!.region === "FI" ? position.epoch === before.epoch : true
+      ),
+    );
+    const recovery = await broker.recover("FI", after(before.fingerprint));
+    assert.deepEqual(recovery.entries.map((entry) => entry.body), ["b1", "b3", "b4"]);
+    assert.deepEqual(await broker.record([]), []);
   });
 
   test("tells a client without a cursor where the stream is", async (broker) => {

@@ -52,6 +52,12 @@ export interface RecordRequest {
   readonly dedupeKey: string | null;
 }
 
+/** A delivered publication of `region` to record. */
+export interface RegionRecord {
+  readonly region: string;
+  readonly request: RecordRequest;
+}
+
 /** One message of a region's history. */
 export interface HistoryEntry {
   readonly offset: number;
@@ -121,10 +127,11 @@ export interface Broker {
    */
   publish(region: string, payload: string): Promise<number>;
   /**
-   * Records a delivered publication of `region`: the next position and a place in the history,
-   * unless a publication with the same fingerprint is already recorded, whose position is returned.
+   * Records delivered publications, in order: each gets the next position of its region and a
+   * place in the history, unless a publication with the same fingerprint is already recorded,
+   * whose position it gets. One call for a batch: records cost a round trip, not each.
    */
-  record(region: string, request: RecordRequest): Promise<StreamPosition>;
+  record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]>;
   /** The region's position and, when the cursor is still covered by the history, what followed. */
   recover(region: string, cursor: Cursor | null): Promise<Recovery>;
   /** The de-duplication keys of `region` recorded within the window. */

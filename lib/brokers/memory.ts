@@ -17,6 +17,7 @@ import type {
   RecentKey,
   RecordRequest,
   Recovery,
+  RegionRecord,
   StreamPosition,
 } from "./broker.ts";
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
@@ -86,12 +87,16 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(1);
   }
 
-  /** Records a publication once per fingerprint; a known one keeps its offset. */
-  record(region: string, request: RecordRequest): Promise<StreamPosition> {
+  /** Records each publication once per fingerprint; a known one keeps its offset. */
+  record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
+    return Promise.resolve(records.map(({ region, request }) => this.#record(region, request)));
+  }
+
+  #record(region: string, request: RecordRequest): StreamPosition {
     const stream = this.#stream(region);
     const now = this.#now();
     const known = stream.index.get(request.fingerprint);
-    if (known !== undefined) return Promise.resolve({ epoch: stream.epoch, offset: known });
+    if (known !== undefined) return { epoch: stream.epoch, offset: known };
     if (request.dedupeKey !== null && this.#dedupe.windowMs > 0) {
       this.#forgetKeys(stream, now);
       if (!stream.keys.has(request.dedupeKey)) {
@@ -107,7 +112,7 @@ export class MemoryBroker implements Broker {
     stream.index.set(request.fingerprint, offset);
     if (stream.entries.length > this.#history.size) this.#drop(stream);
     this.#expire(stream, now);
-    return Promise.resolve({ epoch: stream.epoch, offset });
+    return { epoch: stream.epoch, offset };
   }
 
   /** What followed `cursor`, when the history still covers it without a gap. */

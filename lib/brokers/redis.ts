@@ -26,8 +26,8 @@ import type {
   DedupeOptions,
   HistoryOptions,
   RecentKey,
-  RecordRequest,
   Recovery,
+  RegionRecord,
   StreamPosition,
 } from "./broker.ts";
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
@@ -225,8 +225,8 @@ export class RedisBroker implements Broker {
    * is on the wire, and offline commands fail at once), no caller waits on a record, and its timer
    * and listeners are work on every publication.
    */
-  record(region: string, request: RecordRequest): Promise<StreamPosition> {
-    return this.#run(recordCall(this.#streams, region, request), this.#recorder);
+  record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
+    return this.#run(recordCall(this.#streams, records), this.#recorder);
   }
 
   /** The region's position and, if the history covers `cursor` without a gap, what followed. */

@@ -19,8 +19,8 @@ import type {
   DedupeOptions,
   HistoryOptions,
   RecentKey,
-  RecordRequest,
   Recovery,
+  RegionRecord,
   StreamPosition,
 } from "./broker.ts";
 import { newEpoch } from "./epoch.ts";
@@ -67,32 +67,37 @@ function key(settings: StreamSettings, region: string, name: string): string {
   return `${settings.keyPrefix}{${region}}:${name}`;
 }
 
-/** Records a delivered publication (`lua/record.lua`); reads back its position. */
+/** Records delivered publications in one call (`lua/record.lua`); reads back their positions. */
 export function recordCall(
   settings: StreamSettings,
-  region: string,
-  request: RecordRequest,
-): ScriptCall<StreamPosition> {
+  records: readonly RegionRecord[],
+): ScriptCall<StreamPosition[]> {
   const { dedupe, history } = settings;
   return {
     source: RECORD,
-    keys: ["meta", "history", "index", "dedupe", "firsts"].map((name) =>
-      key(settings, region, name)
+    keys: records.flatMap(({ region }) =>
+      ["meta", "history", "index", "dedupe", "firsts"].map((name) => key(settings, region, name))
     ),
     args: [
-      request.body,
-      request.fingerprint,
-      request.dedupeKey ?? "",
       String(dedupe.windowMs),
       String(dedupe.capacity),
       String(history.size),
       String(history.ttlMs),
       newEpoch(),
       String(META_TTL_MS),
+      ...records.flatMap(({ request }) => [
+        request.body,
+        request.fingerprint,
+        request.dedupeKey ?? "",
+      ]),
     ],
     read(reply) {
-      const [epoch, offset] = reply as [string, number];
-      return { epoch: String(epoch), offset: Number(offset) };
+      const flat = reply as (string | number)[];
+      const positions: StreamPosition[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        positions.push({ epoch: String(flat[i]), offset: Number(flat[i + 1]) });
+      }
+      return positions;
     },
   };
 }

@@ -12,15 +12,15 @@ import type {
   BrokerState,
   Cursor,
   RecentKey,
-  RecordRequest,
   Recovery,
+  RegionRecord,
   StreamPosition,
 } from "./broker.ts";
 
 /** A broker operation asked of the supervisor's broker. */
 export type RelayCall =
   | { readonly method: "publish"; readonly args: [string, string] }
-  | { readonly method: "record"; readonly args: [string, RecordRequest] }
+  | { readonly method: "record"; readonly args: [readonly RegionRecord[]] }
   | { readonly method: "recover"; readonly args: [string, Cursor | null] }
   | { readonly method: "recentKeys"; readonly args: [string] };
 
@@ -69,8 +69,8 @@ export class RelayBroker implements Broker {
   }
 
   /** Records in the one history of the process. */
-  record(region: string, request: RecordRequest): Promise<StreamPosition> {
-    return this.#call({ method: "record", args: [region, request] });
+  record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
+    return this.#call({ method: "record", args: [records] });
   }
 
   /** Recovers from the one history of the process. */

@@ -97,9 +97,9 @@ export class Connections {
     return new Client(socket, this.#clientContext, options);
   }
 
-  /** `bytes` were handed to client sockets: the process's bound may need a check. */
-  handed(bytes: number): void {
-    this.#budget.handed(bytes);
+  /** A frame of `frameBytes` went to `sockets` sockets: the process's bound may need a check. */
+  handed(frameBytes: number, sockets: number): void {
+    this.#budget.handed(frameBytes, sockets);
   }
 
   /** The bytes queued for every open client now, measured. */

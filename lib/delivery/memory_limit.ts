@@ -21,8 +21,10 @@
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Client } from "./client.ts";
 
-/** How often resident memory is sampled, in ms. */
+/** How often resident memory is sampled once it is past half the bound, in ms. */
 export const CHECK_INTERVAL_MS = 250;
+/** How often under half the bound: a sample is a wakeup and a read of `/proc`, and both cost. */
+const RELAXED_CHECK_INTERVAL_MS = 1000;
 /** A client that sent a whole message within this long is shed after those that did not, in ms. */
 export const HEARD_WITHIN_MS = 40_000;
 /** Most clients closed by one check. */
@@ -56,7 +58,7 @@ export class MemoryLimit {
   readonly #options: MemoryLimitOptions;
   readonly #residentBytes: () => number;
   readonly #now: () => number;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   /** How many clients the last check closed, and the memory it found. */
   #batch = 1;
   #lastResident: number | undefined;
@@ -68,24 +70,33 @@ export class MemoryLimit {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Samples every {@link CHECK_INTERVAL_MS}. */
+  /** Samples every {@link CHECK_INTERVAL_MS} past half the bound, every second under it. */
   start(): void {
-    this.#timer ??= setInterval(() => this.check(), CHECK_INTERVAL_MS);
+    this.#timer ??= setTimeout(this.#tick, CHECK_INTERVAL_MS);
   }
 
   /** Stops sampling. Idempotent. */
   stop(): void {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
-  /** One sample; over the bound, closes the next batch of clients. Run by the timer. */
-  check(): void {
+  readonly #tick = () => {
+    const resident = this.check();
+    const near = resident > this.#options.maxBytes / 2;
+    this.#timer = setTimeout(this.#tick, near ? CHECK_INTERVAL_MS : RELAXED_CHECK_INTERVAL_MS);
+  };
+
+  /**
+   * One sample; over the bound, closes the next batch of clients. Run by the timer; returns the
+   * resident bytes it found.
+   */
+  check(): number {
     const resident = this.#residentBytes();
     if (resident <= this.#options.maxBytes) {
       this.#batch = 1;
       this.#lastResident = undefined;
-      return;
+      return resident;
     }
     if (this.#lastResident !== undefined) {
       this.#batch = resident < this.#lastResident
@@ -98,5 +109,6 @@ export class MemoryLimit {
       client.shed(CLOSE_CODES.memoryBound);
       this.#options.onShed(client, resident);
     }
+    return resident;
   }
 }

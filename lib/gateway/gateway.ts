@@ -147,7 +147,7 @@ export class Gateway {
       // Half the budget: what one turn queues for a client stays within it, with room for what
       // the turns before left unwritten.
       bytesPerTurn: options.maxBufferedBytes / 2,
-      handed: (bytes) => this.#connections.handed(bytes),
+      handed: (frameBytes, sockets) => this.#connections.handed(frameBytes, sockets),
     });
   }
 

@@ -131,8 +131,8 @@ export interface PublicationsContext {
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly events: EventRecorder;
-  /** `bytes` were handed to client sockets (the process's queued-bytes limit keeps count). */
-  readonly handed: (bytes: number) => void;
+  /** A frame went to `sockets` client sockets (the process's queued-bytes limit keeps count). */
+  readonly handed: (frameBytes: number, sockets: number) => void;
 }
 
 /** Every publication of one gateway, from the broker to the hub. */
@@ -194,7 +194,7 @@ export class Publications {
     }
     counts.deliveries += delivery.delivered;
     events.activity.sent(region, message.body, now);
-    this.#context.handed(delivery.delivered * frame.bytes);
+    this.#context.handed(frame.bytes, delivery.delivered);
     streams.record(region, frame, publication);
   }
 }

@@ -138,7 +138,8 @@ export function registerScrapeMetrics(
   });
   new Gauge({
     name: "tvs_queued_bytes",
-    help: "Bytes queued for the clients and not yet written (bounded by MAX_QUEUED_BYTES)",
+    help: "Memory of the frames queued for the clients and not yet written, with what the " +
+      "runtime keeps beside each (bounded by MAX_QUEUED_BYTES)",
     registers,
     collect() {
       this.set(sources.queuedBytes());

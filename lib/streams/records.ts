@@ -61,13 +61,14 @@ export class RecordBatch {
     this.#timer = undefined;
   }
 
+  /** One call for everything waiting: a round trip costs more than the records in it. */
   #send(): void {
     const batch = this.#waiting;
     this.#waiting = [];
-    for (const [region, frame, request] of batch) {
-      this.#broker.record(region, request).then((position) => {
-        frame.position = position;
-      }, this.#onError);
-    }
+    if (batch.length === 0) return;
+    const records = batch.map(([region, , request]) => ({ region, request }));
+    this.#broker.record(records).then((positions) => {
+      for (const [i, [, frame]] of batch.entries()) frame.position = positions[i];
+    }, this.#onError);
   }
 }

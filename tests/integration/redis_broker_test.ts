@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { BrokerState } from "../../lib/brokers/broker.ts";
 import { reconnectDelay, RedisBroker } from "../../lib/brokers/redis.ts";
-import { brokerContract } from "../broker_contract.ts";
+import { brokerContract, recordOne } from "../broker_contract.ts";
 import { RedisServer } from "../support/redis_server.ts";
 import { closing } from "../support/disposable.ts";
 import { waitFor } from "../support/wait.ts";
@@ -56,13 +56,13 @@ Deno.test("two redis brokers recording the same publication give it one position
   await using setup = await twoBrokers();
   const { brokers } = setup;
   const [a, b] = await Promise.all(
-    brokers.map((broker) => broker.record("AE", request("00000000000000a1"))),
+    brokers.map((broker) => recordOne(broker, "AE", request("00000000000000a1"))),
   );
   assert.deepEqual(a, b);
   assert.equal(a?.offset, 1);
   // Whichever instance is first, the other agrees.
-  const later = await brokers[1]!.record("AE", request("00000000000000a2"));
-  const earlier = await brokers[0]!.record("AE", request("00000000000000a2"));
+  const later = await recordOne(brokers[1]!, "AE", request("00000000000000a2"));
+  const earlier = await recordOne(brokers[0]!, "AE", request("00000000000000a2"));
   assert.deepEqual(earlier, later);
   assert.equal(later.offset, 2);
 });
@@ -71,7 +71,7 @@ Deno.test("redis history outlives a broker: another instance recovers from it", 
   await using setup = await twoBrokers();
   const { brokers: [writer, reader] } = setup;
   for (let i = 1; i <= 3; i++) {
-    await writer!.record("FI", request(`000000000000000${i}`, `m${i}`));
+    await recordOne(writer!, "FI", request(`000000000000000${i}`, `m${i}`));
   }
   await writer!.close();
   const recovery = await reader!.recover("FI", {
@@ -85,9 +85,9 @@ Deno.test("redis history outlives a broker: another instance recovers from it", 
 Deno.test("when Redis loses its data a new epoch begins and old cursors are not recovered", async () => {
   await using setup = await twoBrokers();
   const { brokers: [broker], redis } = setup;
-  const before = await broker!.record("CZ", request("00000000000000c1"));
+  const before = await recordOne(broker!, "CZ", request("00000000000000c1"));
   await redis.command("FLUSHALL");
-  const after = await broker!.record("CZ", request("00000000000000c2"));
+  const after = await recordOne(broker!, "CZ", request("00000000000000c2"));
   assert.notEqual(after.epoch, before.epoch);
   assert.equal(after.offset, 1);
   assert.equal(
@@ -112,7 +112,7 @@ Deno.test("redis broker keeps its state in Redis, bounded per region", async () 
   broker.start(quiet);
   await waitFor(() => broker.state === "ready", { what: "ready" });
   for (let i = 0; i < 20; i++) {
-    await broker.record("FI", request(i.toString(16).padStart(16, "0"), `p${i}`, `v${i}`));
+    await recordOne(broker, "FI", request(i.toString(16).padStart(16, "0"), `p${i}`, `v${i}`));
   }
   assert.equal(await redis.command("ZCARD", "tvs:{FI}:dedupe"), ":5");
   assert.equal(await redis.command("XLEN", "tvs:{FI}:history"), ":10");

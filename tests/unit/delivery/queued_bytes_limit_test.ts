@@ -19,15 +19,17 @@ Deno.test("under the bound nothing is measured or closed; over it, the biggest q
     clients: () => open.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(queued / KIB),
   });
-  budget.handed(500 * KIB);
+  // Frames of 16 KiB, each charged 1 KiB more for what the runtime keeps beside it.
+  budget.handed(16 * KIB, 31);
   budget.check();
-  assert.deepEqual(shed, [], "the upper bound (500 KiB) is under the limit: nothing is read");
-  budget.handed(1500 * KIB);
+  assert.deepEqual(shed, [], "the upper bound (31 x 17 KiB) is under the limit: nothing is read");
+  budget.handed(16 * KIB, 90);
   budget.check();
-  // 1,620 KiB queued; aim for 900: the 900 KiB client alone brings it to 720.
-  assert.deepEqual(shed, [900]);
+  // 1,620 KiB in 102 frames is 1,724 KiB charged; aim for 900: the 900 KiB client (957 charged)
+  // alone brings it to 767.
+  assert.deepEqual(shed, [957]);
   assert.deepEqual(clients.closed.map((entry) => entry.code), [4002]);
-  assert.equal(budget.measure(), 720 * KIB);
+  assert.equal(budget.measure(), 767 * KIB);
   budget.stop();
   for (const { socket } of open) socket.end(1000);
 });
@@ -48,11 +50,12 @@ Deno.test("a worker sheds its share of the process's excess, measured against ev
     clients: () => mine.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(queued / KIB),
   });
-  budget.handed(600 * KIB);
+  budget.handed(16 * KIB, 36);
   budget.check();
-  // 1,300 KiB in the process, 500 of them here: this worker's share of the 400 over 900 is 154.
-  assert.deepEqual(shed, [300]);
-  assert.equal(new SharedQueuedBytes(buffer, 1).total(), 1000 * KIB);
+  // 1,332 KiB in the process (charged), 532 of them here: this worker's share of the 432 over 900
+  // is 173, which its largest queue (319 charged) covers.
+  assert.deepEqual(shed, [319]);
+  assert.equal(new SharedQueuedBytes(buffer, 1).total(), 1013 * KIB);
   budget.stop();
   for (const { socket } of mine) socket.end(1000);
 });
