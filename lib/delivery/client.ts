@@ -219,7 +219,8 @@ export class Client implements EventListenerObject {
 
   /**
    * Closes with `close.code` and drops the connection {@link SHED_TERMINATE_MS} later, whatever
-   * the peer does: what the runtime holds for it is freed then. Idempotent.
+   * the peer does: what the peer sent and the runtime holds is freed then (what is queued for it,
+   * only once the peer takes it or the connection ends). Idempotent.
    */
   shed(close: CloseCode): void {
     if (this.#state === "closed") return;

@@ -2,19 +2,25 @@
  * The process-wide bound on queued bytes (`MAX_QUEUED_BYTES`). Each client has a budget of its own
  * (`client.ts`), but thousands of clients each within theirs can still queue more than the host
  * has memory for, when the process cannot write as fast as it is asked to (a publication storm,
- * too few cores). So the process keeps count: every broadcast adds what it handed to sockets to
- * an upper bound of this worker's queues, and when the bounds of all workers together pass the
- * limit, this worker measures its queues for real; if the process is still over, it closes its
- * clients with the most queued first (4002, reconnect later: they recover what they miss) until it
- * has shed its share of the excess. Measuring is a read per socket, so it happens only when the
- * upper bound says it might matter.
+ * too few cores, readers slower than the publications). So the process keeps count: every
+ * broadcast adds what it handed to sockets to an upper bound of this worker's queues, and when the
+ * bounds of all workers together pass half the limit, this worker measures its queues for real. If
+ * the process is still past half and this worker's open queues grew since the last measurement,
+ * it is asked more than its clients take, and it closes clients, those with the most queued first,
+ * until their queues hold what the open queues grew by (4002, reconnect later: they recover what
+ * they miss). Shedding the growth, not the excess, is what keeps it from shedding everyone: what
+ * a closed client had queued stays in memory a while (below), and closing more clients would not
+ * free it sooner. Measuring is a read per socket, so it happens only when the upper bound says it
+ * might matter.
  *
  * What a queue holds is more than its bytes: the runtime keeps a frame it has not written yet as a
  * task of its own, with the frame's copy and its bookkeeping, about a kilobyte beside what
  * `bufferedAmount` counts (bench/README.md, "Memory under overload"). So every queued frame is
  * charged {@link PENDING_FRAME_BYTES} on top of its bytes: the bound is on the memory queues take.
- * Shed clients are dropped soon after their close frame (`Client.shed`): only that frees what
- * the runtime holds for a client whose queue will not drain.
+ * A closed client's queue is no longer counted by the runtime (`bufferedAmount` reads 0 once a
+ * socket closes) but is still there until written to a peer that reads at its own pace (dropping
+ * the connection does not free it: the runtime's write tasks hold it), so what was shed stays
+ * charged, fading over {@link LINGER_MS}, the time such a peer is given to take it.
  *
  * @module
  */
@@ -31,8 +37,19 @@ const RELAXED_CHECK_INTERVAL_MS = 1000;
 const IDLE_CHECKS = 10;
 /** What the runtime keeps per queued frame beyond its bytes, charged to the bound. */
 export const PENDING_FRAME_BYTES = 1024;
-/** Shedding aims this far under the limit, so that one close does not follow another at once. */
-const SHED_TARGET = 0.9;
+/**
+ * The share of the bound past which growing queues are shed. Half: a shed queue is not freed when
+ * its client is closed (see above), so shedding must start while there is room for what is shed.
+ */
+const SHED_FROM = 1 / 2;
+/**
+ * The share of the bound the open queues must hold for shedding (this worker's part of it): under
+ * it, what keeps the process past half is what shed clients still hold, which closing readers that
+ * keep up would not free.
+ */
+const OPEN_QUEUES_FROM = 1 / 4;
+/** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
+export const LINGER_MS = 5000;
 
 /** Options of {@link QueuedBytesLimit}. */
 export interface QueuedBytesLimitOptions {
@@ -49,15 +66,21 @@ export interface QueuedBytesLimitOptions {
 /** Keeps this worker's share of the process's queued bytes under the limit. */
 export class QueuedBytesLimit {
   readonly #options: QueuedBytesLimitOptions;
-  /** Bytes queued at the last measurement. */
+  /** Bytes queued at the last measurement, with what shed clients still hold. */
   #measured = 0;
+  /** Of those, what the open clients' queues held. */
+  #live = 0;
   /** Bytes handed to sockets since, charged: an upper bound of what was added. */
   #handed = 0;
   /** Size of the frames lately handed out, to tell how many frames a measured queue holds. */
   #frameBytes = 0;
+  /** Queues of shed clients, still in memory, as of `#lingeringAt` (`performance.now()`). */
+  #lingering = 0;
+  #lingeringAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer is due (`performance.now()`). */
   #due = 0;
+  #checkAtEndOfTurn = false;
   #idleChecks = 0;
 
   /** A budget that does nothing until frames are handed out. */
@@ -65,9 +88,20 @@ export class QueuedBytesLimit {
     this.#options = options;
   }
 
-  /** A frame of `frameBytes` was handed to `sockets` client sockets (one broadcast). */
+  /**
+   * A frame of `frameBytes` was handed to `sockets` client sockets (one broadcast): what the
+   * process may now hold more for them. Past the bound, the check runs once this turn ends, not a
+   * timer later: a turn of a pile of publications can queue a lot.
+   */
   handed(frameBytes: number, sockets: number): void {
     this.#handed += sockets * (frameBytes + PENDING_FRAME_BYTES);
+    if (this.#measured + this.#handed > this.#options.maxBytes && !this.#checkAtEndOfTurn) {
+      this.#checkAtEndOfTurn = true;
+      queueMicrotask(() => {
+        this.#checkAtEndOfTurn = false;
+        this.check();
+      });
+    }
     this.#frameBytes = this.#frameBytes === 0
       ? frameBytes
       : this.#frameBytes + (frameBytes - this.#frameBytes) / 8;
@@ -91,14 +125,18 @@ export class QueuedBytesLimit {
     this.#schedule(this.#options.shared.total() > this.#options.maxBytes / 2);
   };
 
-  /** The memory queued for this worker's clients now, measured and charged (`/metrics` too). */
+  /**
+   * The memory queued for this worker's clients now, measured and charged, with what shed ones
+   * still hold (`/metrics` too).
+   */
   measure(): number {
-    let queued = 0;
-    for (const client of this.#options.clients()) queued += this.#charged(client.queuedBytes());
-    this.#measured = queued;
+    let live = 0;
+    for (const client of this.#options.clients()) live += this.#charged(client.queuedBytes());
+    this.#live = live;
+    this.#measured = live + this.#lingeringNow();
     this.#handed = 0;
-    this.#options.shared.publish(queued);
-    return queued;
+    this.#options.shared.publish(this.#measured);
+    return this.#measured;
   }
 
   /**
@@ -110,10 +148,20 @@ export class QueuedBytesLimit {
     const { shared: board, maxBytes } = this.#options;
     const idle = this.#handed === 0 && ++this.#idleChecks >= IDLE_CHECKS;
     board.publish(this.#measured + this.#handed);
-    if (board.total() > maxBytes) {
-      const own = this.measure();
-      const total = board.total();
-      if (total > maxBytes && own > 0) this.#shed((total - SHED_TARGET * maxBytes) * (own / total));
+    const shedFrom = maxBytes * SHED_FROM;
+    if (board.total() > shedFrom) {
+      const handed = this.#handed;
+      const before = this.#live;
+      this.measure();
+      const growth = this.#live - before;
+      const openQueuesMatter = this.#live > maxBytes * OPEN_QUEUES_FROM / board.workers;
+      let bytes = 0;
+      if (board.total() > shedFrom && openQueuesMatter && growth > 0 && handed > 0) {
+        bytes = Math.min(board.total() - shedFrom, growth);
+      }
+      // Whatever the growth, this worker's open queues stay within its part of half the bound.
+      bytes = Math.max(bytes, this.#live - shedFrom / board.workers);
+      if (bytes > 0) this.#shed(bytes);
     }
     return idle;
   }
@@ -124,25 +172,34 @@ export class QueuedBytesLimit {
     this.#timer = undefined;
   }
 
+  /** What the queues of shed clients still hold, fading over {@link LINGER_MS}. */
+  #lingeringNow(): number {
+    const left = 1 - (performance.now() - this.#lingeringAt) / LINGER_MS;
+    return left > 0 ? this.#lingering * left : 0;
+  }
+
   /** `bytes` of a queue with what the runtime keeps beside its frames. */
   #charged(bytes: number): number {
     if (bytes === 0) return 0;
     return bytes + Math.ceil(bytes / Math.max(1, this.#frameBytes)) * PENDING_FRAME_BYTES;
   }
 
-  /** Closes the clients with the most queued until `bytes` are shed. */
+  /** Closes clients, those with the most queued first, until their queues hold `bytes`. */
   #shed(bytes: number): void {
     const queues = [...this.#options.clients()]
       .map((client) => ({ client, queued: this.#charged(client.queuedBytes()) }))
+      .filter(({ queued }) => queued > 0)
       .sort((a, b) => b.queued - a.queued);
     let shed = 0;
     for (const { client, queued } of queues) {
-      if (shed >= bytes || queued === 0) break;
-      client.shed(CLOSE_CODES.overloaded);
+      if (shed >= bytes) break;
+      client.close(CLOSE_CODES.overloaded);
       this.#options.onShed(client, queued);
       shed += queued;
     }
-    this.#measured = Math.max(0, this.#measured - shed);
-    this.#options.shared.publish(this.#measured);
+    this.#live -= shed;
+    // Shed, but not gone: their queues drain at their peers' pace.
+    this.#lingering = this.#lingeringNow() + shed;
+    this.#lingeringAt = performance.now();
   }
 }

@@ -6,10 +6,12 @@
  * stalled reader), and what it is sending (the runtime collects a whole message before JavaScript
  * sees any of it, up to 64 MiB in one frame and without limit in fragments). Worse, a socket that
  * is closing is no longer watched by the idle timeout, whose own way out is the one used here:
- * closing the socket's resource, which drops the TCP connection and frees its buffers (Deno's
- * `01_websocket.js` does this when a ping goes unanswered). Measured on Deno 2.9.6: a connection
- * holding 100 MB of an unfinished message kept it after `close()` for as long as it stayed
- * connected; closing its resource gave the memory back at once.
+ * closing the socket's resource (Deno's `01_websocket.js` does this when a ping goes unanswered).
+ * Measured on Deno 2.9.6: a connection holding 100 MB of an unfinished message kept it after
+ * `close()` for as long as it stayed connected; closing its resource gave the memory back at once.
+ * What it cannot free is a stalled reader's queue: each frame is written by a task of the
+ * runtime's own that holds the connection until the peer takes the frame or the connection ends
+ * (tests/integration/stalled_peer_test.ts).
  *
  * The runtime exposes neither the resource id nor a way to close it, so both are found the way
  * Deno's own code keeps them (an own symbol of the socket, the internal `core`). If a later Deno

@@ -33,6 +33,11 @@ export class SharedQueuedBytes {
     return new SharedQueuedBytes(SharedQueuedBytes.buffer(1), 0);
   }
 
+  /** How many workers write on the board. */
+  get workers(): number {
+    return this.#entries.length;
+  }
+
   /** Writes this worker's queued bytes. */
   publish(bytes: number): void {
     Atomics.store(this.#entries, this.#index, Math.min(2 ** 31 - 1, Math.ceil(bytes / KIB)));

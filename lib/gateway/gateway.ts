@@ -144,9 +144,12 @@ export class Gateway {
     this.#publications = new Publications({
       ...recovery,
       maxMessageBytes: options.maxMessageBytes,
-      // Half the budget: what one turn queues for a client stays within it, with room for what
-      // the turns before left unwritten.
-      bytesPerTurn: options.maxBufferedBytes / 2,
+      // Half a client's budget: what one turn queues for a client stays within it, with room for
+      // what the turns before left unwritten; a sixteenth of the process's, for all of them.
+      perTurn: {
+        payloadBytes: options.maxBufferedBytes / 2,
+        handedBytes: options.maxQueuedBytes / 16,
+      },
       handed: (frameBytes, sockets) => this.#connections.handed(frameBytes, sockets),
     });
   }

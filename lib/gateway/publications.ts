@@ -12,23 +12,41 @@
  * long GC pause, a descheduled VM or a cold start gets them from Redis in one read), handling the
  * whole pile in one turn would put all of it in every client's queue at once, and the
  * slow-consumer check (`client.ts`) would close clients that read at once (a test pins it: a pile
- * of publications is not a slow consumer). So one turn handles publications up to a byte
- * allowance (at least one), and the rest wait, in order, for the next turn, once their
- * predecessors' frames are written. Normal traffic never reaches the allowance: it only slices
- * piles.
+ * of publications is not a slow consumer). So one turn handles publications up to two allowances
+ * (at least one publication): payload bytes, half a client's budget, for each client's queue; and
+ * bytes handed to sockets, a sixteenth of `MAX_QUEUED_BYTES`, for the process's, since no check of
+ * memory can run before the turn ends (a turn of 300 publications to 10,000 clients would queue
+ * gigabytes). The rest wait, in order, for the next turn, once their predecessors' frames are
+ * written. Normal traffic never reaches either allowance: they only slice piles.
  *
  * @module
  */
 
 import { parsePublication } from "../contract/message.ts";
 import type { Hub } from "../delivery/hub.ts";
+import { PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { fingerprint } from "../streams/fingerprint.ts";
 import type { Streams } from "../streams/streams.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 
-/** Handles one publication that arrived at `arrivedAt` (`performance.now()`). */
-export type PublicationHandler = (region: string, payload: Uint8Array, arrivedAt: number) => void;
+/**
+ * Handles one publication that arrived at `arrivedAt` (`performance.now()`); returns the memory it
+ * handed to sockets (each frame's bytes and what the runtime keeps beside it).
+ */
+export type PublicationHandler = (
+  region: string,
+  payload: Uint8Array,
+  arrivedAt: number,
+) => number;
+
+/** How much one event-loop turn may handle. */
+export interface TurnAllowance {
+  /** Payload bytes: what each client may get queued in one turn. */
+  readonly payloadBytes: number;
+  /** Bytes handed to sockets, over all clients. */
+  readonly handedBytes: number;
+}
 
 /** How the pacer tells turns apart; a test drives turns by hand. */
 export interface TurnScheduler {
@@ -43,33 +61,37 @@ const EVENT_LOOP: TurnScheduler = {
   inNextTurn: (callback) => setTimeout(callback, 0),
 };
 
-/** Publications in order, handled at most a byte allowance per turn; held until released. */
+/** Publications in order, handled at most an allowance per turn; held until released. */
 export class PublicationPacer {
-  readonly #bytesPerTurn: number;
+  readonly #allowance: TurnAllowance;
   readonly #handle: PublicationHandler;
   readonly #turns: TurnScheduler;
   /** Publications waiting for a later turn, or for the release, oldest first. */
   readonly #waiting: [string, Uint8Array, number][] = [];
   #held = true;
   #drainScheduled = false;
-  /** Payload bytes handled in the current turn; a microtask zeroes it when the turn ends. */
+  /** Payload and handed bytes of the current turn; a microtask zeroes them when it ends. */
   #spent = 0;
-  readonly #endTurn = () => this.#spent = 0;
+  #handed = 0;
+  readonly #endTurn = () => {
+    this.#spent = 0;
+    this.#handed = 0;
+  };
   readonly #drain = () => {
     this.#drainScheduled = false;
     this.#handleWaiting();
   };
 
   /**
-   * A pacer handing publications to `handle`, at most `bytesPerTurn` payload bytes per turn (at
-   * least one publication). It starts held: nothing is handled before {@link release}.
+   * A pacer handing publications to `handle`, at most `allowance` per turn (at least one
+   * publication). It starts held: nothing is handled before {@link release}.
    */
   constructor(
-    bytesPerTurn: number,
+    allowance: TurnAllowance,
     handle: PublicationHandler,
     options: { readonly turns?: TurnScheduler } = {},
   ) {
-    this.#bytesPerTurn = bytesPerTurn;
+    this.#allowance = allowance;
     this.#handle = handle;
     this.#turns = options.turns ?? EVENT_LOOP;
   }
@@ -77,7 +99,7 @@ export class PublicationPacer {
   /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
   push(region: string, payload: Uint8Array): void {
     const arrivedAt = performance.now();
-    if (!this.#held && this.#waiting.length === 0 && this.#spent < this.#bytesPerTurn) {
+    if (!this.#held && this.#waiting.length === 0 && this.#allowed()) {
       this.#run(region, payload, arrivedAt);
     } else {
       this.#waiting.push([region, payload, arrivedAt]);
@@ -99,7 +121,7 @@ export class PublicationPacer {
   #handleWaiting(): void {
     if (this.#held) return;
     let handled = 0;
-    while (handled < this.#waiting.length && this.#spent < this.#bytesPerTurn) {
+    while (handled < this.#waiting.length && this.#allowed()) {
       const [region, payload, arrivedAt] = this.#waiting[handled++]!;
       this.#run(region, payload, arrivedAt);
     }
@@ -108,10 +130,15 @@ export class PublicationPacer {
     if (this.#waiting.length > 0) this.#scheduleDrain();
   }
 
+  #allowed(): boolean {
+    return this.#spent < this.#allowance.payloadBytes &&
+      this.#handed < this.#allowance.handedBytes;
+  }
+
   #run(region: string, payload: Uint8Array, arrivedAt: number): void {
     if (this.#spent === 0) this.#turns.atEndOfTurn(this.#endTurn);
     this.#spent += payload.byteLength;
-    this.#handle(region, payload, arrivedAt);
+    this.#handed += this.#handle(region, payload, arrivedAt);
   }
 
   #scheduleDrain(): void {
@@ -125,8 +152,8 @@ export class PublicationPacer {
 export interface PublicationsContext {
   /** Largest publication accepted, in bytes (`MAX_MESSAGE_BYTES`). */
   readonly maxMessageBytes: number;
-  /** Payload bytes handled per event-loop turn: half a client's byte budget. */
-  readonly bytesPerTurn: number;
+  /** What one event-loop turn may handle (`PublicationPacer`). */
+  readonly perTurn: TurnAllowance;
   readonly streams: Streams;
   readonly hub: Hub;
   readonly metrics: Metrics;
@@ -144,7 +171,7 @@ export class Publications {
   constructor(context: PublicationsContext) {
     this.#context = context;
     this.#pacer = new PublicationPacer(
-      context.bytesPerTurn,
+      context.perTurn,
       (region, payload, arrivedAt) => this.#deliver(region, payload, arrivedAt),
     );
   }
@@ -164,14 +191,15 @@ export class Publications {
     this.#pacer.release();
   }
 
-  #deliver(region: string, payload: Uint8Array, arrivedAt: number): void {
+  /** Delivers one publication; returns the bytes it handed to sockets. */
+  #deliver(region: string, payload: Uint8Array, arrivedAt: number): number {
     const { streams, hub, metrics, events } = this.#context;
     const counts = metrics.region(region);
     counts.received++;
     const result = parsePublication(payload, { region, maxBytes: this.#context.maxMessageBytes });
     if (!result.ok) {
       events.publicationRejected(region, result.reason, result.detail);
-      return;
+      return 0;
     }
     const { message } = result;
     metrics.messageAccepted();
@@ -179,7 +207,7 @@ export class Publications {
     const print = fingerprint(payload);
     if (!streams.claim(region, print, message.dedupeKey)) {
       counts.deduplicated++;
-      return;
+      return 0;
     }
     const publication = { fingerprint: print, body: message.body, dedupeKey: message.dedupeKey };
     const frame = streams.append(region, publication);
@@ -196,5 +224,6 @@ export class Publications {
     events.activity.sent(region, message.body, now);
     this.#context.handed(frame.bytes, delivery.delivered);
     streams.record(region, frame, publication);
+    return (frame.bytes + PENDING_FRAME_BYTES) * delivery.delivered;
   }
 }

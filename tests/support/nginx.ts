@@ -1,7 +1,8 @@
 /**
  * Debian's nginx running the shipped `deploy/nginx.conf` in front of a gateway, on loopback ports,
  * with a throwaway certificate. Only what a test cannot run as shipped is changed: the listen
- * addresses, the certificate's paths and the gateway's port.
+ * addresses, the certificate's paths and the gateway's port, and where a test asks, a shipped
+ * timeout shortened (the line must be there to be shortened).
  *
  * @module
  */
@@ -21,11 +22,18 @@ export interface Nginx extends AsyncDisposable {
   readonly https: string;
 }
 
+/** What a test changes of the shipped site beyond its addresses. */
+export interface NginxOptions {
+  /** `send_timeout` in seconds instead of the shipped value. */
+  readonly sendTimeoutSeconds?: number;
+}
+
 /** The shipped site configuration, pointed at `gatewayPort`, listening on `tlsPort`. */
 async function siteConfig(
   gatewayPort: number,
   ports: { readonly tls: number; readonly http: number },
   certificate: TlsCertificate,
+  options: NginxOptions,
 ): Promise<string> {
   const shipped = await Deno.readTextFile(`${PROJECT_ROOT}deploy/nginx.conf`);
   const replacements: [string, string][] = [
@@ -43,6 +51,12 @@ async function siteConfig(
     ["/etc/ssl/certs/ws.trendvidstream.com.pem", certificate.certFile],
     ["/etc/ssl/private/ws.trendvidstream.com.key", certificate.keyFile],
   ];
+  if (options.sendTimeoutSeconds !== undefined) {
+    replacements.push([
+      "send_timeout          30s;",
+      `send_timeout ${options.sendTimeoutSeconds}s;`,
+    ]);
+  }
   let config = shipped;
   for (const [from, to] of replacements) {
     if (!config.includes(from)) throw new Error(`deploy/nginx.conf no longer has "${from}"`);
@@ -55,12 +69,13 @@ async function siteConfig(
 export async function startNginx(
   gatewayPort: number,
   certificate: TlsCertificate,
+  options: NginxOptions = {},
 ): Promise<Nginx> {
   const prefix = await Deno.makeTempDir({ prefix: "tvs-nginx-" });
   const ports = { tls: await freePort(), http: await freePort() };
   await Deno.writeTextFile(
     `${prefix}/site.conf`,
-    await siteConfig(gatewayPort, ports, certificate),
+    await siteConfig(gatewayPort, ports, certificate, options),
   );
   // The part of nginx.conf a distribution ships around conf.d/: here, all in the temporary prefix.
   await Deno.writeTextFile(

@@ -21,13 +21,19 @@ function handTurns() {
   };
 }
 
-/** A pacer of `bytesPerTurn` that records what it handles, payloads named by their first byte. */
-function pacer(bytesPerTurn: number) {
+/**
+ * A pacer of `bytesPerTurn` payload bytes (and `handedPerTurn` handed, each publication handing
+ * its payload to ten sockets) that records what it handles, payloads named by their first byte.
+ */
+function pacer(bytesPerTurn: number, handedPerTurn = Infinity) {
   const clock = handTurns();
   const handled: string[] = [];
   const pacing = new PublicationPacer(
-    bytesPerTurn,
-    (region, payload) => handled.push(`${region}${payload[0]}`),
+    { payloadBytes: bytesPerTurn, handedBytes: handedPerTurn },
+    (region, payload) => {
+      handled.push(`${region}${payload[0]}`);
+      return 10 * payload.byteLength;
+    },
     { turns: clock.turns },
   );
   const payload = (name: number, bytes: number) => {
@@ -87,4 +93,14 @@ Deno.test("what arrives while a backlog waits queues behind it; hold() holds aga
   assert.deepEqual(handled.length, 3);
   pacing.release();
   assert.deepEqual(handled, ["AE1", "AE2", "AE3", "AE4"]);
+});
+
+Deno.test("a turn also stops at its allowance of bytes handed to sockets, the rest in order after", () => {
+  const { pacing, handled, payload, turn } = pacer(1_000_000, 250);
+  pacing.release();
+  // Each hands 100 bytes: the third passes 250 and ends the turn.
+  for (let i = 1; i <= 5; i++) pacing.push("AE", payload(i, 10));
+  assert.deepEqual(handled, ["AE1", "AE2", "AE3"]);
+  turn();
+  assert.deepEqual(handled, ["AE1", "AE2", "AE3", "AE4", "AE5"]);
 });
