@@ -4,14 +4,15 @@
  * has memory for, when the process cannot write as fast as it is asked to (a publication storm,
  * too few cores, readers slower than the publications). So the process keeps count: every
  * broadcast adds what it handed to sockets to an upper bound of this worker's queues, and when the
- * bounds of all workers together pass half the limit, this worker measures its queues for real. If
- * the process is still past half and this worker's open queues grew since the last measurement,
- * it is asked more than its clients take, and it closes clients, those with the most queued first,
+ * bounds of all workers together pass a quarter of the limit, this worker measures its queues for
+ * real. If the process is still past it and this worker's open queues grew since the last look,
+ * it is asked more than its clients take, and it closes clients that fell behind (their queue did
+ * not shrink between two looks; a reader that keeps up drains), those with the most queued first,
  * until their queues hold what the open queues grew by (4002, reconnect later: they recover what
- * they miss). Shedding the growth, not the excess, is what keeps it from shedding everyone: what
- * a closed client had queued stays in memory a while (below), and closing more clients would not
- * free it sooner. Measuring is a read per socket, so it happens only when the upper bound says it
- * might matter.
+ * they miss). Shedding the growth, not the excess, is what keeps it from shedding everyone: what a
+ * closed client had queued stays in memory a while (below), and closing more clients would not
+ * free it sooner. Over the whole bound, the biggest queues go whatever their pace. Measuring is a
+ * read per socket, so it happens only when the upper bound says it might matter.
  *
  * What a queue holds is more than its bytes: the runtime keeps a frame it has not written yet as a
  * task of its own, with the frame's copy and its bookkeeping, about a kilobyte beside what
@@ -31,25 +32,32 @@ import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 
 /** How often the bound is checked while frames flow and the process is near it, in ms. */
 const CHECK_INTERVAL_MS = 100;
-/** How often while the process is under half the bound: a check is a wakeup, and wakeups cost. */
+/** How often while the process is under a quarter of the bound: a wakeup costs. */
 const RELAXED_CHECK_INTERVAL_MS = 1000;
 /** Checks without a frame after which the timer stops. */
 const IDLE_CHECKS = 10;
 /** What the runtime keeps per queued frame beyond its bytes, charged to the bound. */
 export const PENDING_FRAME_BYTES = 1024;
 /**
- * The share of the bound past which growing queues are shed. Half: a shed queue is not freed when
- * its client is closed (see above), so shedding must start while there is room for what is shed.
+ * The share of the bound past which growing queues are shed. A quarter: a shed queue is not freed
+ * when its client is closed (see above), so shedding must start while there is room for what is
+ * shed (at half, peak RSS under overload reached idle + 1.6 × the bound; at a quarter, 1.1 ×).
  */
-const SHED_FROM = 1 / 2;
+const SHED_FROM = 1 / 4;
 /**
  * The share of the bound the open queues must hold for shedding (this worker's part of it): under
- * it, what keeps the process past half is what shed clients still hold, which closing readers that
+ * it, what keeps the process past a quarter is what shed clients still hold, which closing readers that
  * keep up would not free.
  */
-const OPEN_QUEUES_FROM = 1 / 4;
+const OPEN_QUEUES_FROM = 1 / 8;
 /** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
 export const LINGER_MS = 5000;
+
+/** A client and what its queue held at the last measurement, charged. */
+interface Queue {
+  readonly client: Client;
+  readonly queued: number;
+}
 
 /** Options of {@link QueuedBytesLimit}. */
 export interface QueuedBytesLimitOptions {
@@ -70,6 +78,10 @@ export class QueuedBytesLimit {
   #measured = 0;
   /** Of those, what the open clients' queues held. */
   #live = 0;
+  /** Each open client's queue at the last measurement, charged. */
+  #queues = new WeakMap<Client, number>();
+  /** The clients whose queue did not shrink between the last two measurements. */
+  #behind: Queue[] = [];
   /** Bytes handed to sockets since, charged: an upper bound of what was added. */
   #handed = 0;
   /** Size of the frames lately handed out, to tell how many frames a measured queue holds. */
@@ -106,7 +118,7 @@ export class QueuedBytesLimit {
       ? frameBytes
       : this.#frameBytes + (frameBytes - this.#frameBytes) / 8;
     this.#idleChecks = 0;
-    this.#schedule(this.#measured + this.#handed > this.#options.maxBytes / 2);
+    this.#schedule(this.#measured + this.#handed > this.#options.maxBytes * SHED_FROM);
   }
 
   /** Has the next check come within 100 ms when `near` the bound, else within a second. */
@@ -122,7 +134,7 @@ export class QueuedBytesLimit {
   readonly #tick = () => {
     this.#timer = undefined;
     if (this.check()) return;
-    this.#schedule(this.#options.shared.total() > this.#options.maxBytes / 2);
+    this.#schedule(this.#options.shared.total() > this.#options.maxBytes * SHED_FROM);
   };
 
   /**
@@ -131,7 +143,19 @@ export class QueuedBytesLimit {
    */
   measure(): number {
     let live = 0;
-    for (const client of this.#options.clients()) live += this.#charged(client.queuedBytes());
+    const previous = this.#queues;
+    const behind: Queue[] = [];
+    this.#queues = new WeakMap();
+    for (const client of this.#options.clients()) {
+      const queued = this.#charged(client.queuedBytes());
+      live += queued;
+      if (queued === 0) continue;
+      this.#queues.set(client, queued);
+      // A reader that keeps up drains between two looks; one that is behind does not.
+      const before = previous.get(client);
+      if (before !== undefined && queued >= before) behind.push({ client, queued });
+    }
+    this.#behind = behind;
     this.#live = live;
     this.#measured = live + this.#lingeringNow();
     this.#handed = 0;
@@ -141,7 +165,7 @@ export class QueuedBytesLimit {
 
   /**
    * One check of the bound; the timer runs it while frames flow, every 100 ms near the bound and
-   * every second under half of it. Returns `true` once frames have stopped flowing for a while,
+   * every second under a quarter of it. Returns `true` once frames have stopped flowing for a while,
    * when the timer stops until the next.
    */
   check(): boolean {
@@ -155,13 +179,12 @@ export class QueuedBytesLimit {
       this.measure();
       const growth = this.#live - before;
       const openQueuesMatter = this.#live > maxBytes * OPEN_QUEUES_FROM / board.workers;
-      let bytes = 0;
       if (board.total() > shedFrom && openQueuesMatter && growth > 0 && handed > 0) {
-        bytes = Math.min(board.total() - shedFrom, growth);
+        this.#shed(this.#behind, Math.min(board.total() - shedFrom, growth));
       }
-      // Whatever the growth, this worker's open queues stay within its part of half the bound.
-      bytes = Math.max(bytes, this.#live - shedFrom / board.workers);
-      if (bytes > 0) this.#shed(bytes);
+      // Whatever the growth, this worker's open queues stay within its part of the bound.
+      const over = this.#live - maxBytes / board.workers;
+      if (over > 0) this.#shed(this.#openQueues(), over);
     }
     return idle;
   }
@@ -184,11 +207,21 @@ export class QueuedBytesLimit {
     return bytes + Math.ceil(bytes / Math.max(1, this.#frameBytes)) * PENDING_FRAME_BYTES;
   }
 
-  /** Closes clients, those with the most queued first, until their queues hold `bytes`. */
-  #shed(bytes: number): void {
-    const queues = [...this.#options.clients()]
-      .map((client) => ({ client, queued: this.#charged(client.queuedBytes()) }))
-      .filter(({ queued }) => queued > 0)
+  /** Every open client with something queued, as last measured. */
+  #openQueues(): Queue[] {
+    const queues: Queue[] = [];
+    for (const client of this.#options.clients()) {
+      const queued = this.#queues.get(client);
+      if (queued !== undefined) queues.push({ client, queued });
+    }
+    return queues;
+  }
+
+  /**
+   * Closes `candidates`, those with the most queued first, until their queues hold `bytes`.
+   */
+  #shed(candidates: readonly Queue[], bytes: number): void {
+    const queues = candidates.filter(({ client }) => client.open)
       .sort((a, b) => b.queued - a.queued);
     let shed = 0;
     for (const { client, queued } of queues) {

@@ -5,65 +5,75 @@ import { FakeClients } from "../../support/fake_socket.ts";
 
 const KIB = 1024;
 
-Deno.test("under half the bound nothing is measured or closed; past it, the biggest queues go first", () => {
-  const clients = new FakeClients(1024 * KIB);
-  const open = [100, 900, 20, 600].map((kib) => {
+/** Clients with these queues (KiB), and a limit of `maxKib` over them that records what it sheds. */
+function setUp(queuesKib: number[], maxKib: number, board = SharedQueuedBytes.single()) {
+  const clients = new FakeClients(4096 * KIB);
+  const members = queuesKib.map((kib) => {
     const member = clients.open();
     member.socket.bufferedAmount = kib * KIB;
     return member;
   });
   const shed: number[] = [];
-  const budget = new QueuedBytesLimit({
-    maxBytes: 1000 * KIB,
-    shared: new SharedQueuedBytes(SharedQueuedBytes.buffer(1), 0),
-    clients: () => open.filter(({ client }) => client.open).map(({ client }) => client),
+  const limit = new QueuedBytesLimit({
+    maxBytes: maxKib * KIB,
+    shared: board,
+    clients: () => members.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(queued / KIB),
   });
+  const queue = (index: number, kib: number) => members[index]!.socket.bufferedAmount = kib * KIB;
+  const end = () => {
+    limit.stop();
+    for (const { socket } of members) socket.end(1000);
+  };
+  return { clients, limit, shed, queue, end };
+}
+
+Deno.test("under a quarter of the bound nothing is measured; over the whole of it, the biggest queues go at once", () => {
+  const { clients, limit, shed, end } = setUp([100, 900, 20, 600], 1000);
   // Frames of 16 KiB, each charged 1 KiB more for what the runtime keeps beside it.
-  budget.handed(16 * KIB, 20);
-  budget.check();
-  assert.deepEqual(
-    shed,
-    [],
-    "the upper bound (20 x 17 KiB) is under half the limit: nothing is read",
-  );
-  budget.handed(16 * KIB, 90);
-  budget.check();
-  // 1,620 KiB in 104 frames is 1,724 KiB charged, 1,224 over half the bound: the 900 KiB client
-  // (957 charged) and the 600 KiB one (638) cover it.
-  assert.deepEqual(shed, [957, 638]);
-  assert.deepEqual(clients.closed.map((entry) => entry.code), [4002, 4002]);
-  // Their queues are still in memory until their peers read them: still counted, fading.
-  assert.ok(budget.measure() > 1700 * KIB);
-  budget.stop();
-  for (const { socket } of open) socket.end(1000);
+  limit.handed(16 * KIB, 10);
+  limit.check();
+  assert.deepEqual(shed, [], "the upper bound (10 x 17 KiB) is under a quarter: nothing is read");
+  limit.handed(16 * KIB, 90);
+  limit.check();
+  // 1,620 KiB in 104 frames is 1,724 KiB charged, 724 over the bound: the 900 KiB client (957
+  // charged) covers it.
+  assert.deepEqual(shed, [957]);
+  assert.deepEqual(clients.closed.map((entry) => entry.code), [4002]);
+  // Its queue is still in memory until its peer reads it: still counted, fading.
+  assert.ok(limit.measure() > 1700 * KIB);
+  end();
 });
 
-Deno.test("a worker sheds what its own queues grew by, never again for what it already shed", () => {
+Deno.test("past a quarter of the bound, what the queues grew by is shed from the clients that fell behind, never from a reader that drains", () => {
+  const { limit, shed, queue, end } = setUp([100, 300], 1000);
+  limit.handed(16 * KIB, 30);
+  limit.check();
+  assert.deepEqual(shed, [], "one look tells nobody's pace");
+  // The first falls behind (100 -> 200 KiB); the second, though it holds more, drains (300 -> 280).
+  queue(0, 200);
+  queue(1, 280);
+  limit.handed(16 * KIB, 10);
+  limit.check();
+  // 426 KiB charged, then 511: grown by 85, which the one behind (213 charged) covers.
+  assert.deepEqual(shed, [213]);
+  end();
+});
+
+Deno.test("a worker sheds for its own growth only, and never again for what it already shed", () => {
   const buffer = SharedQueuedBytes.buffer(2);
-  new SharedQueuedBytes(buffer, 1).publish(200 * KIB);
-  const clients = new FakeClients(1024 * KIB);
-  const mine = [300, 200].map((kib) => {
-    const member = clients.open();
-    member.socket.bufferedAmount = kib * KIB;
-    return member;
-  });
-  const shed: number[] = [];
-  const budget = new QueuedBytesLimit({
-    maxBytes: 1000 * KIB,
-    shared: new SharedQueuedBytes(buffer, 0),
-    clients: () => mine.filter(({ client }) => client.open).map(({ client }) => client),
-    onShed: (_client, queued) => shed.push(queued / KIB),
-  });
-  budget.handed(16 * KIB, 36);
-  budget.check();
-  // 732 KiB in the process (charged), 532 of them here: 232 over half the bound, which this
-  // worker's largest queue (319 charged) covers.
-  assert.deepEqual(shed, [319]);
-  budget.handed(16 * KIB, 1);
-  budget.check();
-  // Still over half with what the shed queue holds, but the open queues did not grow.
-  assert.deepEqual(shed, [319]);
-  budget.stop();
-  for (const { socket } of mine) socket.end(1000);
+  new SharedQueuedBytes(buffer, 1).publish(100 * KIB);
+  const { limit, shed, queue, end } = setUp([300, 60], 1000, new SharedQueuedBytes(buffer, 0));
+  limit.handed(16 * KIB, 36);
+  limit.check();
+  queue(0, 400);
+  limit.handed(16 * KIB, 10);
+  limit.check();
+  // Here 383 KiB charged, then 489: grown by 106, which the queue behind (425 charged) covers.
+  assert.deepEqual(shed, [425]);
+  limit.handed(16 * KIB, 1);
+  limit.check();
+  // Past a quarter still with what the shed queue holds, but the open queues did not grow.
+  assert.deepEqual(shed, [425]);
+  end();
 });
