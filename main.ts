@@ -51,7 +51,7 @@ async function serve(
     console.error(`tvs-realtime: cannot listen: ${error.message}`);
     return EXIT_CONFIG;
   }
-  if (terminal) stdoutSink(banner(config, running.port));
+  if (terminal) stdoutSink(banner(config, running.port, options));
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
@@ -76,7 +76,7 @@ function run(
 ) {
   switch (command.kind) {
     case "check-config":
-      console.log(describeConfig(config).join("\n"));
+      console.log(describeConfig(config, sources).join("\n"));
       for (const { variable, message } of configWarnings(config)) {
         console.error(`tvs-realtime: warning: ${variable}: ${message}`);
       }

@@ -2,26 +2,48 @@
 /**
  * The demo page: a region picker, a connection status, and a toast for every video that starts
  * trending in the region. Message data only ever reaches the page through `textContent` and
- * attributes, never as markup, and thumbnails only from https: URLs.
+ * attributes, never as markup, and thumbnails only from https: URLs (or http on loopback, the
+ * demo's). Each toast speaks its region's language.
  *
  * @module
  */
 
 import { TvsClient } from "./tvs-client.js";
 
-/** Native names and languages of the regions the gateway knows. */
-const REGIONS = /** @type {const} */ ({
-  AE: { name: "الإمارات العربية المتحدة", lang: "ar" },
-  FI: { name: "Suomi", lang: "fi" },
-  CZ: { name: "Česko", lang: "cs" },
-  DK: { name: "Danmark", lang: "da" },
-  BE: { name: "België / Belgique", lang: "nl-BE" },
-  GB: { name: "United Kingdom", lang: "en-GB" },
-  CH: { name: "Schweiz / Suisse", lang: "de-CH" },
-  US: { name: "United States", lang: "en-US" },
+/**
+ * The languages of each region's toasts, the first one unless the browser prefers another of
+ * them (a Belgian page in French, a Swiss one in French). Names of regions and relative times
+ * come from `Intl`; only the few words `Intl` does not have are written here.
+ */
+const LANGUAGES = /** @type {const} */ ({
+  AE: ["ar"],
+  FI: ["fi"],
+  CZ: ["cs"],
+  DK: ["da"],
+  BE: ["nl-BE", "fr-BE"],
+  GB: ["en-GB"],
+  CH: ["de-CH", "fr-CH"],
+  US: ["en-US"],
+});
+
+/**
+ * The toast's words by language: the line naming the region (built around the region's name, so
+ * that no language needs its name declined) and the dismiss button's label.
+ */
+const WORDS = /** @type {const} */ ({
+  ar: { trending: (/** @type {string} */ name) => `رائج في ${name}`, dismiss: "إغلاق" },
+  cs: { trending: (/** @type {string} */ name) => `Populární teď: ${name}`, dismiss: "Zavřít" },
+  fi: { trending: (/** @type {string} */ name) => `Nousussa nyt: ${name}`, dismiss: "Sulje" },
+  da: { trending: (/** @type {string} */ name) => `Populært i ${name}`, dismiss: "Luk" },
+  nl: { trending: (/** @type {string} */ name) => `Trending in ${name}`, dismiss: "Sluiten" },
+  fr: { trending: (/** @type {string} */ name) => `Tendances : ${name}`, dismiss: "Fermer" },
+  de: { trending: (/** @type {string} */ name) => `Im Trend: ${name}`, dismiss: "Schliessen" },
+  en: { trending: (/** @type {string} */ name) => `Trending in ${name}`, dismiss: "Dismiss" },
 });
 
 const MAX_TOASTS = 4;
+/** How long the page waits for a first toast before saying what to run, in ms. */
+const HINT_AFTER_MS = 4000;
 const TOAST_MS = 5000;
 const STORAGE_KEY = "tvs-region";
 const STATUS_TEXT = {
@@ -32,11 +54,42 @@ const STATUS_TEXT = {
   stopped: "Disconnected",
 };
 
-/** @param {string} code */
+/**
+ * A region's language on this page, its name in that language, and the toast's words.
+ *
+ * @param {string} code
+ */
 function regionInfo(code) {
-  return Object.hasOwn(REGIONS, code)
-    ? REGIONS[/** @type {keyof typeof REGIONS} */ (code)]
-    : { name: code, lang: "" };
+  const languages = Object.hasOwn(LANGUAGES, code)
+    ? LANGUAGES[/** @type {keyof typeof LANGUAGES} */ (code)]
+    : [];
+  const preferred = navigator.languages.map((tag) => tag.split("-")[0]);
+  const lang = languages.find((tag) => preferred.includes(tag.split("-")[0] ?? "")) ??
+    languages[0] ?? "en";
+  const base = /** @type {keyof typeof WORDS} */ (lang.split("-")[0]);
+  const words = Object.hasOwn(WORDS, base) ? WORDS[base] : WORDS.en;
+  let name = code;
+  try {
+    name = new Intl.DisplayNames([lang], { type: "region" }).of(code) ?? code;
+  } catch {
+    // Not a region code Intl knows: the code itself.
+  }
+  return { lang, name, words };
+}
+
+/**
+ * "5 seconds ago" in `lang`, from a message's `ts` (Unix seconds); empty without one.
+ *
+ * @param {unknown} ts
+ * @param {string} lang
+ */
+function publishedAgo(ts, lang) {
+  if (typeof ts !== "number" || !Number.isFinite(ts)) return "";
+  const seconds = Math.max(0, Math.round(Date.now() / 1000 - ts));
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  if (seconds < 60) return format.format(-seconds, "second");
+  if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
+  return format.format(-Math.round(seconds / 3600), "hour");
 }
 
 /**
@@ -64,11 +117,12 @@ function make(tag, attributes = {}, text) {
 }
 
 /** @param {unknown} value @returns {string | null} */
-function httpsUrl(value) {
+function secureImageUrl(value) {
   if (typeof value !== "string") return null;
   try {
     const url = new URL(value);
-    return url.protocol === "https:" ? url.href : null;
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    return url.protocol === "https:" || (url.protocol === "http:" && loopback) ? url.href : null;
   } catch {
     return null;
   }
@@ -84,11 +138,10 @@ function httpsUrl(value) {
 function toast(message, region) {
   const info = regionInfo(region);
   const dir = message.dir === "rtl" || message.dir === "ltr" ? message.dir : "auto";
-  const card = make("article", { class: "toast", dir, tabindex: "0" });
-  if (info.lang) card.lang = info.lang;
+  const card = make("article", { class: "toast", dir, tabindex: "0", lang: info.lang });
 
   const thumb = make("div", { class: "thumb" });
-  const src = httpsUrl(message.thumbnail);
+  const src = secureImageUrl(message.thumbnail);
   if (src !== null) {
     const image = make("img", { src, alt: "", loading: "lazy", referrerpolicy: "no-referrer" });
     image.addEventListener("error", () => image.remove());
@@ -96,9 +149,11 @@ function toast(message, region) {
   }
 
   const body = make("div", { class: "toast-body" });
-  // The label is English: left-to-right word order, aligned with the toast's start.
-  const where = make("p", { class: "where", lang: "en", dir: "ltr" }, "Trending in ");
-  where.append(make("bdi", info.lang ? { lang: info.lang } : {}, info.name));
+  // The region's line is in the page's language for the region and takes the toast's direction,
+  // so every line starts, and in an Arabic toast ends, at the same edge.
+  const where = make("p", { class: "where", lang: info.lang }, info.words.trending(info.name));
+  const ago = publishedAgo(message.ts, info.lang);
+  if (ago !== "") where.append(" · ", make("time", {}, ago));
   // The title is isolated: whatever its script, it cannot reorder what surrounds it.
   const title = make("p", { class: "title" });
   title.append(make("bdi", { dir }, String(message.title ?? "")));
@@ -111,7 +166,12 @@ function toast(message, region) {
 
   const dismiss = make(
     "button",
-    { class: "dismiss", type: "button", "aria-label": "Dismiss" },
+    {
+      class: "dismiss",
+      type: "button",
+      "aria-label": info.words.dismiss,
+      title: info.words.dismiss,
+    },
     "×",
   );
   card.append(thumb, body, dismiss);
@@ -157,7 +217,11 @@ function toast(message, region) {
   return card;
 }
 
-/** @returns {Promise<{ regions: string[], defaultRegion: string, publish: boolean }>} */
+/**
+ * @returns {Promise<{
+ *   regions: string[], defaultRegion: string, publish: boolean, embeddedBroker: boolean
+ * }>}
+ */
 async function loadConfig() {
   const response = await fetch("/config.json", { cache: "no-store" });
   return await response.json();
@@ -179,12 +243,13 @@ async function main() {
   const toasts = element("toasts");
   for (const code of config.regions) {
     const info = regionInfo(code);
-    const option = make("option", { value: code }, info.name);
-    if (info.lang) option.lang = info.lang;
-    picker.append(option);
+    picker.append(make("option", { value: code, lang: info.lang }, info.name));
   }
   let region = chosenRegion(config.regions, config.defaultRegion);
   picker.value = region;
+  const hint = element("hint");
+  let arrived = false;
+  if (config.embeddedBroker) setTimeout(() => hint.hidden = arrived, HINT_AFTER_MS);
 
   /** @type {TvsClient | undefined} */
   let client;
@@ -199,6 +264,8 @@ async function main() {
     });
     client.addEventListener("trending", (event) => {
       const message = /** @type {CustomEvent} */ (event).detail;
+      arrived = true;
+      hint.hidden = true;
       toasts.append(toast(message, region));
       while (toasts.children.length > MAX_TOASTS) toasts.firstElementChild?.remove();
     });

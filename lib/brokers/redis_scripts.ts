@@ -63,8 +63,20 @@ const RECORD = script(record);
 const RECOVER = script(recover);
 const RECENT_KEYS = script(recentKeys);
 
-function key(settings: StreamSettings, region: string, name: string): string {
-  return `${settings.keyPrefix}{${region}}:${name}`;
+function key(keyPrefix: string, region: string, name: string): string {
+  return `${keyPrefix}{${region}}:${name}`;
+}
+
+/** The keys a producer reads to tell whether a publication would be a repeat in `region`. */
+export function repeatKeys(
+  keyPrefix: string,
+  region: string,
+): { readonly index: string; readonly dedupe: string; readonly firsts: string } {
+  return {
+    index: key(keyPrefix, region, "index"),
+    dedupe: key(keyPrefix, region, "dedupe"),
+    firsts: key(keyPrefix, region, "firsts"),
+  };
 }
 
 /** Records delivered publications in one call (`lua/record.lua`); reads back their positions. */
@@ -76,7 +88,9 @@ export function recordCall(
   return {
     source: RECORD,
     keys: records.flatMap(({ region }) =>
-      ["meta", "history", "index", "dedupe", "firsts"].map((name) => key(settings, region, name))
+      ["meta", "history", "index", "dedupe", "firsts"].map((name) =>
+        key(settings.keyPrefix, region, name)
+      )
     ),
     args: [
       String(dedupe.windowMs),
@@ -110,7 +124,7 @@ export function recoverCall(
 ): ScriptCall<Recovery> {
   return {
     source: RECOVER,
-    keys: ["meta", "history", "index"].map((name) => key(settings, region, name)),
+    keys: ["meta", "history", "index"].map((name) => key(settings.keyPrefix, region, name)),
     args: [
       cursor?.kind ?? "none",
       cursor === null ? "" : cursor.kind === "message" ? cursor.fingerprint : cursor.position.epoch,
@@ -145,7 +159,7 @@ export function recentKeysCall(
 ): ScriptCall<RecentKey[]> {
   return {
     source: RECENT_KEYS,
-    keys: [key(settings, region, "dedupe"), key(settings, region, "firsts")],
+    keys: [key(settings.keyPrefix, region, "dedupe"), key(settings.keyPrefix, region, "firsts")],
     args: [String(settings.dedupe.windowMs)],
     read(reply) {
       const flat = reply as (string | number)[];

@@ -1,16 +1,24 @@
 /**
  * The demo feed of `tvs-realtime demo`: realistic multilingual trending notifications, published
- * through the broker every few seconds, so a newcomer opening the page sees toasts at once. They
- * take the same path as any producer's publication (validation, de-duplication, history).
+ * through the broker, so a newcomer opening the page sees a toast at once: every region gets one
+ * about every {@link EVERY_REGION_MS}, and a region a viewer joins gets one within a second of the
+ * join. They take the same path as any producer's publication (validation, de-duplication,
+ * history). Their thumbnails are the gateway's own (`/demo/thumbnails/`), so the demo looks right
+ * offline.
  *
  * @module
  */
 
 import type { Broker } from "../brokers/broker.ts";
-
-/** Where the feed publishes: a broker, or a running gateway. */
-export type Publisher = Pick<Broker, "publish">;
 import { errorFields, type Logger } from "../observe/log.ts";
+
+/** Where the feed publishes, and where it sees who is watching: a running gateway. */
+export interface DemoTarget extends Pick<Broker, "publish"> {
+  /** Clients of each region now. */
+  viewers(): Promise<Record<string, number>>;
+  /** The port the gateway listens on, for the thumbnails' URL. */
+  readonly port: number;
+}
 
 /** A sample video: its title and channel. */
 interface Sample {
@@ -58,43 +66,79 @@ export const SAMPLES: Readonly<Record<string, readonly Sample[]>> = {
   ],
 };
 
+/** How often each region gets a publication, in ms. */
+export const EVERY_REGION_MS = 5000;
+/** How often the feed looks for viewers who joined, in ms. */
+const JOIN_CHECK_MS = 500;
+/** A region that just got one is not sent another for a join sooner than this, in ms. */
+const JOIN_QUIET_MS = 1000;
+
 /** Options of {@link startDemoFeed}. */
 export interface DemoFeedOptions {
   /** Regions to publish to; those without samples are skipped. */
   readonly regions: readonly string[];
   readonly logger: Logger;
-  /** Time between two publications, in milliseconds. @default 3000 */
-  readonly intervalMs?: number;
 }
 
 /** Starts publishing; returns a function that stops it. */
-export function startDemoFeed(broker: Publisher, options: DemoFeedOptions): () => void {
+export function startDemoFeed(target: DemoTarget, options: DemoFeedOptions): () => void {
   const regions = options.regions.filter((region) => (SAMPLES[region]?.length ?? 0) > 0);
-  let count = 0;
-  const publishOne = () => {
-    const region = regions[count % regions.length];
-    const samples = region === undefined ? undefined : SAMPLES[region];
-    if (region === undefined || samples === undefined) return;
-    const sample = samples[Math.floor(count / regions.length) % samples.length]!;
-    const videoId = `demo-${Date.now().toString(36)}-${count++}`;
+  const sent = new Map<string, number>(regions.map((region) => [region, 0]));
+  const lastAt = new Map<string, number>();
+  let published = 0;
+  const publish = (region: string) => {
+    const samples = SAMPLES[region] ?? [];
+    const count = sent.get(region) ?? 0;
+    const sample = samples[count % samples.length];
+    if (sample === undefined) return;
+    sent.set(region, count + 1);
+    lastAt.set(region, Date.now());
+    const videoId = `demo-${Date.now().toString(36)}-${published++}`;
     const message = {
       event: "new_trending",
       region,
       video_id: videoId,
       title: sample.title,
       channel: sample.channel,
-      thumbnail: `https://picsum.photos/seed/${videoId}/320/180`,
+      thumbnail: thumbnailUrl(target.port, region, count % samples.length),
       ts: Math.floor(Date.now() / 1000),
     };
-    broker.publish(region, JSON.stringify(message)).catch((error) =>
+    target.publish(region, JSON.stringify(message)).catch((error) =>
       options.logger.warn("demo feed could not publish", errorFields(error))
     );
   };
-  const first = setTimeout(publishOne, 1000);
-  const timer = setInterval(publishOne, options.intervalMs ?? 3000);
-  options.logger.info("demo feed started", { regions, intervalMs: options.intervalMs ?? 3000 });
+  // Round the regions, one at a time, so each gets one every EVERY_REGION_MS.
+  let next = 0;
+  const round = setInterval(() => {
+    const region = regions[next++ % regions.length];
+    if (region !== undefined) publish(region);
+  }, EVERY_REGION_MS / Math.max(1, regions.length));
+  let watched: Record<string, number> = {};
+  let checking = false;
+  const joins = setInterval(async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const viewers = await target.viewers();
+      for (const region of regions) {
+        const joined = (viewers[region] ?? 0) > (watched[region] ?? 0);
+        if (joined && Date.now() - (lastAt.get(region) ?? 0) >= JOIN_QUIET_MS) publish(region);
+      }
+      watched = viewers;
+    } catch (error) {
+      options.logger.debug("demo feed could not count viewers", errorFields(error));
+    } finally {
+      checking = false;
+    }
+  }, JOIN_CHECK_MS);
+  options.logger.info("demo feed started", { regions, everyRegionMs: EVERY_REGION_MS });
   return () => {
-    clearTimeout(first);
-    clearInterval(timer);
+    clearInterval(round);
+    clearInterval(joins);
   };
+}
+
+/** A thumbnail the gateway serves itself (`static/demo/`), one per sample of a region. */
+function thumbnailUrl(port: number, region: string, sample: number): string {
+  return `http://localhost:${port}/demo/thumbnails/${region.toLowerCase()}-${sample + 1}.svg`;
 }

@@ -10,6 +10,11 @@ import { publishOnce } from "../brokers/redis_publisher.ts";
 import type { PublishRequest } from "./cli.ts";
 import type { Config } from "../config/config.ts";
 import { parsePublication } from "../contract/message.ts";
+import { fingerprint } from "../streams/fingerprint.ts";
+import { messageId } from "../streams/frames.ts";
+
+/** Exit status of a publication not sent because the gateways would drop it as a repeat. */
+export const EXIT_DUPLICATE = 3;
 
 /** Where a command writes: `out` for its results, `err` for refusals and errors. */
 export interface CommandOutput {
@@ -34,7 +39,7 @@ async function viaGateway(
   gateway: string,
   token: string | null,
   body: string,
-): Promise<{ ok: boolean; line: string }> {
+): Promise<{ status: number; line: string }> {
   const url = new URL("/publish", gateway);
   const response = await fetch(url, {
     method: "POST",
@@ -45,7 +50,19 @@ async function viaGateway(
     body,
   });
   const answer = await response.text();
-  return { ok: response.ok, line: `${url.href} answered ${response.status}: ${answer.trim()}` };
+  const line = `${url.href} answered ${response.status}: ${answer.trim()}`;
+  if (!response.ok) return { status: 1, line };
+  return { status: isDuplicate(answer) ? EXIT_DUPLICATE : 0, line };
+}
+
+function isDuplicate(answer: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(answer);
+    return typeof parsed === "object" && parsed !== null &&
+      Reflect.get(parsed, "duplicate") === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The most specific message of an error: fetch hides the socket error in `cause`. */
@@ -74,18 +91,35 @@ export async function runPublish(
   for (const field of verdict.message.removed) {
     output.err(`warning: ${field} removed: only absolute https: URLs are kept`);
   }
-  const body = verdict.message.body;
+  const { body, dedupeKey } = verdict.message;
+  const print = fingerprint(new TextEncoder().encode(body));
+  const id = messageId(region, print);
   try {
     const gateway = request.gateway ??
       (config.redisUrl === null ? `http://127.0.0.1:${config.port || 8765}` : undefined);
     if (gateway !== undefined) {
       const result = await viaGateway(gateway, request.token ?? config.publishToken, body);
-      (result.ok ? output.out : output.err)(result.line);
-      return result.ok ? 0 : 1;
+      (result.status === 1 ? output.err : output.out)(result.line);
+      return result.status;
     }
     const channel = config.channelPrefix + region;
-    const receivers = await publishOnce(config.redisUrl ?? "", channel, body);
-    output.out(`PUBLISH ${channel} (${receivers} subscribers): ${body}`);
+    const outcome = await publishOnce(config.redisUrl ?? "", {
+      channel,
+      payload: body,
+      region,
+      keyPrefix: config.channelPrefix,
+      fingerprint: print,
+      dedupeKey,
+      dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+    });
+    if (!outcome.published) {
+      const of = outcome.repeatsFingerprint === null
+        ? "a message the gateways delivered"
+        : messageId(region, outcome.repeatsFingerprint);
+      output.out(`not published: ${id} repeats ${of} (DEDUPE_WINDOW_SECONDS)`);
+      return EXIT_DUPLICATE;
+    }
+    output.out(`PUBLISH ${channel} (${outcome.receivers} subscribers), id ${id}: ${body}`);
     return 0;
   } catch (error) {
     output.err(`failed: ${describe(error)}`);

@@ -56,7 +56,11 @@ export function readableSink(write: LogSink = stdoutSink): LogSink {
 }
 
 /** The start-up banner: where to open the page, the status page and the metrics. */
-export function banner(config: Config, port: number): string {
+export function banner(
+  config: Config,
+  port: number,
+  options: { readonly demo: boolean } = { demo: false },
+): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const region = config.regions.includes("AE") ? "AE" : config.defaultRegion;
@@ -74,6 +78,11 @@ export function banner(config: Config, port: number): string {
     ["Publish", publish],
     ["Workers", String(config.workers)],
   ];
+  // An embedded broker hears only this gateway: without the demo feed, nothing arrives on its own.
+  if (config.redisUrl === null && !options.demo) {
+    rows.push(["Try", "nothing publishes here yet: `deno task demo` runs a sample feed, or"]);
+    rows.push(["", "`deno task dev` and `deno task publish --region AE --video-id v1 --title Hi`"]);
+  }
   return [
     "",
     `  ${paint(`tvs-realtime ${VERSION}`, BOLD)} is listening`,

@@ -25,7 +25,10 @@ export type Status = "idle" | "connecting" | "live" | "reconnecting" | "stopped"
 export interface TvsClientOptions {
   /** Regions to follow, such as `["AE"]` (case-insensitive); at least one. */
   readonly regions: readonly string[];
-  /** WebSocket endpoint; `http(s):` becomes `ws(s):`. @default `/ws` on the page's host */
+  /**
+   * WebSocket endpoint; `http(s):` becomes `ws(s):`. Needed outside a browser.
+   * @default `/ws` on the page's host
+   */
   readonly url?: string | URL;
   /** Ceiling of the first reconnect delay, in ms. @default 500 */
   readonly baseDelayMs?: number;
@@ -33,7 +36,10 @@ export interface TvsClientOptions {
   readonly maxDelayMs?: number;
   /** Ping interval in ms; `0` disables the heartbeat. @default 25000 */
   readonly heartbeatMs?: number;
-  /** WebSocket implementation. @default the global `WebSocket` */
+  /**
+   * WebSocket implementation. Node before 22 has none: pass the `ws` package's `WebSocket`.
+   * @default the global `WebSocket`
+   */
   readonly WebSocket?: typeof WebSocket;
   /** fetch implementation, to ask the gateway why a handshake failed. @default the global `fetch` */
   readonly fetch?: typeof fetch;
@@ -131,6 +137,12 @@ export declare class TvsClient extends EventTarget {
 
   /** Connects, and keeps connecting until {@link close}. */
   start(): void;
+
+  /**
+   * Follows `regions` from now on, over a new connection if one is up or being made: the regions
+   * it keeps resume from their cursors, so none of their messages is lost; new ones start live.
+   */
+  setRegions(regions: readonly string[]): void;
 
   /** Disconnects for good (status `stopped`, reason `closed`). */
   close(): void;

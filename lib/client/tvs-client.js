@@ -36,12 +36,26 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
  * @property {number} [baseDelayMs] First reconnect delay ceiling. Default 500.
  * @property {number} [maxDelayMs] Largest reconnect delay. Default 20000.
  * @property {number} [heartbeatMs] Ping interval; 0 disables. Default 25000.
- * @property {typeof WebSocket} [WebSocket] WebSocket implementation. Default: the global one.
+ * @property {typeof WebSocket} [WebSocket] WebSocket implementation. Default: the global one;
+ *   Node before 22 has none, so pass the `ws` package's (and on a server, for rendering, a `url`).
  * @property {typeof fetch} [fetch] fetch implementation, to ask why a handshake failed.
  * @property {() => number} [random] Source of jitter in [0, 1). Default: Math.random.
  */
 
 const CONTROL_EVENTS = new Set(["subscribed", "recovery", "pong"]);
+
+/**
+ * `regions` upper-cased and without repeats; at least one.
+ *
+ * @param {readonly string[]} regions
+ * @returns {readonly string[]}
+ */
+function regionList(regions) {
+  if (!Array.isArray(regions) || regions.length === 0) {
+    throw new TypeError("TvsClient needs at least one region");
+  }
+  return [...new Set(regions.map((region) => String(region).toUpperCase()))];
+}
 /** Ids remembered per region to drop repeats; far more than a replay can carry. */
 const SEEN_IDS = 1000;
 
@@ -80,17 +94,24 @@ export class TvsClient extends EventTarget {
   /** @param {TvsClientOptions} options */
   constructor(options) {
     super();
-    if (!Array.isArray(options.regions) || options.regions.length === 0) {
-      throw new TypeError("TvsClient needs at least one region");
+    this.#regions = regionList(options.regions);
+    if (options.url === undefined && globalThis.location === undefined) {
+      throw new TypeError("TvsClient needs a url outside a browser, such as wss://host/ws");
     }
-    this.#regions = options.regions.map((region) => region.toUpperCase());
     this.#url = new URL(options.url ?? "/ws", globalThis.location?.href);
     if (this.#url.protocol === "http:") this.#url.protocol = "ws:";
     if (this.#url.protocol === "https:") this.#url.protocol = "wss:";
     this.#baseDelayMs = options.baseDelayMs ?? 500;
     this.#maxDelayMs = options.maxDelayMs ?? 20_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
-    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketClass !== "function") {
+      throw new TypeError(
+        "No WebSocket in this runtime (Node before 22 has none): pass one, " +
+          'such as { WebSocket } from the "ws" package',
+      );
+    }
+    this.#WebSocket = WebSocketClass;
     this.#fetch = options.fetch ?? globalThis.fetch?.bind(globalThis);
     this.#random = options.random ?? Math.random;
   }
@@ -114,6 +135,27 @@ export class TvsClient extends EventTarget {
     this.#offline = Reflect.get(globalThis.navigator ?? {}, "onLine") === false;
     if (this.#offline) this.#setStatus("reconnecting", { reason: "offline" });
     else this.#connect();
+  }
+
+  /**
+   * Follows `regions` from now on, over a new connection if one is up or being made: the regions
+   * it keeps resume from their cursors, so none of their messages is lost; new ones start live;
+   * the cursors of those it leaves are forgotten.
+   *
+   * @param {readonly string[]} regions
+   */
+  setRegions(regions) {
+    const next = regionList(regions);
+    for (const region of [...this.#cursors.keys(), ...this.#seen.keys()]) {
+      if (next.includes(region)) continue;
+      this.#cursors.delete(region);
+      this.#seen.delete(region);
+    }
+    this.#regions = next;
+    if (this.#status === "idle" || this.#isStopped() || this.#offline) return;
+    this.#drop(1000, "Regions changed");
+    this.#attempt = 0;
+    this.#connect();
   }
 
   /** Disconnects for good. */

@@ -197,18 +197,35 @@ export function configWarnings(config: Config): ConfigWarning[] {
   return warnings;
 }
 
-/** The effective configuration as `VARIABLE=value` lines, secrets masked. */
-export function describeConfig(config: Config): string[] {
+/**
+ * The effective configuration as an env file (`VARIABLE=value` lines, as `--env-file` and
+ * systemd's `EnvironmentFile=` read them), so `check-config > gateway.env` gives a file that
+ * configures the same gateway: each value as given (or its default), an unset one empty. What the
+ * value resolves to, where that says more (a policy, `auto`), is a comment line above it; a secret
+ * is a comment saying it is set, never its value, and so is a URL with a password.
+ */
+export function describeConfig(config: Config, sources: ConfigSources): string[] {
   const values: Readonly<Record<string, unknown>> = config;
-  return (SETTINGS as readonly Setting[]).map((setting) => {
+  const given = settingValues(sources);
+  return (SETTINGS as readonly Setting[]).flatMap((setting) => {
     const value = values[setting.key];
-    let shown: string;
-    if (value === null) shown = "(unset)";
-    else if (setting.show !== undefined) shown = setting.show(value);
-    else if (Array.isArray(value)) shown = value.join(",");
-    else if (setting.env === "REDIS_URL") shown = mask(String(value));
-    else if (setting.secret) shown = "***";
-    else shown = String(value);
-    return `${setting.env}=${shown}`;
+    const raw = given[setting.env] ?? setting.fallback ?? "";
+    if (setting.env === "REDIS_URL" && value !== null) {
+      if (mask(raw) !== raw) return [`# ${setting.env}=${mask(raw)} (its password not shown)`];
+    } else if (value !== null && setting.secret) {
+      return [`# ${setting.env} is set (not shown); copy it from where it is kept`];
+    }
+    const resolved = value === null
+      ? "unset"
+      : setting.show !== undefined
+      ? setting.show(value)
+      : Array.isArray(value)
+      ? value.join(",")
+      : String(value);
+    // Quoted when a reader would otherwise cut it (at a space, a `#`) or unescape it.
+    const line = `${setting.env}=${/[\s#"'\\]/.test(raw) ? JSON.stringify(raw) : raw}`;
+    return resolved === raw || (value === null && raw === "")
+      ? [line]
+      : [`# ${setting.env}: ${resolved}`, line];
   });
 }

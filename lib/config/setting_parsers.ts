@@ -31,13 +31,23 @@ export function integer(min: number, max: number): Parse<number> {
   };
 }
 
+/** An integer from `min` to `max`, or `auto`, which `auto()` resolves; an error names both. */
+function integerOrAuto(min: number, max: number, auto: () => number): Parse<number> {
+  const count = integer(min, max);
+  return (raw) => {
+    if (raw.trim().toLowerCase() === "auto") return auto();
+    try {
+      return count(raw.trim());
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new TypeError(`Expected auto or an integer from ${min} to ${max}, got "${raw}"`);
+    }
+  };
+}
+
 /** A worker count from 1 to `max`, or `auto`: as many as the cores this process may use. */
 export function workerCount(max: number): Parse<number> {
-  const count = integer(1, max);
-  return (raw) => {
-    if (raw.trim().toLowerCase() !== "auto") return count(raw.trim());
-    return Math.min(max, Math.max(1, navigator.hardwareConcurrency));
-  };
+  return integerOrAuto(1, max, () => Math.min(max, Math.max(1, navigator.hardwareConcurrency)));
 }
 
 /** The share of the memory ceiling that `MAX_RSS_BYTES=auto` takes. */
@@ -48,11 +58,7 @@ export const AUTO_RESIDENT_SHARE = 0.8;
  * the host's memory (`memory_ceiling.ts`).
  */
 export function residentBytes(min: number, max: number): Parse<number> {
-  const bytes = integer(min, max);
-  return (raw) => {
-    if (raw.trim().toLowerCase() !== "auto") return bytes(raw.trim());
-    return Math.floor(AUTO_RESIDENT_SHARE * memoryCeiling().bytes);
-  };
+  return integerOrAuto(min, max, () => Math.floor(AUTO_RESIDENT_SHARE * memoryCeiling().bytes));
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
- * Thumbnails: only an absolute `https:` URL without credentials reaches a browser; anything else
- * is removed from the message, which is still delivered.
+ * Thumbnails: only an absolute `https:` URL without credentials reaches a browser, or an `http:`
+ * one on a loopback host (`localhost`, `127.0.0.1`, `[::1]`), which browsers count as secure as
+ * https and which a gateway run locally serves its demo's thumbnails from; anything else is
+ * removed from the message, which is still delivered.
  *
  * @module
  */
@@ -17,9 +19,13 @@ import { utf8Length } from "./utf8.ts";
 const CANONICAL_HTTPS_URL =
   /^https:\/\/(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?(?:(?:\/[\w~-]+(?:\.[\w~-]+)*)+\/?|\/)$/;
 
+/** Hosts an `http:` thumbnail may name, as the URL parser writes them. */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /**
- * The thumbnail as a canonical absolute https URL of at most `maxBytes`, or `undefined` when it
- * cannot be one (`javascript:`, `data:`, `http:`, relative, with credentials).
+ * The thumbnail as a canonical absolute https URL (or http on loopback) of at most `maxBytes`, or
+ * `undefined` when it cannot be one (`javascript:`, `data:`, `http:` elsewhere, relative, with
+ * credentials).
  */
 export function safeThumbnail(value: unknown, maxBytes: number): string | undefined {
   if (typeof value !== "string" || utf8Length(value) > maxBytes) {
@@ -32,8 +38,8 @@ export function safeThumbnail(value: unknown, maxBytes: number): string | undefi
   } catch {
     return undefined;
   }
-  if (url.protocol !== "https:" || url.hostname === "" || url.username || url.password) {
-    return undefined;
-  }
+  const secure = url.protocol === "https:" ||
+    (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  if (!secure || url.hostname === "" || url.username || url.password) return undefined;
   return url.href.length <= maxBytes ? url.href : undefined;
 }

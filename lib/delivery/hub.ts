@@ -151,6 +151,11 @@ export class Hub {
     return this.#size;
   }
 
+  /** Clients of `region`, live or recovering. */
+  viewers(region: string): number {
+    return (this.#live.get(region)?.size ?? 0) + (this.#recovering.get(region)?.size ?? 0);
+  }
+
   /** Adds `client` to each of its regions: live, or recovering until {@link goLive}. */
   add(client: Client, options: { readonly recovering: boolean }): void {
     for (const region of client.regions) {

@@ -23,6 +23,8 @@ import type { OriginPolicy } from "../net/origin.ts";
 import type { Logger } from "../observe/log.ts";
 import { Metrics, type MetricsJson } from "../observe/metrics.ts";
 import type { ActivitySnapshot } from "../observe/recent_activity.ts";
+import { fingerprint } from "../streams/fingerprint.ts";
+import { messageId } from "../streams/frames.ts";
 import { Streams } from "../streams/streams.ts";
 import { BrokerStateHandler } from "./broker_state.ts";
 import { EventRecorder, type PublishRefusal } from "./event_recorder.ts";
@@ -73,6 +75,16 @@ export interface GatewayDependencies {
   /** Where this gateway's queued bytes are shared with the process's other workers. */
   readonly sharedQueuedBytes?: SharedQueuedBytes;
 }
+
+/** What a publication would be, as {@link Gateway.preview} tells it. */
+export interface PublicationPreview {
+  /** The id clients will get it with. */
+  readonly id: string;
+  /** Present when it repeats a publication delivered within the window: that one's id, if known. */
+  readonly repeats?: string | null;
+}
+
+const ENCODER = new TextEncoder();
 
 /** What a gateway reports of itself: its metrics and its recent activity. */
 export interface GatewaySnapshot {
@@ -190,6 +202,17 @@ export class Gateway {
   }
 
   /**
+   * What publishing `body` (a validated message with `dedupeKey`) on `region` would give: its id,
+   * and, when it repeats one delivered within the de-duplication window, that one's id (`null` if
+   * this gateway knows the key but not its message). Remembers nothing: the broadcast decides.
+   */
+  preview(region: string, body: string, dedupeKey: string | null): PublicationPreview {
+    const print = fingerprint(ENCODER.encode(body));
+    const repeats = this.#streams.repeatOf(region, print, dedupeKey);
+    return { id: messageId(region, print), ...(repeats !== undefined && { repeats }) };
+  }
+
+  /**
    * Validates a payload as a publication on `region`'s channel would be; `null` means the message
    * must name its region (for `POST /publish`).
    */
@@ -242,6 +265,13 @@ export class Gateway {
   /** `/metrics` of this gateway: the body, in the Prometheus text format, and its type. */
   async scrape(): Promise<{ readonly body: string; readonly contentType: string }> {
     return { body: await this.#metrics.render(), contentType: this.#metrics.contentType };
+  }
+
+  /** Clients of each region now. */
+  viewers(): Record<string, number> {
+    return Object.fromEntries(
+      this.#options.regions.map((region) => [region, this.#hub.viewers(region)]),
+    );
   }
 
   /** This gateway's metrics and activity, for the status page and a process of workers. */

@@ -83,11 +83,18 @@ export async function handlePublish(
   if (!verdict.ok) {
     return refuse(400, "invalid_message", verdict.detail, { reason: verdict.reason });
   }
-  const { region, body } = verdict.message;
+  const { region, body, dedupeKey } = verdict.message;
   if (!options.regions.includes(region)) {
     return refuse(400, "unknown_region", `Unknown region "${region.slice(0, 16)}"`, {
       regions: options.regions,
     });
+  }
+  const { id, repeats } = gateway.preview(region, body, dedupeKey);
+  if (repeats !== undefined) {
+    // Published, every gateway would drop it: say so rather than answer 202 for a toast that
+    // never comes.
+    gateway.publishAnswered("duplicate");
+    return json(200, { published: false, duplicate: true, id, duplicate_of: repeats, region });
   }
   let receivers: number;
   try {
@@ -96,5 +103,12 @@ export async function handlePublish(
     return refuse(503, "broker_unavailable", "The broker cannot take publications right now");
   }
   gateway.publishAnswered("published");
-  return json(202, { published: true, region, receivers, message: JSON.parse(body) });
+  return json(202, {
+    published: true,
+    duplicate: false,
+    id,
+    region,
+    receivers,
+    message: JSON.parse(body),
+  });
 }

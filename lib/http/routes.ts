@@ -139,7 +139,10 @@ function publishPolicy(config: Config): PublishPolicy {
 function pageConfig(request: Request, addresses: Addresses, context: HttpContext): Response {
   const { regions, defaultRegion } = context.config;
   const publish = mayPublishWithoutToken(request, addresses.peer, publishPolicy(context.config));
-  return json(200, { regions, defaultRegion, publish });
+  // With the embedded broker nothing arrives unless this gateway's own publishers send it: the page
+  // then says what to run.
+  const embeddedBroker = context.config.redisUrl === null;
+  return json(200, { regions, defaultRegion, publish, embeddedBroker });
 }
 
 async function ready(context: HttpContext): Promise<Response> {

@@ -18,6 +18,7 @@ import styleCss from "../../static/style.css" with { type: "text" };
 import themeCss from "../../static/theme.css" with { type: "text" };
 import clientTypes from "../client/tvs-client.d.ts" with { type: "text" };
 import clientJs from "../client/tvs-client.js" with { type: "text" };
+import { demoThumbnails } from "./demo_thumbnails.ts";
 
 /** One servable file. */
 export interface Asset {
@@ -30,12 +31,13 @@ export interface Asset {
 }
 
 /**
- * Scripts, styles and connections only to this origin; images from it (the icon) and over https
- * (thumbnails come from the publishers' CDNs); no plugins, no framing, no base rewriting.
+ * Scripts, styles and connections only to this origin; images from it (the icon), over https
+ * (thumbnails come from the publishers' CDNs) and from a local gateway (the demo's, which a page
+ * opened at 127.0.0.1 gets from localhost); no plugins, no framing, no base rewriting.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "img-src 'self' https:",
+  "img-src 'self' https: http://localhost:* http://127.0.0.1:*",
   "connect-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -74,6 +76,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/status", asset(statusHtml, "text/html; charset=utf-8")],
   ["/status.js", asset(statusJs, JAVASCRIPT)],
   ["/status.css", asset(statusCss, "text/css; charset=utf-8")],
+  ...demoThumbnails().map(([path, svg]): [string, Asset] => [path, asset(svg, "image/svg+xml")]),
 ]);
 
 /** Answers a `GET` or `HEAD` for `asset`, with `304 Not Modified` when the ETag matches. */

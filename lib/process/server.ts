@@ -33,6 +33,8 @@ export interface RunningGateway {
   readonly port: number;
   /** Publishes as a producer would, through the broker (for the demo feed). */
   publish(region: string, payload: string): Promise<number>;
+  /** Clients of each region now, over every worker (for the demo feed). */
+  viewers(): Promise<Record<string, number>>;
   /**
    * Drains the clients over `drainMs` (default: none), closes the broker and stops the server.
    * Resolves `true` when the server stopped within the grace period. Idempotent.
@@ -187,6 +189,7 @@ export function startGateway(
       port: address.port,
       gateway,
       publish: (region, payload) => gateway.publish(region, payload),
+      viewers: () => Promise.resolve(gateway.viewers()),
       close(drainMs = 0) {
         closing ??= stop(drainMs);
         return closing;

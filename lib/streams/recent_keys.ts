@@ -26,7 +26,9 @@ export const SAME_SIGHTING_MS = 10_000;
 /** A key's first sighting; `merged` names its publication when it came from another instance. */
 interface Sighting {
   readonly seenAt: number;
-  /** Fingerprint of the first sighting's publication, while this instance may still get it. */
+  /** Fingerprint of the first sighting's publication, when known. */
+  readonly first: string | undefined;
+  /** The same, while this instance may still get that publication from the broker. */
   merged: string | undefined;
 }
 
@@ -75,12 +77,22 @@ export class RecentKeys {
       known.merged = undefined;
       return same;
     }
-    this.#seen.set(key, { seenAt: now, merged: undefined });
+    this.#seen.set(key, { seenAt: now, first: fingerprint, merged: undefined });
     if (this.#seen.size > this.#capacity) {
       const oldest = this.#seen.keys().next();
       if (!oldest.done) this.#seen.delete(oldest.value);
     }
     return true;
+  }
+
+  /**
+   * Whether `key` was seen within the window, without counting this as a sighting: `undefined` if
+   * not, else the fingerprint of its first sighting's publication (`null` when unknown).
+   */
+  firstSighting(key: string): string | null | undefined {
+    const known = this.#seen.get(key);
+    if (known === undefined || known.seenAt <= this.#now() - this.#windowMs) return undefined;
+    return known.first ?? null;
   }
 
   /**
@@ -91,8 +103,10 @@ export class RecentKeys {
     const merged = new Map(this.#seen);
     for (const { key, seenAt, fingerprint } of entries) {
       const known = merged.get(key);
-      if (known === undefined) merged.set(key, { seenAt, merged: fingerprint });
-      else if (seenAt < known.seenAt) merged.set(key, { seenAt, merged: known.merged });
+      if (known === undefined) merged.set(key, { seenAt, first: fingerprint, merged: fingerprint });
+      else if (seenAt < known.seenAt) {
+        merged.set(key, { seenAt, first: fingerprint ?? known.first, merged: known.merged });
+      }
     }
     this.#seen.clear();
     for (const [key, sighting] of [...merged].sort((a, b) => a[1].seenAt - b[1].seenAt)) {

@@ -144,6 +144,25 @@ export class Streams {
     return state.keys.claim(dedupeKey, fingerprint);
   }
 
+  /**
+   * What {@link claim} would decide, without remembering anything: `undefined` when the
+   * publication is new, else what it repeats: the id of the first publication with its key or
+   * bytes (`null` when this instance does not know it, a key loaded without one).
+   */
+  repeatOf(
+    region: string,
+    fingerprint: string,
+    dedupeKey: string | null,
+  ): string | null | undefined {
+    const state = this.#state(region);
+    if (state.publications.firstSighting(fingerprint) !== undefined) {
+      return messageId(region, fingerprint);
+    }
+    if (dedupeKey === null || this.#options.dedupeWindowMs === 0) return undefined;
+    const first = state.keys.firstSighting(dedupeKey);
+    return first === undefined || first === null ? first : messageId(region, first);
+  }
+
   /** Appends a new publication to `region`'s recent frames; returns its frame, to broadcast. */
   append(region: string, request: RecordRequest): Frame {
     const frame = messageFrame(region, request.fingerprint, request.body);

@@ -4,15 +4,17 @@ import { freePort, waitFor } from "../support/wait.ts";
 
 const decoder = new TextDecoder();
 
-/** Where the served files are: the pages, and the client library (package.json is npm's). */
+/** Where the served files are: the pages, and the client library. */
 const SERVED_DIRECTORIES = ["static", "lib/client"];
+/** The client package's files for npm, not served. */
+const PACKAGE_FILES = new Set(["package.json", "README.md", "LICENSE"]);
 
 /** The files the gateway serves, relative to the project root. */
 async function servedFiles(): Promise<string[]> {
   const files: string[] = [];
   for (const directory of SERVED_DIRECTORIES) {
     for await (const entry of Deno.readDir(`${PROJECT_ROOT}${directory}`)) {
-      if (entry.isFile && entry.name !== "package.json") files.push(`${directory}/${entry.name}`);
+      if (entry.isFile && !PACKAGE_FILES.has(entry.name)) files.push(`${directory}/${entry.name}`);
     }
   }
   return files.sort();

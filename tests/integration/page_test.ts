@@ -31,7 +31,7 @@ async function regionOptions(page: Page): Promise<string[]> {
 await Deno.mkdir(SCREENSHOTS, { recursive: true });
 console.log(`page screenshots: ${SCREENSHOTS}`);
 
-Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finnish, Danish exact too", async () => {
+Deno.test("an Arabic AE toast is right-to-left with the exact text, every line at its right edge; Czech, Finnish, Danish exact too; each in its language", async () => {
   await using gateway = await startTestGateway();
   await withPage(async ({ page, errors }) => {
     const cases = [
@@ -41,6 +41,8 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
         dir: "rtl",
         title: "هدف رائع في الدقيقة 90 — كأس الخليج",
         channel: "بي إن سبورتس",
+        where: "رائج في الإمارات العربية المتحدة",
+        dismiss: "إغلاق",
       },
       // Published decomposed (c + U+030C): the gateway composes it.
       {
@@ -50,6 +52,8 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
         title: "Příliš žluťoučký kůň úpěl ďábelské ódy",
         channel: "ČT sport",
         decomposed: true,
+        where: "Populární teď: Česko",
+        dismiss: "Zavřít",
       },
       {
         region: "FI",
@@ -57,6 +61,8 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
         dir: "ltr",
         title: "Äänekosken yö — revontulet järven yllä",
         channel: "Yle Areena",
+        where: "Nousussa nyt: Suomi",
+        dismiss: "Sulje",
       },
       {
         region: "DK",
@@ -64,6 +70,8 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
         dir: "ltr",
         title: "Rødgrød med fløde på Ærø",
         channel: "DR Mad",
+        where: "Populært i Danmark",
+        dismiss: "Luk",
       },
     ];
     for (const item of cases) {
@@ -74,6 +82,7 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
         title: item.decomposed ? item.title.normalize("NFD") : item.title,
         channel: item.channel,
         thumbnail: "https://i.ytimg.com/vi/demo/hqdefault.jpg",
+        ts: Math.floor(Date.now() / 1000) - 5,
       });
       const toast = page.locator(".toast").first();
       await toast.waitFor();
@@ -87,7 +96,34 @@ Deno.test("an Arabic AE toast is right-to-left with the exact text; Czech, Finni
       assert.equal(await toast.evaluate((el) => getComputedStyle(el).direction), item.dir);
       assert.equal(await toast.getAttribute("lang"), item.lang);
       assert.equal(await toast.locator(".channel").textContent(), item.channel);
-      assert.match(String(await toast.locator(".where").textContent()), /^Trending in /);
+      // The toast's own words are the region's language: the region's line (its name from Intl,
+      // then how long ago, from Intl too) and the dismiss button.
+      const where = toast.locator(".where");
+      assert.ok(String(await where.textContent()).startsWith(`${item.where} · `), item.region);
+      const ago = await where.locator("time").textContent();
+      // Published 5 s ago by its ts; the page may render it a second or two later.
+      const expectedAgo = await page.evaluate((lang) => {
+        const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+        return [5, 6, 7, 8].map((seconds) => format.format(-seconds, "second"));
+      }, item.lang);
+      assert.ok(expectedAgo.includes(String(ago)), `${item.region}: ${ago}`);
+      assert.equal(await toast.locator(".dismiss").getAttribute("aria-label"), item.dismiss);
+      if (item.region === "CZ") assert.match(String(ago), /^před \d+ sekundami$/);
+      if (item.region === "AE") {
+        // Every line of a right-to-left toast ends at the same right edge: the region's line
+        // too, which used to be left-to-right English and stopped short of the title's edge.
+        const edges = await toast.locator(".where, .title, .channel").evaluateAll((lines) =>
+          lines.map((line) => {
+            const range = document.createRange();
+            range.selectNodeContents(line);
+            return range.getBoundingClientRect().right;
+          })
+        );
+        assert.equal(edges.length, 3);
+        for (const edge of edges) {
+          assert.ok(Math.abs(edge - edges[0]!) < 1, `right edges ${edges.join(", ")}`);
+        }
+      }
       if (item.region === "AE" || item.region === "CZ") {
         // Photograph the toast, not its fade-in.
         await toast.evaluate((el) =>
@@ -229,7 +265,7 @@ Deno.test("at most 4 toasts; dismissed after 5 s unless hovered, by the button, 
   });
 });
 
-Deno.test("the region picker shows native names, remembers the choice, and ?region= preselects", async () => {
+Deno.test("the region picker shows each region's name in its language, remembers the choice, and ?region= preselects", async () => {
   await using gateway = await startTestGateway();
   await withPage(async ({ page }) => {
     await page.goto(`${gateway.http}/`);
@@ -239,9 +275,9 @@ Deno.test("the region picker shows native names, remembers the choice, and ?regi
       "Suomi",
       "Česko",
       "Danmark",
-      "België / Belgique",
+      "België",
       "United Kingdom",
-      "Schweiz / Suisse",
+      "Schweiz",
       "United States",
     ]);
     assert.equal(await page.locator("#region").inputValue(), "US", "DEFAULT_REGION first");
@@ -257,6 +293,37 @@ Deno.test("the region picker shows native names, remembers the choice, and ?regi
     await page.waitForSelector('#status[data-status="live"]');
     await publish(gateway, { region: "DK", title: "Hygge i København" });
     await page.locator(".toast").first().waitFor();
+  });
+});
+
+Deno.test("a browser that prefers French sees Belgium and Switzerland in French, and a Belgian toast in French", async () => {
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.goto(`${gateway.http}/?region=BE`);
+    const names = await regionOptions(page);
+    assert.equal(names[4], "Belgique");
+    assert.equal(names[6], "Suisse");
+    await page.waitForSelector('#status[data-status="live"]');
+    await publish(gateway, { region: "BE", title: "La Grand-Place illuminée" });
+    const toast = page.locator(".toast").first();
+    await toast.waitFor();
+    assert.equal(await toast.getAttribute("lang"), "fr-BE");
+    assert.equal(await toast.locator(".where").textContent(), "Tendances : Belgique");
+    assert.equal(await toast.locator(".dismiss").getAttribute("aria-label"), "Fermer");
+  }, { locale: "fr-BE" });
+});
+
+Deno.test("with the embedded broker and nothing arriving, the page says what to run; the first toast hides it", async () => {
+  await using gateway = await startTestGateway();
+  await withPage(async ({ page }) => {
+    await page.goto(`${gateway.http}/?region=GB`);
+    await page.waitForSelector('#status[data-status="live"]');
+    const hint = page.locator("#hint");
+    await hint.waitFor({ state: "visible", timeout: 8000 });
+    assert.match(String(await hint.textContent()), /deno task demo/);
+    await publish(gateway, { region: "GB", title: "Mind the gap" });
+    await page.locator(".toast").first().waitFor();
+    assert.equal(await hint.isVisible(), false);
   });
 });
 

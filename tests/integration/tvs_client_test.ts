@@ -114,6 +114,41 @@ Deno.test("a client that moves to another instance mid-stream still gets everyth
   assert.deepEqual(seen.recoveries.map((r) => r.recovered), [true]);
 });
 
+Deno.test("setRegions mid-stream: the region kept loses nothing, the one added starts live, the one left goes quiet", async () => {
+  await using redis = await RedisServer.start();
+  await using gateway = await startTestGateway({ REDIS_URL: redis.url });
+  await using client = closing(new TvsClient({ url: `${gateway.ws}/ws`, regions: ["AE", "CZ"] }));
+  const byRegion: Record<string, string[]> = {};
+  client.addEventListener("trending", (event) => {
+    const { region, title } = (event as CustomEvent).detail;
+    (byRegion[region] ??= []).push(String(title));
+  });
+  await ready(gateway);
+  client.start();
+  await waitFor(() => client.status === "live", { what: "live" });
+  const publishing = publishPaced(redis, "AE", { from: 0, count: 200, perSecond: 50 });
+  await waitFor(() => (byRegion.AE?.length ?? 0) >= 50, { what: "a quarter of AE" });
+  client.setRegions(["ae", "FI"]);
+  assert.deepEqual(Object.keys(client.lastIds), ["AE"], "the cursor of the region left is gone");
+  await waitFor(() => client.status === "live", { what: "live again" });
+  await redis.publish(
+    "tvs:CZ",
+    JSON.stringify({ event: "new_trending", video_id: "cz", title: "cz" }),
+  );
+  await redis.publish(
+    "tvs:FI",
+    JSON.stringify({ event: "new_trending", video_id: "fi", title: "fi" }),
+  );
+  await publishing;
+  await waitFor(() => byRegion.AE?.at(-1) === "199" && byRegion.FI !== undefined, {
+    timeoutMs: 10_000,
+    what: "the rest of AE and FI's message",
+  });
+  assert.deepEqual(byRegion.AE, range(0, 200), "every AE message once, in order");
+  assert.deepEqual(byRegion.FI, ["fi"]);
+  assert.equal(byRegion.CZ, undefined, "nothing of the region left");
+});
+
 Deno.test("a client recovers what was published while its gateway was down", async () => {
   await using redis = await RedisServer.start();
   const port = await freePort();

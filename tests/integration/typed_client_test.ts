@@ -83,10 +83,18 @@ new TvsClient({ regions: "AE" });
   assert.match(bad.output, /TS2322.*'string' is not assignable to type 'readonly string\[\]'/s);
 });
 
-Deno.test("the client installs with npm from its package, with its types", async () => {
+Deno.test("the client installs with npm from its package, with its types, README and MIT licence", async () => {
   const metadata = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}lib/client/package.json`));
   const denoJson = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}deno.json`));
   assert.equal(metadata.version, denoJson.version, "the client's version is the gateway's");
+  assert.equal(metadata.license, "MIT");
+  assert.equal(metadata.private, undefined, "publishable");
+  assert.equal(
+    await Deno.readTextFile(`${PROJECT_ROOT}lib/client/LICENSE`),
+    await Deno.readTextFile(`${PROJECT_ROOT}LICENSE`),
+    "the package's licence is the repository's",
+  );
+  assert.match(await Deno.readTextFile(`${PROJECT_ROOT}LICENSE`), /^MIT License\n/);
   await using directory = await temporaryDirectory();
   const npm = (args: string[], cwd: string) =>
     new Deno.Command("npm", { args, cwd, env: { NO_COLOR: "1" } }).output();
@@ -98,7 +106,7 @@ Deno.test("the client installs with npm from its package, with its types", async
   const [tarball] = JSON.parse(decoder.decode(packed.stdout));
   assert.deepEqual(
     tarball.files.map((file: { path: string }) => file.path).sort(),
-    ["close_codes.js", "package.json", "tvs-client.d.ts", "tvs-client.js"],
+    ["LICENSE", "README.md", "close_codes.js", "package.json", "tvs-client.d.ts", "tvs-client.js"],
   );
   const site = `${directory.path}/site`;
   await Deno.mkdir(site);

@@ -36,7 +36,7 @@ export type WorkerRequest =
 
 /** Requests the supervisor sends a worker. */
 export type SupervisorRequest =
-  | { readonly type: "snapshot" }
+  | { readonly type: "snapshot" | "viewers" }
   | { readonly type: "local-readiness" }
   | { readonly type: "publish"; readonly region: string; readonly payload: string }
   | { readonly type: "drain"; readonly windowMs: number }

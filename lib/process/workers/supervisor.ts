@@ -129,6 +129,22 @@ class Supervisor implements RunningCluster {
     return worker.request<number>({ type: "publish", region, payload });
   }
 
+  /** Clients of each region now, summed over the workers that answer. */
+  async viewers(): Promise<Record<string, number>> {
+    const counts = await Promise.all(
+      this.#running().map((worker) =>
+        worker.request<Record<string, number>>({ type: "viewers" }).catch(() => ({}))
+      ),
+    );
+    const total: Record<string, number> = {};
+    for (const count of counts) {
+      for (const [region, viewers] of Object.entries(count)) {
+        total[region] = (total[region] ?? 0) + viewers;
+      }
+    }
+    return total;
+  }
+
   terminate(index: number): void {
     this.#replace(index, "terminated");
   }

@@ -36,6 +36,8 @@ const supervisor = new Messenger<WorkerRequest, WorkerNotice, SupervisorRequest,
       switch (body.type) {
         case "snapshot":
           return await gateway.gateway.snapshot();
+        case "viewers":
+          return gateway.gateway.viewers();
         case "local-readiness":
           return gateway.gateway.readiness();
         case "publish":

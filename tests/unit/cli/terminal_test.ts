@@ -29,3 +29,13 @@ Deno.test("the banner names the URLs to open, on localhost for a wildcard addres
   const local = loadConfig({ env: (name) => ({ HOST: "::1", REGIONS: "GB,US" })[name] });
   assert.match(banner(local, 9000), /http:\/\/\[::1\]:9000\/\?region=US/);
 });
+
+Deno.test("with the embedded broker and no demo feed the banner says what to run to see a toast", () => {
+  const embedded = loadConfig({ env: () => undefined });
+  const text = stripVTControlCharacters(banner(embedded, 8765));
+  assert.match(text, /Try {6}nothing publishes here yet: `deno task demo`/);
+  assert.match(text, /deno task publish --region AE/);
+  assert.doesNotMatch(stripVTControlCharacters(banner(embedded, 8765, { demo: true })), /Try/);
+  const redis = loadConfig({ env: (name) => ({ REDIS_URL: "redis://cache:6379" })[name] });
+  assert.doesNotMatch(stripVTControlCharacters(banner(redis, 8765)), /Try/);
+});

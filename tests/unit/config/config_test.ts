@@ -122,16 +122,47 @@ Deno.test("an empty REDIS_URL or PUBLISH_TOKEN means unset", () => {
 });
 
 Deno.test("the described configuration masks secrets", () => {
-  const config = fromEnv({
+  const env = {
     REDIS_URL: "redis://user:hunter2hunter2@cache.internal:6380/0",
     PUBLISH_TOKEN: "0123456789abcdef0123",
-  });
-  const lines = describeConfig(config);
-  assert.ok(lines.includes("REDIS_URL=redis://user:***@cache.internal:6380/0"), lines.join("\n"));
-  assert.ok(lines.includes("PUBLISH_TOKEN=***"));
+  };
+  const lines = describeConfig(fromEnv(env), { env: (name) => Reflect.get(env, name) });
+  assert.ok(
+    lines.includes("# REDIS_URL=redis://user:***@cache.internal:6380/0 (its password not shown)"),
+    lines.join("\n"),
+  );
+  assert.ok(lines.includes("# PUBLISH_TOKEN is set (not shown); copy it from where it is kept"));
   assert.ok(lines.includes("REGIONS=AE,FI,CZ,DK,BE,GB,CH,US"));
   assert.ok(!lines.join("\n").includes("hunter2"));
+  assert.ok(!lines.join("\n").includes("0123456789abcdef0123"));
   assert.equal(mask("not a url"), "***");
+});
+
+Deno.test("the described configuration is an env file that configures the same gateway", () => {
+  const env: Record<string, string> = {
+    PORT: "9000",
+    ALLOWED_ORIGINS: "https://*.trendvidstream.com",
+    WORKERS: "auto",
+    MAX_RSS_BYTES: "auto",
+    REGIONS: "AE, FI",
+    DEFAULT_REGION: "FI",
+  };
+  const sources = { env: (name: string) => env[name] };
+  const lines = describeConfig(fromEnv(env), sources);
+  assert.ok(lines.includes("REDIS_URL="), "unset: empty");
+  assert.ok(lines.includes('REGIONS="AE, FI"'), "quoted where a reader would cut it");
+  assert.ok(lines.some((line) => /^# WORKERS: \d+$/.test(line)), "what auto resolved to");
+  const reread: Record<string, string> = {};
+  for (const line of lines.filter((line) => !line.startsWith("#"))) {
+    const [, name, value] = line.match(/^([A-Z_0-9]+)=(.*)$/) ?? [];
+    assert.ok(name !== undefined && value !== undefined, line);
+    reread[name] = value.startsWith('"') ? JSON.parse(value) : value;
+  }
+  assert.deepEqual(
+    describeConfig(fromEnv(reread), { env: (name) => reread[name] }),
+    lines,
+    "read back, it describes itself",
+  );
 });
 
 Deno.test("a token's error never shows the token", () => {
@@ -155,4 +186,15 @@ Deno.test("MAX_RSS_BYTES=auto takes most of the host's memory or of the cgroup's
   const config = fromEnv({});
   assert.ok(config.maxResidentBytes >= 256 * 1_048_576, String(config.maxResidentBytes));
   assert.equal(fromEnv({ MAX_RSS_BYTES: "2147483648" }).maxResidentBytes, 2 ** 31);
+});
+
+Deno.test("WORKERS and MAX_RSS_BYTES that are neither a number nor auto say that auto is allowed", () => {
+  assert.throws(
+    () => fromEnv({ WORKERS: "lots" }),
+    /WORKERS: Expected auto or an integer from 1 to 256, got "lots"/,
+  );
+  assert.throws(
+    () => fromEnv({ MAX_RSS_BYTES: "big" }),
+    /MAX_RSS_BYTES: Expected auto or an integer/,
+  );
 });

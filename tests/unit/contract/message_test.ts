@@ -225,6 +225,17 @@ const CASES: readonly Case[] = [
     absent: ["thumbnail"],
   },
   {
+    name: "http: thumbnail on a loopback host (a local gateway's demo)",
+    payload: trending({ thumbnail: "http://localhost:8765/demo/thumbnails/ae-1.svg" }),
+    expect: { thumbnail: "http://localhost:8765/demo/thumbnails/ae-1.svg" },
+  },
+  {
+    name: "http: thumbnail on a host that only starts like loopback",
+    payload: trending({ thumbnail: "http://localhost.evil.example/x.jpg" }),
+    expect: {},
+    absent: ["thumbnail"],
+  },
+  {
     name: "relative thumbnail",
     payload: trending({ thumbnail: "//i.ytimg.com/x.jpg" }),
     expect: {},

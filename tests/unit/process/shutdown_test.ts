@@ -9,6 +9,7 @@ Deno.test("a gateway that cannot go on is drained and the process exits 1, sayin
   const status = waitForShutdown({
     port: 0,
     publish: () => Promise.resolve(0),
+    viewers: () => Promise.resolve({}),
     close: (drainMs = 0) => {
       drains.push(drainMs);
       return Promise.resolve(true);
