@@ -45,6 +45,8 @@ export interface ConnectionsContext {
   readonly maxResidentBytes: number;
   /** Where this gateway's queued bytes are shared with the other workers'. */
   readonly sharedQueuedBytes: SharedQueuedBytes;
+  /** How long the oldest publication waiting for room has waited, in ms. */
+  readonly backlogAgeMs: () => number;
   readonly events: ConnectionEvents;
   /** A client opened and joined the hub (live, or recovering when it gave `?since=`). */
   readonly onOpen: (client: Client) => void;
@@ -67,6 +69,7 @@ export class Connections {
       shared: context.sharedQueuedBytes,
       clients: () => context.hub.all(),
       onShed: (client, queuedBytes) => context.events.clientShed(client, queuedBytes),
+      backlogAgeMs: context.backlogAgeMs,
     });
     this.#memory = new MemoryLimit({
       maxBytes: context.maxResidentBytes,
@@ -100,6 +103,11 @@ export class Connections {
   /** A frame of `frameBytes` went to `sockets` sockets: the process's bound may need a check. */
   handed(frameBytes: number, sockets: number): void {
     this.#budget.handed(frameBytes, sockets);
+  }
+
+  /** Whether the clients' queues have room for another broadcast (`queued_bytes_limit.ts`). */
+  hasRoom(): boolean {
+    return this.#budget.hasRoom();
   }
 
   /** The bytes queued for every open client now, measured. */

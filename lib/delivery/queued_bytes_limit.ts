@@ -3,16 +3,15 @@
  * (`client.ts`), but thousands of clients each within theirs can still queue more than the host
  * has memory for, when the process cannot write as fast as it is asked to (a publication storm,
  * too few cores, readers slower than the publications). So the process keeps count: every
- * broadcast adds what it handed to sockets to an upper bound of this worker's queues, and when the
- * bounds of all workers together pass a quarter of the limit, this worker measures its queues for
- * real. If the process is still past it and this worker's open queues grew since the last look,
- * it is asked more than its clients take, and it closes clients that fell behind (their queue did
- * not shrink between two looks; a reader that keeps up drains), those with the most queued first,
- * until their queues hold what the open queues grew by (4002, reconnect later: they recover what
- * they miss). Shedding the growth, not the excess, is what keeps it from shedding everyone: what a
- * closed client had queued stays in memory a while (below), and closing more clients would not
- * free it sooner. Over the whole bound, the biggest queues go whatever their pace. Measuring is a
- * read per socket, so it happens only when the upper bound says it might matter.
+ * broadcast adds what it handed to sockets to an upper bound of this worker's queues, measured for
+ * real (a read per socket) only when the bound says it might matter. Past a quarter of this
+ * worker's part of the limit, broadcasts wait (`queue_gate.ts`): a publication waiting costs its
+ * payload once, not a frame per client. A backlog of waiting publications that keeps ageing past
+ * {@link BACKLOG_SHED_MS} means the clients are asked more than they take: every
+ * {@link BACKLOG_SHED_EVERY_MS} while it does, an eighth of the clients with something queued are
+ * closed, those with the most queued first (4002, reconnect later: they recover what they miss),
+ * until the rest take what comes. Over the whole bound (a turn bigger than the gate's margin), the
+ * biggest queues go at once, until this worker is back within its part.
  *
  * What a queue holds is more than its bytes: the runtime keeps a frame it has not written yet as a
  * task of its own, with the frame's copy and its bookkeeping, about a kilobyte beside what
@@ -28,6 +27,7 @@
 
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Client } from "./client.ts";
+import { QueueGate } from "./queue_gate.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 
 /** How often the bound is checked while frames flow and the process is near it, in ms. */
@@ -38,18 +38,14 @@ const RELAXED_CHECK_INTERVAL_MS = 1000;
 const IDLE_CHECKS = 10;
 /** What the runtime keeps per queued frame beyond its bytes, charged to the bound. */
 export const PENDING_FRAME_BYTES = 1024;
-/**
- * The share of the bound past which growing queues are shed. A quarter: a shed queue is not freed
- * when its client is closed (see above), so shedding must start while there is room for what is
- * shed (at half, peak RSS under overload reached idle + 1.6 × the bound; at a quarter, 1.1 ×).
- */
-const SHED_FROM = 1 / 4;
-/**
- * The share of the bound the open queues must hold for shedding (this worker's part of it): under
- * it, what keeps the process past a quarter is what shed clients still hold, which closing readers that
- * keep up would not free.
- */
-const OPEN_QUEUES_FROM = 1 / 8;
+/** The share of the bound past which checks come every 100 ms (the gate closes there). */
+const NEAR_SHARE = 1 / 4;
+/** How old the backlog may grow before clients are shed for it, in ms. */
+export const BACKLOG_SHED_MS = 2000;
+/** Least time between two sheddings for an ageing backlog, in ms: for the last to take effect. */
+const BACKLOG_SHED_EVERY_MS = 500;
+/** Share of the clients with something queued shed each time. */
+const BACKLOG_SHED_SHARE = 1 / 8;
 /** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
 export const LINGER_MS = 5000;
 
@@ -69,6 +65,8 @@ export interface QueuedBytesLimitOptions {
   readonly clients: () => Iterable<Client>;
   /** A client was closed to bring the process under the limit. */
   readonly onShed: (client: Client, queuedBytes: number) => void;
+  /** How long the oldest publication waiting for room has waited, in ms. */
+  readonly backlogAgeMs: () => number;
 }
 
 /** Keeps this worker's share of the process's queued bytes under the limit. */
@@ -80,8 +78,6 @@ export class QueuedBytesLimit {
   #live = 0;
   /** Each open client's queue at the last measurement, charged. */
   #queues = new WeakMap<Client, number>();
-  /** The clients whose queue did not shrink between the last two measurements. */
-  #behind: Queue[] = [];
   /** Bytes handed to sockets since, charged: an upper bound of what was added. */
   #handed = 0;
   /** Size of the frames lately handed out, to tell how many frames a measured queue holds. */
@@ -94,10 +90,30 @@ export class QueuedBytesLimit {
   #due = 0;
   #checkAtEndOfTurn = false;
   #idleChecks = 0;
+  readonly #gate: QueueGate;
+  /**
+   * When clients were last shed for an ageing backlog (`performance.now()`), and its age then (0
+   * once no backlog is left).
+   */
+  #backlogShedAt = -Infinity;
+  #backlogAtShed = 0;
 
   /** A budget that does nothing until frames are handed out. */
   constructor(options: QueuedBytesLimitOptions) {
     this.#options = options;
+    this.#gate = new QueueGate({
+      boundBytes: () => options.maxBytes / options.shared.workers,
+      upperBound: () => this.#live + this.#handed,
+      measure: () => {
+        this.measure();
+        return this.#live;
+      },
+    });
+  }
+
+  /** Whether the clients' queues have room for another broadcast (`queue_gate.ts`). */
+  hasRoom(): boolean {
+    return this.#gate.hasRoom();
   }
 
   /**
@@ -118,7 +134,7 @@ export class QueuedBytesLimit {
       ? frameBytes
       : this.#frameBytes + (frameBytes - this.#frameBytes) / 8;
     this.#idleChecks = 0;
-    this.#schedule(this.#measured + this.#handed > this.#options.maxBytes * SHED_FROM);
+    this.#schedule(this.#measured + this.#handed > this.#options.maxBytes * NEAR_SHARE);
   }
 
   /** Has the next check come within 100 ms when `near` the bound, else within a second. */
@@ -134,7 +150,7 @@ export class QueuedBytesLimit {
   readonly #tick = () => {
     this.#timer = undefined;
     if (this.check()) return;
-    this.#schedule(this.#options.shared.total() > this.#options.maxBytes * SHED_FROM);
+    this.#schedule(this.#options.shared.total() > this.#options.maxBytes * NEAR_SHARE);
   };
 
   /**
@@ -143,19 +159,12 @@ export class QueuedBytesLimit {
    */
   measure(): number {
     let live = 0;
-    const previous = this.#queues;
-    const behind: Queue[] = [];
     this.#queues = new WeakMap();
     for (const client of this.#options.clients()) {
       const queued = this.#charged(client.queuedBytes());
       live += queued;
-      if (queued === 0) continue;
-      this.#queues.set(client, queued);
-      // A reader that keeps up drains between two looks; one that is behind does not.
-      const before = previous.get(client);
-      if (before !== undefined && queued >= before) behind.push({ client, queued });
+      if (queued > 0) this.#queues.set(client, queued);
     }
-    this.#behind = behind;
     this.#live = live;
     this.#measured = live + this.#lingeringNow();
     this.#handed = 0;
@@ -164,27 +173,32 @@ export class QueuedBytesLimit {
   }
 
   /**
-   * One check of the bound; the timer runs it while frames flow, every 100 ms near the bound and
-   * every second under a quarter of it. Returns `true` once frames have stopped flowing for a while,
-   * when the timer stops until the next.
+   * One check of the bound; the timer runs it while frames flow or publications wait, every 100 ms
+   * near the bound and every second under a quarter of it. Returns `true` once both have stopped
+   * for a while, when the timer stops until the next.
    */
   check(): boolean {
     const { shared: board, maxBytes } = this.#options;
-    const idle = this.#handed === 0 && ++this.#idleChecks >= IDLE_CHECKS;
+    const backlogMs = this.#options.backlogAgeMs();
+    const idle = this.#handed === 0 && backlogMs === 0 && ++this.#idleChecks >= IDLE_CHECKS;
     board.publish(this.#measured + this.#handed);
-    const shedFrom = maxBytes * SHED_FROM;
-    if (board.total() > shedFrom) {
-      const handed = this.#handed;
-      const before = this.#live;
+    const now = performance.now();
+    if (backlogMs === 0) this.#backlogAtShed = 0;
+    // Ageing: older than at the last shedding; one that drains (the clients left take what comes)
+    // grows younger, and no one more is closed for it.
+    const ageing = backlogMs > this.#backlogAtShed;
+    const settled = now - this.#backlogShedAt >= BACKLOG_SHED_EVERY_MS;
+    if (backlogMs > BACKLOG_SHED_MS && ageing && settled) {
+      this.#backlogShedAt = now;
+      this.#backlogAtShed = backlogMs;
       this.measure();
-      const growth = this.#live - before;
-      const openQueuesMatter = this.#live > maxBytes * OPEN_QUEUES_FROM / board.workers;
-      if (board.total() > shedFrom && openQueuesMatter && growth > 0 && handed > 0) {
-        this.#shed(this.#behind, Math.min(board.total() - shedFrom, growth));
-      }
-      // Whatever the growth, this worker's open queues stay within its part of the bound.
+      const queues = this.#openQueues();
+      this.#shed(queues, { count: Math.ceil(queues.length * BACKLOG_SHED_SHARE) });
+    }
+    if (board.total() > maxBytes) {
+      this.measure();
       const over = this.#live - maxBytes / board.workers;
-      if (over > 0) this.#shed(this.#openQueues(), over);
+      if (over > 0) this.#shed(this.#openQueues(), { bytes: over });
     }
     return idle;
   }
@@ -218,14 +232,19 @@ export class QueuedBytesLimit {
   }
 
   /**
-   * Closes `candidates`, those with the most queued first, until their queues hold `bytes`.
+   * Closes `candidates`, those with the most queued first, until their queues hold `limit.bytes` or
+   * `limit.count` are closed.
    */
-  #shed(candidates: readonly Queue[], bytes: number): void {
+  #shed(
+    candidates: readonly Queue[],
+    limit: { readonly bytes?: number; readonly count?: number },
+  ): void {
     const queues = candidates.filter(({ client }) => client.open)
       .sort((a, b) => b.queued - a.queued);
     let shed = 0;
+    let closed = 0;
     for (const { client, queued } of queues) {
-      if (shed >= bytes) break;
+      if (shed >= (limit.bytes ?? Infinity) || closed++ >= (limit.count ?? Infinity)) break;
       client.close(CLOSE_CODES.overloaded);
       this.#options.onShed(client, queued);
       shed += queued;

@@ -146,6 +146,7 @@ export class Gateway {
       maxQueuedBytes: options.maxQueuedBytes,
       maxResidentBytes: options.maxResidentBytes,
       sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),
+      backlogAgeMs: () => this.#publications.backlogAgeMs(),
       events,
       onOpen: (client) => {
         for (const [region, cursor] of client.since ?? []) {
@@ -156,13 +157,13 @@ export class Gateway {
     this.#publications = new Publications({
       ...recovery,
       maxMessageBytes: options.maxMessageBytes,
-      // Half a client's budget: what one turn queues for a client stays within it, with room for
-      // what the turns before left unwritten; a sixteenth of the process's, for all of them.
+      // Half a client's budget and a sixteenth of the process's: `publications.ts`, "Pacing".
       perTurn: {
         payloadBytes: options.maxBufferedBytes / 2,
         handedBytes: options.maxQueuedBytes / 16,
       },
       handed: (frameBytes, sockets) => this.#connections.handed(frameBytes, sockets),
+      room: () => this.#connections.hasRoom(),
     });
   }
 

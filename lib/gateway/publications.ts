@@ -17,7 +17,9 @@
  * bytes handed to sockets, a sixteenth of `MAX_QUEUED_BYTES`, for the process's, since no check of
  * memory can run before the turn ends (a turn of 300 publications to 10,000 clients would queue
  * gigabytes). The rest wait, in order, for the next turn, once their predecessors' frames are
- * written. Normal traffic never reaches either allowance: they only slice piles.
+ * written. Normal traffic never reaches either allowance: they only slice piles. And while the
+ * clients' queues are near `MAX_QUEUED_BYTES` (`delivery/queue_gate.ts`), none goes: publications
+ * wait here, a payload each, instead of a frame per client in the runtime's queues.
  *
  * @module
  */
@@ -54,11 +56,17 @@ export interface TurnScheduler {
   readonly atEndOfTurn: (callback: () => void) => void;
   /** Runs `callback` in a later turn, after pending I/O. @default setTimeout(callback, 0) */
   readonly inNextTurn: (callback: () => void) => void;
+  /** Runs `callback` after `ms`. @default setTimeout */
+  readonly after: (callback: () => void, ms: number) => void;
 }
+
+/** How long publications wait before asking again whether the queues have room, in ms. */
+const ROOM_RETRY_MS = 10;
 
 const EVENT_LOOP: TurnScheduler = {
   atEndOfTurn: queueMicrotask,
   inNextTurn: (callback) => setTimeout(callback, 0),
+  after: (callback, ms) => setTimeout(callback, ms),
 };
 
 /** Publications in order, handled at most an allowance per turn; held until released. */
@@ -66,6 +74,7 @@ export class PublicationPacer {
   readonly #allowance: TurnAllowance;
   readonly #handle: PublicationHandler;
   readonly #turns: TurnScheduler;
+  readonly #room: () => boolean;
   /** Publications waiting for a later turn, or for the release, oldest first. */
   readonly #waiting: [string, Uint8Array, number][] = [];
   #held = true;
@@ -84,26 +93,34 @@ export class PublicationPacer {
 
   /**
    * A pacer handing publications to `handle`, at most `allowance` per turn (at least one
-   * publication). It starts held: nothing is handled before {@link release}.
+   * publication), and none while `room` says the clients' queues have no room. It starts held:
+   * nothing is handled before {@link release}.
    */
   constructor(
     allowance: TurnAllowance,
     handle: PublicationHandler,
-    options: { readonly turns?: TurnScheduler } = {},
+    options: { readonly turns?: TurnScheduler; readonly room?: () => boolean } = {},
   ) {
     this.#allowance = allowance;
     this.#handle = handle;
     this.#turns = options.turns ?? EVENT_LOOP;
+    this.#room = options.room ?? (() => true);
+  }
+
+  /** How long the oldest waiting publication has waited, in ms (0 when none waits). */
+  backlogAgeMs(): number {
+    const oldest = this.#waiting[0];
+    return oldest === undefined ? 0 : performance.now() - oldest[2];
   }
 
   /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
   push(region: string, payload: Uint8Array): void {
     const arrivedAt = performance.now();
-    if (!this.#held && this.#waiting.length === 0 && this.#allowed()) {
+    if (!this.#held && this.#waiting.length === 0 && this.#allowed() && this.#room()) {
       this.#run(region, payload, arrivedAt);
     } else {
       this.#waiting.push([region, payload, arrivedAt]);
-      this.#scheduleDrain();
+      this.#scheduleDrain(this.#held || this.#room() ? 0 : ROOM_RETRY_MS);
     }
   }
 
@@ -121,13 +138,14 @@ export class PublicationPacer {
   #handleWaiting(): void {
     if (this.#held) return;
     let handled = 0;
-    while (handled < this.#waiting.length && this.#allowed()) {
+    let room = true;
+    while (handled < this.#waiting.length && this.#allowed() && (room = this.#room())) {
       const [region, payload, arrivedAt] = this.#waiting[handled++]!;
       this.#run(region, payload, arrivedAt);
     }
     // Once per turn, so that a backlog that never empties does not keep what it handled.
     this.#waiting.splice(0, handled);
-    if (this.#waiting.length > 0) this.#scheduleDrain();
+    if (this.#waiting.length > 0) this.#scheduleDrain(room ? 0 : ROOM_RETRY_MS);
   }
 
   #allowed(): boolean {
@@ -141,10 +159,12 @@ export class PublicationPacer {
     this.#handed += this.#handle(region, payload, arrivedAt);
   }
 
-  #scheduleDrain(): void {
+  /** Drains in the next turn, or after `ms` when waiting for room. */
+  #scheduleDrain(ms = 0): void {
     if (this.#held || this.#drainScheduled) return;
     this.#drainScheduled = true;
-    this.#turns.inNextTurn(this.#drain);
+    if (ms === 0) this.#turns.inNextTurn(this.#drain);
+    else this.#turns.after(this.#drain, ms);
   }
 }
 
@@ -160,6 +180,8 @@ export interface PublicationsContext {
   readonly events: EventRecorder;
   /** A frame went to `sockets` client sockets (the process's queued-bytes limit keeps count). */
   readonly handed: (frameBytes: number, sockets: number) => void;
+  /** Whether the clients' queues have room for more now (the same limit's word). */
+  readonly room: () => boolean;
 }
 
 /** Every publication of one gateway, from the broker to the hub. */
@@ -173,7 +195,13 @@ export class Publications {
     this.#pacer = new PublicationPacer(
       context.perTurn,
       (region, payload, arrivedAt) => this.#deliver(region, payload, arrivedAt),
+      { room: context.room },
     );
+  }
+
+  /** How long the oldest publication waiting to go out has waited, in ms. */
+  backlogAgeMs(): number {
+    return this.#pacer.backlogAgeMs();
   }
 
   /** A raw publication from the broker: delivered now, or after those before it. */

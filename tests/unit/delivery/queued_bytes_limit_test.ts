@@ -2,11 +2,17 @@ import assert from "node:assert/strict";
 import { QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
 import { SharedQueuedBytes } from "../../../lib/delivery/shared_queued_bytes.ts";
 import { FakeClients } from "../../support/fake_socket.ts";
+import { delay } from "../../support/wait.ts";
 
 const KIB = 1024;
 
 /** Clients with these queues (KiB), and a limit of `maxKib` over them that records what it sheds. */
-function setUp(queuesKib: number[], maxKib: number, board = SharedQueuedBytes.single()) {
+function setUp(
+  queuesKib: number[],
+  maxKib: number,
+  options: { board?: SharedQueuedBytes; backlogAgeMs?: () => number } = {},
+) {
+  const board = options.board ?? SharedQueuedBytes.single();
   const clients = new FakeClients(4096 * KIB);
   const members = queuesKib.map((kib) => {
     const member = clients.open();
@@ -18,7 +24,8 @@ function setUp(queuesKib: number[], maxKib: number, board = SharedQueuedBytes.si
     maxBytes: maxKib * KIB,
     shared: board,
     clients: () => members.filter(({ client }) => client.open).map(({ client }) => client),
-    onShed: (_client, queued) => shed.push(queued / KIB),
+    onShed: (_client, queued) => shed.push(Math.round(queued / KIB)),
+    backlogAgeMs: options.backlogAgeMs ?? (() => 0),
   });
   const queue = (index: number, kib: number) => members[index]!.socket.bufferedAmount = kib * KIB;
   const end = () => {
@@ -45,35 +52,49 @@ Deno.test("under a quarter of the bound nothing is measured; over the whole of i
   end();
 });
 
-Deno.test("past a quarter of the bound, what the queues grew by is shed from the clients that fell behind, never from a reader that drains", () => {
-  const { limit, shed, queue, end } = setUp([100, 300], 1000);
-  limit.handed(16 * KIB, 30);
-  limit.check();
-  assert.deepEqual(shed, [], "one look tells nobody's pace");
-  // The first falls behind (100 -> 200 KiB); the second, though it holds more, drains (300 -> 280).
-  queue(0, 200);
-  queue(1, 280);
-  limit.handed(16 * KIB, 10);
-  limit.check();
-  // 426 KiB charged, then 511: grown by 85, which the one behind (213 charged) covers.
-  assert.deepEqual(shed, [213]);
+Deno.test("broadcasts wait past a quarter of this worker's part of the bound, and go again under an eighth", async () => {
+  // Two workers: this one's part of 1,000 KiB is 500, so the gate closes past 125 KiB.
+  const board = new SharedQueuedBytes(SharedQueuedBytes.buffer(2), 0);
+  const { limit, queue, end } = setUp([80, 60], 1000, { board });
+  assert.ok(limit.hasRoom(), "nothing handed: nothing is even measured");
+  limit.handed(16 * KIB, 4);
+  assert.ok(limit.hasRoom(), "the upper bound (68 KiB) is under the mark");
+  limit.handed(16 * KIB, 4);
+  assert.equal(
+    limit.hasRoom(),
+    false,
+    "136 KiB handed; measured, 149 KiB with the frames' kilobyte",
+  );
+  queue(0, 30);
+  queue(1, 20);
+  assert.equal(limit.hasRoom(), false, "measured again only 25 ms later");
+  await delay(30);
+  assert.ok(limit.hasRoom(), "54 KiB charged is under an eighth (62.5)");
   end();
 });
 
-Deno.test("a worker sheds for its own growth only, and never again for what it already shed", () => {
-  const buffer = SharedQueuedBytes.buffer(2);
-  new SharedQueuedBytes(buffer, 1).publish(100 * KIB);
-  const { limit, shed, queue, end } = setUp([300, 60], 1000, new SharedQueuedBytes(buffer, 0));
-  limit.handed(16 * KIB, 36);
-  limit.check();
-  queue(0, 400);
-  limit.handed(16 * KIB, 10);
-  limit.check();
-  // Here 383 KiB charged, then 489: grown by 106, which the queue behind (425 charged) covers.
-  assert.deepEqual(shed, [425]);
+Deno.test("a backlog that keeps ageing sheds an eighth of the clients with something queued, biggest first; one that shrinks sheds no more", async () => {
+  let backlogMs = 0;
+  // Sixteen queues of 10 to 160 KiB and two empty ones, far under the bound.
+  const queues = [0, 0, ...Array.from({ length: 16 }, (_, i) => 10 * (i + 1))];
+  const { limit, shed, end } = setUp(queues, 100_000, { backlogAgeMs: () => backlogMs });
   limit.handed(16 * KIB, 1);
+  backlogMs = 1500;
   limit.check();
-  // Past a quarter still with what the shed queue holds, but the open queues did not grow.
-  assert.deepEqual(shed, [425]);
+  assert.deepEqual(shed, [], "a backlog younger than 2 s is a moment's peak");
+  backlogMs = 2500;
+  limit.check();
+  // Two of sixteen: the 160 and 150 KiB queues, each charged a kilobyte per 16 KiB frame.
+  assert.deepEqual(shed, [170, 160]);
+  backlogMs = 3000;
+  limit.check();
+  assert.equal(shed.length, 2, "half a second for the last shedding to take effect");
+  await delay(510);
+  backlogMs = 2400;
+  limit.check();
+  assert.equal(shed.length, 2, "younger than at the last shedding: the clients left keep up");
+  backlogMs = 2600;
+  limit.check();
+  assert.deepEqual(shed, [170, 160, 149, 139], "ageing again: two more of the fourteen left");
   end();
 });

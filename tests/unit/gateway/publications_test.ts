@@ -5,9 +5,11 @@ import { PublicationPacer, type TurnScheduler } from "../../../lib/gateway/publi
 function handTurns() {
   const ending: (() => void)[] = [];
   const next: (() => void)[] = [];
+  const later: (() => void)[] = [];
   const turns: TurnScheduler = {
     atEndOfTurn: (callback) => ending.push(callback),
     inNextTurn: (callback) => next.push(callback),
+    after: (callback) => later.push(callback),
   };
   return {
     turns,
@@ -18,6 +20,12 @@ function handTurns() {
       for (const callback of due) callback();
       return due.length;
     },
+    /** Runs what waits for a delay (the pacer asking again for room); returns how many ran. */
+    later(): number {
+      const due = later.splice(0);
+      for (const callback of due) callback();
+      return due.length;
+    },
   };
 }
 
@@ -25,7 +33,7 @@ function handTurns() {
  * A pacer of `bytesPerTurn` payload bytes (and `handedPerTurn` handed, each publication handing
  * its payload to ten sockets) that records what it handles, payloads named by their first byte.
  */
-function pacer(bytesPerTurn: number, handedPerTurn = Infinity) {
+function pacer(bytesPerTurn: number, handedPerTurn = Infinity, room = () => true) {
   const clock = handTurns();
   const handled: string[] = [];
   const pacing = new PublicationPacer(
@@ -34,14 +42,14 @@ function pacer(bytesPerTurn: number, handedPerTurn = Infinity) {
       handled.push(`${region}${payload[0]}`);
       return 10 * payload.byteLength;
     },
-    { turns: clock.turns },
+    { turns: clock.turns, room },
   );
   const payload = (name: number, bytes: number) => {
     const data = new Uint8Array(bytes);
     data[0] = name;
     return data;
   };
-  return { pacing, handled, payload, turn: clock.turn };
+  return { pacing, handled, payload, turn: clock.turn, later: clock.later };
 }
 
 Deno.test("nothing is handled before the release; then everything, in order", () => {
@@ -103,4 +111,21 @@ Deno.test("a turn also stops at its allowance of bytes handed to sockets, the re
   assert.deepEqual(handled, ["AE1", "AE2", "AE3"]);
   turn();
   assert.deepEqual(handled, ["AE1", "AE2", "AE3", "AE4", "AE5"]);
+});
+
+Deno.test("while the queues have no room, publications wait, in order, and the pacer asks again later", () => {
+  let room = false;
+  const { pacing, handled, payload, turn, later } = pacer(1000, Infinity, () => room);
+  pacing.release();
+  pacing.push("AE", payload(1, 10));
+  pacing.push("FI", payload(2, 10));
+  assert.deepEqual(handled, []);
+  assert.equal(turn(), 0, "no busy turn while there is no room");
+  assert.ok(pacing.backlogAgeMs() >= 0);
+  assert.equal(later(), 1, "one retry after a delay");
+  assert.deepEqual(handled, []);
+  room = true;
+  later();
+  assert.deepEqual(handled, ["AE1", "FI2"]);
+  assert.equal(pacing.backlogAgeMs(), 0, "no backlog once everything went");
 });
