@@ -26,6 +26,8 @@ export interface BrokerListener {
    * which), noticed `silentMs` after its last unanswered ping; it is being replaced.
    */
   connectionSilent?(connection: string, silentMs: number): void;
+  /** Sentinel named another master, at `master` (`host:port`): the broker is moving there. */
+  failover?(master: string): void;
 }
 
 /**

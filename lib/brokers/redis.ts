@@ -1,23 +1,22 @@
 /**
- * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection,
- * so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and every gateway instance on the
- * same Redis sees every publication. A second connection records the stream (`redis_scripts.ts`).
- * With `redis_publisher.ts`, the only module that imports the Redis client (`@redis/client`,
- * node-redis without the modules for Redis Stack's commands: `bench/redis_import.ts`).
+ * The Redis broker: subscribes to `<prefix><REGION>` for every region on a dedicated connection
+ * (`redis_subscriber.ts`), so today's producers (`PUBLISH tvs:AE <json>`) work unchanged, and
+ * every gateway instance on the same Redis sees every publication. A second connection records the
+ * stream (`redis_scripts.ts`). Where they connect is the link's (`redis_links.ts`: one Redis, or
+ * the master Sentinel names); when Sentinel names another master, the subscriber moves there, and
+ * until it is subscribed again the broker is not ready. Those two and `redis_subscriber.ts` are
+ * the only modules that import the Redis client (`@redis/client`, node-redis without the modules
+ * for Redis Stack's commands: `bench/redis_import.ts`).
  *
  * Reconnection is node-redis's own, with a capped, jittered backoff; it resubscribes before it
  * reports `ready`. Under Deno, node-redis stops reconnecting for good when a client has no
- * `'error'` listener, so both clients get one before they connect. A connection that goes silent
+ * `'error'` listener, so every client gets one before it connects. A connection that goes silent
  * without closing is noticed by pinging it (`connection_watch.ts`) and dropped by its socket's
  * idle timeout, and node-redis reconnects it.
- *
- * Why the class is long: node-redis's two connections, their events and their watches are one
- * state machine, whose `ready` needs all of them.
  *
  * @module
  */
 
-import { createClient, type RedisClientType } from "@redis/client";
 import type {
   Broker,
   BrokerListener,
@@ -32,6 +31,9 @@ import type {
 } from "./broker.ts";
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
 import { ConnectionWatch } from "./connection_watch.ts";
+import { retryUntilDelivered } from "./publish_retry.ts";
+import { openLink, type RedisCommands, type RedisLink } from "./redis_links.ts";
+import { RegionSubscriber } from "./redis_subscriber.ts";
 import {
   recentKeysCall,
   recordCall,
@@ -39,6 +41,7 @@ import {
   type ScriptCall,
   type StreamSettings,
 } from "./redis_scripts.ts";
+import type { RedisTarget } from "./redis_target.ts";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -59,9 +62,6 @@ export interface RedisBrokerOptions {
   readonly healthCheck?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
-/** Pause before asking again for a subscription Redis refused on a ready connection, in ms. */
-const RESUBSCRIBE_MS = 1000;
-
 /** The two connections of a broker, as logs and metrics name them. */
 export type RedisConnection = "subscriber" | "commands";
 
@@ -74,51 +74,30 @@ export function reconnectDelay(retries: number, maxDelayMs: number): number {
 /** A {@link Broker} over Redis Pub/Sub. */
 export class RedisBroker implements Broker {
   readonly kind = "redis";
-  readonly #subscriber: RedisClientType;
-  readonly #commands: RedisClientType;
-  /** {@link #commands} without node-redis's command timeout, for records: see {@link record}. */
-  readonly #recorder: RedisClientType;
+  readonly #link: RedisLink;
+  readonly #subscriber: RegionSubscriber;
   /** Channel name by region. */
   readonly #channels: ReadonlyMap<string, string>;
   /** Key prefix, de-duplication and history: what the scripts are called with. */
   readonly #streams: StreamSettings;
   readonly #watches: ReadonlyMap<RedisConnection, ConnectionWatch>;
   #listener: BrokerListener | undefined;
-  /**
-   * Regions whose SUBSCRIBE Redis confirmed, and those waiting for an answer. node-redis
-   * resubscribes after a reconnect only what was confirmed: a SUBSCRIBE whose connection dropped
-   * before the answer (a Redis that accepted and died, a proxy that closed) is forgotten, and the
-   * subscriber comes back ready and deaf to it. So an unconfirmed region is asked again on the
-   * next ready, and the broker is not ready until every region is confirmed.
-   */
-  readonly #subscribed = new Set<string>();
-  readonly #subscribing = new Set<string>();
-  #resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Position of the last record Redis gave this gateway, by region (`lua/record.lua`). */
+  readonly #lastRecorded = new Map<string, StreamPosition>();
   #state: BrokerState = "connecting";
   #lastError: string | undefined;
 
-  /** Creates a broker for the server at `url`; nothing connects before {@link start}. */
-  constructor(url: string, options: RedisBrokerOptions) {
+  /** Creates a broker for `target`; nothing connects before {@link start}. */
+  constructor(target: RedisTarget, options: RedisBrokerOptions) {
     const maxDelayMs = options.maxReconnectDelayMs ?? 1000;
     const health = options.healthCheck ?? { intervalMs: 1000, timeoutMs: 2000 };
-    const clientOptions = {
-      url,
-      socket: {
-        reconnectStrategy: (retries: number) => reconnectDelay(retries, maxDelayMs),
-        connectTimeout: 2000,
-        // A healthy connection carries a ping at least every interval; one quiet for longer
-        // than interval plus timeout is silent (and no longer written to): close it.
-        socketTimeout: health.intervalMs + health.timeoutMs,
-      },
-    };
-    this.#subscriber = createClient({ ...clientOptions, name: "tvs-realtime-sub" });
-    // Fail fast while disconnected: a queued command would hold up delivery until Redis returns.
-    this.#commands = createClient({
-      ...clientOptions,
-      name: "tvs-realtime-cmd",
-      disableOfflineQueue: true,
+    this.#link = openLink(target, {
+      reconnectStrategy: (retries: number) => reconnectDelay(retries, maxDelayMs),
+      connectTimeout: 2000,
+      // A healthy connection carries a ping at least every interval; one quiet for longer
+      // than interval plus timeout is silent (and no longer written to): close it.
+      socketTimeout: health.intervalMs + health.timeoutMs,
     });
-    this.#recorder = this.#commands.withCommandOptions({ timeout: 0 });
     this.#streams = {
       keyPrefix: options.channelPrefix,
       dedupe: options.dedupe ?? DEFAULT_DEDUPE,
@@ -127,25 +106,33 @@ export class RedisBroker implements Broker {
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
-    const clients = { subscriber: this.#subscriber, commands: this.#commands };
+    this.#subscriber = new RegionSubscriber(this.#channels, {
+      publication: (region, payload) => this.#listener?.publication(region, payload),
+      connected: () => this.#watches.get("subscriber")!.reset(),
+      changed: (error) => {
+        if (error !== undefined) this.#lastError = error;
+        this.#refreshState();
+      },
+    });
+    const pings: Record<RedisConnection, { ping(): Promise<unknown>; isReady: boolean }> = {
+      subscriber: this.#subscriber,
+      commands: this.#link.commands,
+    };
     this.#watches = new Map(
-      (["subscriber", "commands"] as const).map((connection) => {
-        const client = clients[connection];
-        return [
-          connection,
-          new ConnectionWatch({
-            ...health,
-            ping: () => client.ping(),
-            isReady: () => client.isReady,
-            onSilent: (silentMs) => {
-              this.#lastError = `${connection} connection silent for ${Math.round(silentMs)} ms`;
-              this.#listener?.connectionSilent?.(connection, silentMs);
-              this.#refreshState();
-            },
-            onHeard: () => this.#refreshState(),
-          }),
-        ];
-      }),
+      (["subscriber", "commands"] as const).map((connection) => [
+        connection,
+        new ConnectionWatch({
+          ...health,
+          ping: () => pings[connection].ping(),
+          isReady: () => pings[connection].isReady,
+          onSilent: (silentMs) => {
+            this.#lastError = `${connection} connection silent for ${Math.round(silentMs)} ms`;
+            this.#listener?.connectionSilent?.(connection, silentMs);
+            this.#refreshState();
+          },
+          onHeard: () => this.#refreshState(),
+        }),
+      ]),
     );
   }
 
@@ -158,65 +145,48 @@ export class RedisBroker implements Broker {
   start(listener: BrokerListener): void {
     if (this.#listener !== undefined) throw new Error("Broker already started");
     this.#listener = listener;
-    const clients = [["subscriber", this.#subscriber], ["commands", this.#commands]] as const;
-    for (const [connection, client] of clients) {
-      const watch = this.#watches.get(connection)!;
-      client.on("error", (error: Error) => {
-        this.#lastError = error.message;
+    const commandsWatch = this.#watches.get("commands")!;
+    this.#link.start({
+      error: (message) => {
+        this.#lastError = message;
         this.#refreshState();
-      });
-      client.on("ready", () => {
-        watch.reset();
-        if (connection === "subscriber") this.#subscribeMissing();
+      },
+      changed: () => {
+        // What a ping of the connection before waits for no longer matters.
+        if (this.#link.commands.isReady) commandsWatch.reset();
+        // The link may just have learnt where the master is.
+        if (!this.#subscriber.opened) this.#openSubscriber();
         this.#refreshState();
-      });
-      watch.start();
-      client.on("end", () => this.#refreshState());
-      client.on("reconnecting", () => this.#refreshState());
-      // With a reconnect strategy, connect() settles only once connected, or rejects when the
-      // client is closed first: nothing to do then.
-      client.connect().catch(() => this.#refreshState());
-    }
-    // Queued until connected; node-redis resubscribes what was confirmed after every reconnect.
-    this.#subscribeMissing();
+      },
+      masterChanged: (node) => {
+        this.#lastError = `failing over to ${node.host}:${node.port}`;
+        this.#listener?.failover?.(`${node.host}:${node.port}`);
+        this.#openSubscriber();
+        this.#refreshState();
+      },
+    });
+    for (const watch of this.#watches.values()) watch.start();
+    this.#openSubscriber();
   }
 
-  /** Subscribes every region neither confirmed nor waiting for its answer. */
-  #subscribeMissing(): void {
-    const listener = this.#listener;
-    if (listener === undefined || this.#state === "closed") return;
-    for (const [region, channel] of this.#channels) {
-      if (this.#subscribed.has(region) || this.#subscribing.has(region)) continue;
-      this.#subscribing.add(region);
-      // One listener per channel carries its region, so no channel name is decoded per message;
-      // buffer mode hands over the producer's bytes, so invalid UTF-8 is caught, not replaced.
-      this.#subscriber.subscribe(
-        channel,
-        (message: Uint8Array) => listener.publication(region, message),
-        true,
-      ).then(() => {
-        this.#subscribing.delete(region);
-        this.#subscribed.add(region);
-        this.#refreshState();
-      }, (error: Error) => {
-        this.#subscribing.delete(region);
-        this.#lastError = `SUBSCRIBE ${channel}: ${error.message}`;
-        this.#refreshState();
-        // Asked again on the next ready; if the subscriber is ready already (Redis refused the
-        // command itself: an ACL without the channel), after a pause rather than at once.
-        if (this.#subscriber.isReady) {
-          clearTimeout(this.#resubscribeTimer);
-          this.#resubscribeTimer = setTimeout(() => this.#subscribeMissing(), RESUBSCRIBE_MS);
-        }
-      });
-    }
+  /** Opens the subscriber where the link says, if it knows (again, if it moved). */
+  #openSubscriber(): void {
+    const options = this.#link.subscriberOptions();
+    if (options !== null && this.#state !== "closed") this.#subscriber.open(options);
   }
 
-  /** `PUBLISH <prefix><region> <payload>`; resolves to the number of subscribers reached. */
+  /**
+   * `PUBLISH <prefix><region> <payload>`; resolves to the number of subscribers reached. Sent again
+   * for a few seconds while it reaches nobody or fails (`publish_retry.ts`): this gateway's own
+   * subscriber is one of them once it is back, or has moved to the new master.
+   */
   async publish(region: string, payload: string): Promise<number> {
     const channel = this.#channels.get(region);
     if (channel === undefined) throw new RangeError(`Unknown region: ${region}`);
-    return await this.#commandsClient().publish(channel, payload);
+    return await retryUntilDelivered(
+      () => Promise.resolve().then(() => this.#commandsClient().publish(channel, payload)),
+      (receivers) => receivers > 0,
+    );
   }
 
   /**
@@ -225,8 +195,11 @@ export class RedisBroker implements Broker {
    * is on the wire, and offline commands fail at once), no caller waits on a record, and its timer
    * and listeners are work on every publication.
    */
-  record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
-    return this.#run(recordCall(this.#streams, records), this.#recorder);
+  async record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
+    const call = recordCall(this.#streams, records, this.#lastRecorded);
+    const positions = await this.#run(call, this.#link.recorder);
+    positions.forEach((position, i) => this.#lastRecorded.set(records[i]!.region, position));
+    return positions;
   }
 
   /** The region's position and, if the history covers `cursor` without a gap, what followed. */
@@ -244,10 +217,9 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    clearTimeout(this.#resubscribeTimer);
     for (const watch of this.#watches.values()) watch.stop();
     this.#listener?.stateChange("closed");
-    await Promise.allSettled([this.#subscriber, this.#commands].map((client) => client.close()));
+    await Promise.allSettled([this.#subscriber.close(), this.#link.close()]);
   }
 
   /**
@@ -255,7 +227,7 @@ export class RedisBroker implements Broker {
    * later commands and deliver a region's messages out of order. Redis caches the compiled script
    * by its hash either way; the cost is the script's text on the wire.
    */
-  async #run<T>(call: ScriptCall<T>, client: RedisClientType = this.#commands): Promise<T> {
+  async #run<T>(call: ScriptCall<T>, client: RedisCommands = this.#link.commands): Promise<T> {
     const reply = await this.#commandsClient(client).eval(call.source, {
       keys: call.keys,
       arguments: call.args,
@@ -270,7 +242,7 @@ export class RedisBroker implements Broker {
    *
    * @throws {Error} while the commands connection is silent.
    */
-  #commandsClient(client: RedisClientType = this.#commands): RedisClientType {
+  #commandsClient(client: RedisCommands = this.#link.commands): RedisCommands {
     if (this.#watches.get("commands")!.silent) {
       throw new Error("The Redis commands connection is silent; reconnecting");
     }
@@ -281,8 +253,7 @@ export class RedisBroker implements Broker {
     if (this.#state === "closed") return;
     let next: BrokerState;
     const silent = [...this.#watches.values()].some((watch) => watch.silent);
-    const subscribed = this.#subscribed.size === this.#channels.size;
-    if (this.#subscriber.isReady && this.#commands.isReady && subscribed && !silent) next = "ready";
+    if (this.#subscriber.ready && this.#link.commands.isReady && !silent) next = "ready";
     // A failed first attempt is an outage too: report it once, as retrying.
     else if (this.#state === "connecting" && this.#lastError === undefined) next = "connecting";
     else next = "reconnecting";

@@ -1,14 +1,18 @@
 /**
- * Publishing as a producer does, for the `publish` command: one short-lived connection, one
- * `PUBLISH`. With `redis.ts`, the only module that imports `redis`. Before publishing it reads what
- * the gateways recorded, so it can say that a message would be dropped as a repeat instead of
- * publishing it for nothing.
+ * Publishing as a producer does, for the `publish` command: one short-lived connection to the node
+ * that takes writes (under Sentinel, the master it names now), one `PUBLISH`. Before publishing it
+ * reads what the gateways recorded, so it can say that a message would be dropped as a repeat
+ * instead of publishing it for nothing. One that reached nobody is sent again on the master named
+ * then, for a few seconds (`publish_retry.ts`).
  *
  * @module
  */
 
 import { createClient } from "@redis/client";
+import { retryUntilDelivered } from "./publish_retry.ts";
+import { currentMaster } from "./redis_links.ts";
 import { repeatKeys } from "./redis_scripts.ts";
+import type { RedisTarget } from "./redis_target.ts";
 
 /** A publication, and what tells whether the gateways would take it for a repeat. */
 export interface ProducerPublication {
@@ -37,10 +41,21 @@ export type PublishOutcome =
  * command, not for the gateway.
  */
 export async function publishOnce(
-  url: string,
+  target: RedisTarget,
   publication: ProducerPublication,
 ): Promise<PublishOutcome> {
-  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 3000 } });
+  return await retryUntilDelivered(
+    () => attempt(target, publication),
+    (outcome) => !outcome.published || outcome.receivers > 0,
+  );
+}
+
+/** One connection, the repeat check and one `PUBLISH`. */
+async function attempt(
+  target: RedisTarget,
+  publication: ProducerPublication,
+): Promise<PublishOutcome> {
+  const client = createClient(await currentMaster(target, 3000));
   let lastError: Error | undefined;
   client.on("error", (error: Error) => lastError = error);
   try {

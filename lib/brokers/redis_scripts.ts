@@ -79,10 +79,15 @@ export function repeatKeys(
   };
 }
 
-/** Records delivered publications in one call (`lua/record.lua`); reads back their positions. */
+/**
+ * Records delivered publications in one call (`lua/record.lua`); reads back their positions.
+ * `lastRecorded` holds, by region, the position of the last record this gateway was given: a
+ * stream behind it lost its tail and begins a new epoch.
+ */
 export function recordCall(
   settings: StreamSettings,
   records: readonly RegionRecord[],
+  lastRecorded: ReadonlyMap<string, StreamPosition>,
 ): ScriptCall<StreamPosition[]> {
   const { dedupe, history } = settings;
   return {
@@ -99,10 +104,12 @@ export function recordCall(
       String(history.ttlMs),
       newEpoch(),
       String(META_TTL_MS),
-      ...records.flatMap(({ request }) => [
+      ...records.flatMap(({ region, request }) => [
         request.body,
         request.fingerprint,
         request.dedupeKey ?? "",
+        lastRecorded.get(region)?.epoch ?? "",
+        String(lastRecorded.get(region)?.offset ?? 0),
       ]),
     ],
     read(reply) {

@@ -7,6 +7,7 @@
  */
 
 import { publishOnce } from "../brokers/redis_publisher.ts";
+import { parseRedisTarget } from "../brokers/redis_target.ts";
 import type { PublishRequest } from "./cli.ts";
 import type { Config } from "../config/config.ts";
 import { parsePublication } from "../contract/message.ts";
@@ -103,7 +104,7 @@ export async function runPublish(
       return result.status;
     }
     const channel = config.channelPrefix + region;
-    const outcome = await publishOnce(config.redisUrl ?? "", {
+    const outcome = await publishOnce(parseRedisTarget(config.redisUrl!), {
       channel,
       payload: body,
       region,

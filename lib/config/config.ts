@@ -7,7 +7,7 @@
  * @module
  */
 
-import { mask } from "./setting_parsers.ts";
+import { maskRedisUrl } from "../brokers/redis_target.ts";
 import { RETIRED_SETTINGS, type Setting, SETTINGS } from "./settings.ts";
 
 /** One setting of the table. */
@@ -211,7 +211,9 @@ export function describeConfig(config: Config, sources: ConfigSources): string[]
     const value = values[setting.key];
     const raw = given[setting.env] ?? setting.fallback ?? "";
     if (setting.env === "REDIS_URL" && value !== null) {
-      if (mask(raw) !== raw) return [`# ${setting.env}=${mask(raw)} (its password not shown)`];
+      if (maskRedisUrl(raw) !== raw) {
+        return [`# ${setting.env}=${maskRedisUrl(raw)} (its password not shown)`];
+      }
     } else if (value !== null && setting.secret) {
       return [`# ${setting.env} is set (not shown); copy it from where it is kept`];
     }

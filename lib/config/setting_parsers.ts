@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseRedisTarget } from "../brokers/redis_target.ts";
 import { canonicalIp } from "../net/ip_address.ts";
 import { type OriginPolicy, parseOriginPattern } from "../net/origin.ts";
 import { TrustedProxies } from "../net/trusted_proxies.ts";
@@ -75,33 +76,11 @@ export function listenHost(raw: string): string {
   throw new TypeError(`Expected an IP address or host name to listen on, got "${raw}"`);
 }
 
-/** Hides the password of a URL, or the whole value when it cannot be parsed as one. */
-export function mask(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password === "" && url.username === "") return value;
-    if (url.password !== "") url.password = "***";
-    else url.username = "***";
-    return url.href;
-  } catch {
-    return "***";
-  }
-}
-
-/** A `redis://` or `rediss://` URL; empty means none. */
+/** A Redis URL (`brokers/redis_target.ts`: one Redis, or Sentinel's master); empty means none. */
 export function redisUrl(raw: string): string | null {
   if (raw.trim() === "") return null;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new TypeError(`Expected a redis:// or rediss:// URL, got "${mask(raw)}"`);
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new TypeError(`Expected a redis:// or rediss:// URL, got "${mask(raw)}"`);
-  }
-  if (url.hostname === "") throw new TypeError("The URL has no host");
-  return url.href;
+  parseRedisTarget(raw);
+  return raw.trim();
 }
 
 /** Comma-separated region codes, upper-cased, without repeats. */

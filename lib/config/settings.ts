@@ -7,6 +7,7 @@
  */
 
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "../brokers/broker.ts";
+import { describeRedisTarget, parseRedisTarget } from "../brokers/redis_target.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../contract/message.ts";
 import { describeOriginPolicy, type OriginPolicy } from "../net/origin.ts";
 import type { TrustedProxies } from "../net/trusted_proxies.ts";
@@ -65,10 +66,12 @@ export const SETTINGS = [
   {
     key: "redisUrl",
     env: "REDIS_URL",
-    help: "redis:// or rediss:// (TLS) URL of the Pub/Sub server; unset runs the embedded " +
-      "in-process broker",
+    help: "redis:// or rediss:// (TLS) URL of the Pub/Sub server, or " +
+      "redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME for Sentinel's master; unset runs " +
+      "the embedded in-process broker",
     secret: true,
     parse: redisUrl,
+    show: (url: string) => describeRedisTarget(parseRedisTarget(url)),
   },
   {
     key: "regions",

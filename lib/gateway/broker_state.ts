@@ -20,15 +20,19 @@ export interface BrokerStateHandlerContext {
   readonly regions: readonly string[];
   readonly streams: Streams;
   /** The publications on their way in: held while the keys load. */
-  readonly publications: { hold(): void; release(): void };
+  readonly publications: {
+    push(region: string, payload: Uint8Array): void;
+    hold(): void;
+    release(): void;
+  };
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** A broker operation failed (here: loading the keys). */
   readonly failed: (operation: "seed", error: unknown) => void;
 }
 
-/** The broker listener's state side, for one gateway. */
-export class BrokerStateHandler implements Omit<BrokerListener, "publication"> {
+/** The broker's listener, for one gateway. */
+export class BrokerStateHandler implements BrokerListener {
   readonly #context: BrokerStateHandlerContext;
   #everReady = false;
 
@@ -36,6 +40,11 @@ export class BrokerStateHandler implements Omit<BrokerListener, "publication"> {
   constructor(context: BrokerStateHandlerContext) {
     this.#context = context;
     context.metrics.brokerConnected.set({ broker: context.broker }, 0);
+  }
+
+  /** A raw publication: on its way out (`publications.ts`). */
+  publication(region: string, payload: Uint8Array): void {
+    this.#context.publications.push(region, payload);
   }
 
   /** The broker moved to `state`. */
@@ -64,6 +73,16 @@ export class BrokerStateHandler implements Omit<BrokerListener, "publication"> {
       connection,
       silentMs: Math.round(silentMs),
       action: "dropping it and reconnecting",
+    });
+  }
+
+  /** The broker's Redis failed over to `master`. */
+  failover(master: string): void {
+    this.#context.metrics.brokerFailovers.inc();
+    this.#context.logger.warn("broker failover", {
+      broker: this.#context.broker,
+      master,
+      action: "subscribing on the new master",
     });
   }
 

@@ -190,11 +190,7 @@ export class Gateway {
       logger: this.#logger,
       failed: (operation, error) => this.#events.brokerFailed(operation, error),
     });
-    this.#broker.start({
-      publication: (region, payload) => this.#publications.push(region, payload),
-      stateChange: (next, cause) => state.stateChange(next, cause),
-      connectionSilent: (connection, silentMs) => state.connectionSilent(connection, silentMs),
-    });
+    this.#broker.start(state);
   }
 
   /** Publishes as a producer does, through the broker; resolves to the receivers it reached. */

@@ -82,6 +82,15 @@ export class Metrics {
     registers: [this.#registry],
   });
 
+  /** Times the broker's Redis failed over to another master (as Sentinel named it). */
+  readonly brokerFailovers = new Counter({
+    name: "tvs_broker_failovers_total",
+    help: "Times the broker's Redis failed over to another master and the gateway followed",
+    registers: [this.#registry],
+    // Every worker follows the same failover.
+    aggregator: "max",
+  });
+
   /** Clients closed to keep the process under its queued-bytes bound. */
   readonly overloadCloses = new Counter({
     name: "tvs_overload_closes_total",

@@ -18,7 +18,7 @@ import { createHandler, type ProcessReport } from "../http/routes.ts";
 import { type Config, configWarnings } from "../config/config.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
 import { listenFailure } from "./listen.ts";
-import { mask } from "../config/setting_parsers.ts";
+import { maskRedisUrl, parseRedisTarget } from "../brokers/redis_target.ts";
 import { buildStatus } from "../gateway/report.ts";
 
 /**
@@ -70,7 +70,7 @@ export function createBroker(config: Config): Broker {
   const dedupe = { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity };
   const history = { size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 };
   if (config.redisUrl === null) return new MemoryBroker({ dedupe, history });
-  return new RedisBroker(config.redisUrl, {
+  return new RedisBroker(parseRedisTarget(config.redisUrl), {
     channelPrefix: config.channelPrefix,
     regions: config.regions,
     dedupe,
@@ -109,7 +109,7 @@ export function logListening(logger: Logger, config: Config, port: number): void
   logger.info("listening", {
     host: config.host,
     port,
-    broker: config.redisUrl === null ? "memory" : mask(config.redisUrl),
+    broker: config.redisUrl === null ? "memory" : maskRedisUrl(config.redisUrl),
     regions: config.regions,
     workers: config.workers,
     allowedOrigins: describeOriginPolicy(config.allowedOrigins),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { BrokerState } from "../../lib/brokers/broker.ts";
 import { reconnectDelay, RedisBroker } from "../../lib/brokers/redis.ts";
+import { parseRedisTarget } from "../../lib/brokers/redis_target.ts";
 import { brokerContract, recordOne } from "../broker_contract.ts";
 import { RedisServer } from "../support/redis_server.ts";
 import { closing } from "../support/disposable.ts";
@@ -12,7 +13,9 @@ const quiet = { publication: () => {}, stateChange: () => {} };
 brokerContract("redis", async (settings) => {
   const stack = new AsyncDisposableStack();
   const redis = stack.use(await RedisServer.start());
-  const broker = stack.use(closing(new RedisBroker(redis.url, { ...options, ...settings })));
+  const broker = stack.use(
+    closing(new RedisBroker(parseRedisTarget(redis.url), { ...options, ...settings })),
+  );
   return { broker, [Symbol.asyncDispose]: () => stack.disposeAsync() };
 });
 
@@ -23,7 +26,7 @@ async function twoBrokers(): Promise<
   const stack = new AsyncDisposableStack();
   const redis = stack.use(await RedisServer.start());
   const brokers = [options, options].map((settings) =>
-    stack.use(closing(new RedisBroker(redis.url, settings)))
+    stack.use(closing(new RedisBroker(parseRedisTarget(redis.url), settings)))
   );
   for (const broker of brokers) broker.start(quiet);
   await waitFor(() => brokers.every((broker) => broker.state === "ready"), { what: "ready" });
@@ -38,7 +41,7 @@ const request = (fingerprint: string, body = "m", dedupeKey: string | null = nul
 
 Deno.test("redis broker receives what a plain PUBLISH sends on tvs:<REGION>", async () => {
   await using redis = await RedisServer.start();
-  await using broker = closing(new RedisBroker(redis.url, options));
+  await using broker = closing(new RedisBroker(parseRedisTarget(redis.url), options));
   const received: string[] = [];
   broker.start({
     publication: (region, payload) =>
@@ -103,7 +106,7 @@ Deno.test("when Redis loses its data a new epoch begins and old cursors are not 
 Deno.test("redis broker keeps its state in Redis, bounded per region", async () => {
   await using redis = await RedisServer.start();
   await using broker = closing(
-    new RedisBroker(redis.url, {
+    new RedisBroker(parseRedisTarget(redis.url), {
       ...options,
       dedupe: { windowMs: 60_000, capacity: 5 },
       history: { size: 10, ttlMs: 60_000 },
@@ -128,7 +131,7 @@ Deno.test("redis broker keeps its state in Redis, bounded per region", async () 
 Deno.test("redis broker waits for Redis at start and reconnects after a restart", async () => {
   const redis = await RedisServer.start();
   await redis.kill();
-  const broker = new RedisBroker(redis.url, options);
+  const broker = new RedisBroker(parseRedisTarget(redis.url), options);
   const states: BrokerState[] = [];
   const received: string[] = [];
   broker.start({
@@ -155,4 +158,31 @@ Deno.test("reconnect delay doubles from 50 ms, is capped, and is jittered", () =
     const delay = reconnectDelay(retries, 1000);
     assert.ok(delay >= ceiling / 2 && delay <= ceiling, `retry ${retries}: ${delay}`);
   }
+});
+
+Deno.test("a history that lost its tail (a replica promoted without the last records) begins a new epoch, never reusing offsets", async () => {
+  await using redis = await RedisServer.start();
+  await using broker = closing(new RedisBroker(parseRedisTarget(redis.url), options));
+  broker.start(quiet);
+  await waitFor(() => broker.state === "ready", { what: "ready" });
+  const first = await recordOne(broker, "AE", request("f1"));
+  await recordOne(broker, "AE", request("f2"));
+  const third = await recordOne(broker, "AE", request("f3"));
+  assert.deepEqual(third, { epoch: first.epoch, offset: 3 });
+  // What the promoted replica holds: the first record only (the script's effects replicate as
+  // one unit, so the history, its index and the top offset agree with each other).
+  await redis.pipeline([
+    ["HSET", "tvs:{AE}:meta", "top", "1"],
+    ["XDEL", "tvs:{AE}:history", "2-0", "3-0"],
+    ["HDEL", "tvs:{AE}:index", "f2", "f3"],
+  ]);
+  const next = await recordOne(broker, "AE", request("f4"));
+  assert.notEqual(
+    next.epoch,
+    first.epoch,
+    "offset 2 of the old epoch named f2; it must not name f4",
+  );
+  const resumed = await broker.recover("AE", { kind: "position", position: third });
+  assert.equal(resumed.recovered, false, "a client at the lost tail is told, not given a gap");
+  assert.deepEqual(resumed.position, next);
 });

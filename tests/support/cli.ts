@@ -18,7 +18,10 @@ export interface CliResult {
 /** Variables a Deno process needs to find its cache, whatever the test sets. */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  // With where Deno caches and which certificates it trusts, in case it still fetches a package.
+  for (
+    const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "DENO_TLS_CA_STORE", "DENO_CERT"]
+  ) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }

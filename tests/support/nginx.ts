@@ -26,6 +26,22 @@ export interface Nginx extends AsyncDisposable {
 export interface NginxOptions {
   /** `send_timeout` in seconds instead of the shipped value. */
   readonly sendTimeoutSeconds?: number;
+  /**
+   * Ports of several gateways: the shipped upstream block is replaced with
+   * `deploy/nginx-upstream.conf`'s, its hosts pointed at these ports in order.
+   */
+  readonly upstreamPorts?: readonly number[];
+}
+
+/** `deploy/nginx-upstream.conf` with its example hosts pointed at `ports` on loopback. */
+async function upstreamBlock(ports: readonly number[]): Promise<string> {
+  let block = await Deno.readTextFile(`${PROJECT_ROOT}deploy/nginx-upstream.conf`);
+  const hosts = [...block.matchAll(/server (10\.0\.0\.\d+:8765)/g)].map((match) => match[1]!);
+  if (hosts.length !== ports.length) {
+    throw new Error(`deploy/nginx-upstream.conf names ${hosts.length} hosts, not ${ports.length}`);
+  }
+  hosts.forEach((host, i) => block = block.replace(host, `127.0.0.1:${ports[i]}`));
+  return block;
 }
 
 /** The shipped site configuration, pointed at `gatewayPort`, listening on `tlsPort`. */
@@ -62,7 +78,10 @@ async function siteConfig(
     if (!config.includes(from)) throw new Error(`deploy/nginx.conf no longer has "${from}"`);
     config = config.replaceAll(from, to);
   }
-  return config;
+  if (options.upstreamPorts === undefined) return config;
+  const upstream = /^upstream tvs_realtime \{[^}]*\}$/m;
+  if (!upstream.test(config)) throw new Error("deploy/nginx.conf no longer has its upstream block");
+  return config.replace(upstream, await upstreamBlock(options.upstreamPorts));
 }
 
 /** Starts nginx with the shipped site in front of the gateway on `gatewayPort`. */

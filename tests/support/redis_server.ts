@@ -24,6 +24,8 @@ export interface RedisServerOptions {
   readonly launch?: (args: string[]) => [string, string[]];
   /** Address to listen on: 127.0.0.2 is another host to a client on 127.0.0.1. @default 127.0.0.1 */
   readonly bind?: string;
+  /** More arguments, after the test's own (`--replicaof HOST PORT` for a replica). */
+  readonly args?: readonly string[];
 }
 
 /** A running (or stopped) test Redis. */
@@ -32,12 +34,15 @@ export class RedisServer implements AsyncDisposable {
   /** The address it listens on. */
   readonly host: string;
   readonly #launch: (args: string[]) => [string, string[]];
+  readonly #args: readonly string[];
   #process: Deno.ChildProcess | undefined;
+  #dir: string | undefined;
 
   private constructor(port: number, options: RedisServerOptions) {
     this.port = port;
     this.host = options.bind ?? "127.0.0.1";
     this.#launch = options.launch ?? ((args) => ["redis-server", args]);
+    this.#args = options.args ?? [];
   }
 
   /** Starts a server on a free port, without persistence. */
@@ -66,6 +71,11 @@ export class RedisServer implements AsyncDisposable {
       "no",
       "--protected-mode",
       "no",
+      // A replica writes what its master sends to a file even without persistence: in a
+      // directory of its own, never where the next server would load it from.
+      "--dir",
+      await this.#directory(),
+      ...this.#args,
     ]);
     this.#process = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
     await waitFor(async () => (await this.command("PING").catch(() => "")) === "+PONG", {
@@ -146,9 +156,17 @@ export class RedisServer implements AsyncDisposable {
     return Number(reply.slice(1));
   }
 
-  /** Stops the server. */
+  /** Stops the server and removes its directory. */
   async stop(): Promise<void> {
     await this.kill();
+    if (this.#dir !== undefined) await Deno.remove(this.#dir, { recursive: true });
+    this.#dir = undefined;
+  }
+
+  /** The server's working directory, made on first use and kept across restarts. */
+  async #directory(): Promise<string> {
+    this.#dir ??= await Deno.makeTempDir({ prefix: "tvs-redis-" });
+    return this.#dir;
   }
 
   /** Stops the server: `await using redis = await RedisServer.start()`. */

@@ -4,10 +4,16 @@
 -- (or the same bytes were published again): its offset is returned, nothing changes. One call
 -- takes a batch: the records a gateway delivered since its last call, of one region or several.
 --
+-- A stream whose top offset is below one this gateway was given under the same epoch lost its
+-- tail: a replica was promoted before it had the last records. Its offsets must not be handed out
+-- again under that epoch (a client holding one would take another message for it), so it begins
+-- a new epoch, and clients from the old one are told they cannot recover.
+--
 -- KEYS: per record, its region's meta, history, index, dedupe and firsts (five per record).
 -- ARGV: [1] window ms, [2] de-duplication capacity, [3] history size, [4] history ttl ms,
 -- [5] epoch to use if a stream has none, [6] meta ttl ms; then per record [message, fingerprint,
--- de-duplication key ("" for none)].
+-- de-duplication key ("" for none), epoch and offset of the region's last record this gateway
+-- was given ("" and 0 for none)].
 -- Returns {epoch, offset, epoch, offset, ...}, a pair per record, in their order.
 local window, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
 local size, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -16,8 +22,14 @@ local result = {}
 for r = 0, #KEYS / 5 - 1 do
   local meta, history, index = KEYS[r * 5 + 1], KEYS[r * 5 + 2], KEYS[r * 5 + 3]
   local dedupe, firsts = KEYS[r * 5 + 4], KEYS[r * 5 + 5]
-  local body, fingerprint, key = ARGV[7 + r * 3], ARGV[8 + r * 3], ARGV[9 + r * 3]
+  local body, fingerprint, key = ARGV[7 + r * 5], ARGV[8 + r * 5], ARGV[9 + r * 5]
+  local last_epoch, last_offset = ARGV[10 + r * 5], tonumber(ARGV[11 + r * 5])
   local epoch = ensure_epoch(meta, history, index, ARGV[5], ARGV[6])
+  if epoch == last_epoch and tonumber(redis.call('HGET', meta, 'top')) < last_offset then
+    epoch = ARGV[5]
+    redis.call('DEL', history, index)
+    redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
+  end
   local offset = tonumber(redis.call('HGET', index, fingerprint))
   if not offset then
     if key ~= '' and window > 0 then

@@ -5,7 +5,7 @@ import {
   describeConfig,
   loadConfig,
 } from "../../../lib/config/config.ts";
-import { mask } from "../../../lib/config/setting_parsers.ts";
+import { maskRedisUrl } from "../../../lib/brokers/redis_target.ts";
 
 const fromEnv = (env: Record<string, string>, overrides?: Record<string, string>) =>
   loadConfig({ env: (name) => env[name], ...(overrides ? { overrides } : {}) });
@@ -36,7 +36,9 @@ Deno.test("a bad value is one error naming the variable and what is allowed", ()
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ PORT: "http" }, "PORT", /integer from 0 to 65535, got "http"/],
     [{ PORT: "70000" }, "PORT", /integer from 0 to 65535/],
-    [{ REDIS_URL: "http://x" }, "REDIS_URL", /redis:\/\/ or rediss:\/\//],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL", /redis:\/\/, rediss:\/\//],
+    [{ REDIS_URL: "redis+sentinel://10.0.0.5:26379" }, "REDIS_URL", /names the master/],
+    [{ REDIS_URL: "redis+sentinel://10.0.0.5:x/tvs" }, "REDIS_URL", /HOST:PORT, got "10.0.0.5:x"/],
     [{ REGIONS: "AE,,A!" }, "REGIONS", /Invalid region code "A!"/],
     [{ REGIONS: "AE,AE" }, "REGIONS", /repeat/],
     [{ DEFAULT_REGION: "ZZ" }, "DEFAULT_REGION", /not one of REGIONS/],
@@ -135,7 +137,7 @@ Deno.test("the described configuration masks secrets", () => {
   assert.ok(lines.includes("REGIONS=AE,FI,CZ,DK,BE,GB,CH,US"));
   assert.ok(!lines.join("\n").includes("hunter2"));
   assert.ok(!lines.join("\n").includes("0123456789abcdef0123"));
-  assert.equal(mask("not a url"), "***");
+  assert.equal(maskRedisUrl("redis//user:hunter2@cache"), "redis//user:***@cache");
 });
 
 Deno.test("the described configuration is an env file that configures the same gateway", () => {
