@@ -32,8 +32,9 @@ import type {
 import { DEFAULT_DEDUPE, DEFAULT_HISTORY } from "./broker.ts";
 import { ConnectionWatch } from "./connection_watch.ts";
 import { retryUntilDelivered } from "./publish_retry.ts";
-import { openLink, type RedisCommands, type RedisLink } from "./redis_links.ts";
-import { RegionSubscriber } from "./redis_subscriber.ts";
+import type { RedisCommands, RedisLink } from "./redis_link.ts";
+import { openLink } from "./redis_links.ts";
+import type { ChannelSubscriber } from "./redis_subscriber.ts";
 import {
   recentKeysCall,
   recordCall,
@@ -75,7 +76,7 @@ export function reconnectDelay(retries: number, maxDelayMs: number): number {
 export class RedisBroker implements Broker {
   readonly kind = "redis";
   readonly #link: RedisLink;
-  readonly #subscriber: RegionSubscriber;
+  readonly #subscriber: ChannelSubscriber;
   /** Channel name by region. */
   readonly #channels: ReadonlyMap<string, string>;
   /** Key prefix, de-duplication and history: what the scripts are called with. */
@@ -106,7 +107,7 @@ export class RedisBroker implements Broker {
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
-    this.#subscriber = new RegionSubscriber(this.#channels, {
+    this.#subscriber = this.#link.subscriber(this.#channels, {
       publication: (region, payload) => this.#listener?.publication(region, payload),
       connected: () => this.#watches.get("subscriber")!.reset(),
       changed: (error) => {
@@ -158,9 +159,9 @@ export class RedisBroker implements Broker {
         if (!this.#subscriber.opened) this.#openSubscriber();
         this.#refreshState();
       },
-      masterChanged: (node) => {
-        this.#lastError = `failing over to ${node.host}:${node.port}`;
-        this.#listener?.failover?.(`${node.host}:${node.port}`);
+      failover: (master) => {
+        this.#lastError = `failing over to ${master}`;
+        this.#listener?.failover?.(master);
         this.#openSubscriber();
         this.#refreshState();
       },
@@ -196,6 +197,21 @@ export class RedisBroker implements Broker {
    * and listeners are work on every publication.
    */
   async record(records: readonly RegionRecord[]): Promise<readonly StreamPosition[]> {
+    if (this.#link.oneRegionPerScript && new Set(records.map(({ region }) => region)).size > 1) {
+      // One call per region, all at once; Redis answers each region's in order.
+      const byRegion = Map.groupBy(records, ({ region }) => region);
+      const answers = new Map(
+        await Promise.all(
+          [...byRegion].map(async ([region, batch]) => [region, await this.record(batch)] as const),
+        ),
+      );
+      const next = new Map([...answers].map(([region]) => [region, 0]));
+      return records.map(({ region }) => {
+        const index = next.get(region)!;
+        next.set(region, index + 1);
+        return answers.get(region)![index]!;
+      });
+    }
     const call = recordCall(this.#streams, records, this.#lastRecorded);
     const positions = await this.#run(call, this.#link.recorder);
     positions.forEach((position, i) => this.#lastRecorded.set(records[i]!.region, position));

@@ -1,77 +1,35 @@
 /**
- * The broker's way to its Redis, one per topology (`redis_target.ts`): the connection it sends
- * commands on, and where its subscriber connects. One Redis is one `createClient`. Under Sentinel,
- * commands go through node-redis's `createSentinel`, which finds the master and follows it; the
- * subscriber is a plain client of its own on the master, so that the connection watch can ping it,
- * and it is moved by the broker when Sentinel names another master. Moving it is the broker's job
- * because an old master keeps its subscribers connected after a planned failover (about 10 s
- * here, until Sentinel converts it), hearing nothing: waiting for the connection to drop would
- * leave the gateway deaf that long. node-redis watches Sentinel's `switch-master` without its `+`,
- * which never matches, so the sentinel client is told to re-read the topology every second
- * (`scanInterval`, whose default is 0 in the code whatever its docs say).
+ * Opens the broker's link to Redis for a topology (`redis_target.ts`): one Redis is one
+ * `createClient` (here); Sentinel's master is `redis_sentinel_link.ts`; a Cluster is
+ * `redis_cluster_link.ts`. With those two, `redis_subscriber.ts` and `redis_publisher.ts`, the only
+ * modules that import the Redis client (`@redis/client`, node-redis without the modules for Redis
+ * Stack's commands: `bench/redis_import.ts`).
  *
  * @module
  */
 
+import { createClient, type RedisClientOptions, type RedisClientType } from "@redis/client";
+import { ClusterLink } from "./redis_cluster_link.ts";
 import {
-  createClient,
-  createSentinel,
-  type RedisClientOptions,
-  type RedisClientType,
-} from "@redis/client";
-import type { RedisNode, RedisTarget } from "./redis_target.ts";
-
-/** The commands the broker and the producer send, whatever the topology. */
-export interface RedisCommands {
-  readonly isReady: boolean;
-  ping(): Promise<unknown>;
-  publish(channel: string, message: string): Promise<number>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-}
-
-/** What a link reports. */
-export interface LinkEvents {
-  /** A connection failed, or Sentinel could not name the master: `message` says which. */
-  error(message: string): void;
-  /** The commands connection came up, went down or is retrying. */
-  changed(): void;
-  /** Sentinel named `node` as the master: the subscriber must move there. */
-  masterChanged(node: RedisNode): void;
-}
-
-/** Socket options every connection of a link shares. */
-export interface LinkSocketOptions {
-  readonly reconnectStrategy: (retries: number) => number;
-  readonly connectTimeout: number;
-  readonly socketTimeout: number;
-}
-
-/** The connection for commands, and where a subscriber connects. */
-export interface RedisLink {
-  /** Commands, with node-redis's command timeout. */
-  readonly commands: RedisCommands;
-  /** The same connection without a command timeout (records: `redis.ts`). */
-  readonly recorder: RedisCommands;
-  /** Options of a subscriber client now: null while no master is known. */
-  subscriberOptions(): RedisClientOptions | null;
-  /** Connects, reporting to `events`; reconnects on its own. */
-  start(events: LinkEvents): void;
-  close(): Promise<void>;
-}
-
-/** Pause between two attempts to reach Sentinel at start, in ms. */
-const SENTINEL_RETRY_MS = 1000;
-/** How often the sentinel client re-reads the topology, in ms. */
-const SENTINEL_SCAN_MS = 1000;
+  type LinkEvents,
+  type LinkSocketOptions,
+  type RedisCommands,
+  type RedisLink,
+  socketWithTls,
+} from "./redis_link.ts";
+import { SentinelLink } from "./redis_sentinel_link.ts";
+import { RegionSubscriber, type RegionSubscriberEvents } from "./redis_subscriber.ts";
+import type { RedisTarget } from "./redis_target.ts";
 
 /**
  * Options of a short-lived client of the node that takes writes now: the one Redis, or the master
- * that the first sentinel to answer names. For one-off commands (the `publish` command).
+ * that the first sentinel to answer names. For one-off commands (the `publish` command; a Cluster
+ * routes them itself).
  *
  * @throws {Error} when no sentinel answers or none knows the master.
  */
 export async function currentMaster(
-  target: RedisTarget,
+  target: Exclude<RedisTarget, { kind: "cluster" }>,
   connectTimeout: number,
 ): Promise<RedisClientOptions> {
   const socket = { reconnectStrategy: false as const, connectTimeout };
@@ -103,9 +61,9 @@ export async function currentMaster(
 
 /** The link for `target`. */
 export function openLink(target: RedisTarget, socket: LinkSocketOptions): RedisLink {
-  return target.kind === "single"
-    ? new SingleLink(target.url, socket)
-    : new SentinelLink(target, socket);
+  if (target.kind === "single") return new SingleLink(target.url, socket);
+  if (target.kind === "sentinel") return new SentinelLink(target, socket);
+  return new ClusterLink(target, socket);
 }
 
 /** One Redis. */
@@ -115,6 +73,7 @@ class SingleLink implements RedisLink {
   readonly #client: RedisClientType;
   readonly commands: RedisCommands;
   readonly recorder: RedisCommands;
+  readonly oneRegionPerScript = false;
 
   constructor(url: string, socket: LinkSocketOptions) {
     this.#url = url;
@@ -134,6 +93,13 @@ class SingleLink implements RedisLink {
     return { url: this.#url, socket: this.#socket };
   }
 
+  subscriber(
+    channels: ReadonlyMap<string, string>,
+    events: RegionSubscriberEvents,
+  ): RegionSubscriber {
+    return new RegionSubscriber(channels, events);
+  }
+
   start(events: LinkEvents): void {
     this.#client.on("error", (error: Error) => events.error(error.message));
     for (const event of ["ready", "end", "reconnecting"]) this.#client.on(event, events.changed);
@@ -144,92 +110,5 @@ class SingleLink implements RedisLink {
 
   async close(): Promise<void> {
     await this.#client.close().catch(() => {});
-  }
-}
-
-type Sentinel = ReturnType<typeof createSentinel>;
-
-/** `socket` with TLS on or off, as node-redis's option types tell the two apart. */
-function socketWithTls<T extends object>(socket: T, tls: boolean) {
-  return tls ? { ...socket, tls: true as const } : { ...socket, tls: false as const };
-}
-
-/** The master that Sentinel names. */
-class SentinelLink implements RedisLink {
-  readonly #target: Extract<RedisTarget, { kind: "sentinel" }>;
-  readonly #socket: LinkSocketOptions;
-  readonly #sentinel: Sentinel;
-  readonly commands: RedisCommands;
-  readonly recorder: RedisCommands;
-  #master: RedisNode | undefined;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
-
-  constructor(target: Extract<RedisTarget, { kind: "sentinel" }>, socket: LinkSocketOptions) {
-    this.#target = target;
-    this.#socket = socket;
-    const { username, password, tls } = target;
-    this.#sentinel = createSentinel({
-      name: target.masterName,
-      sentinelRootNodes: [...target.sentinels],
-      nodeClientOptions: {
-        ...(username === undefined ? {} : { username }),
-        ...(password === undefined ? {} : { password }),
-        socket: socketWithTls(socket, tls),
-        disableOfflineQueue: true,
-      },
-      sentinelClientOptions: { socket: socketWithTls(socket, tls) },
-      scanInterval: SENTINEL_SCAN_MS,
-      passthroughClientErrorEvents: true,
-      masterPoolSize: 1,
-    });
-    this.commands = this.#sentinel;
-    this.recorder = this.#sentinel.withCommandOptions({ timeout: 0 });
-  }
-
-  subscriberOptions(): RedisClientOptions | null {
-    const master = this.#master;
-    if (master === undefined) return null;
-    const { username, password, tls } = this.#target;
-    return {
-      ...(username === undefined ? {} : { username }),
-      ...(password === undefined ? {} : { password }),
-      socket: { ...socketWithTls(this.#socket, tls), host: master.host, port: master.port },
-    };
-  }
-
-  start(events: LinkEvents): void {
-    this.#sentinel.on("error", (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      events.error(`Sentinel, master "${this.#target.masterName}": ${message}`);
-      events.changed();
-    });
-    this.#sentinel.on("topology-change", (event: { type: string; node?: RedisNode }) => {
-      if (event.type !== "MASTER_CHANGE" || event.node === undefined) return;
-      const moved = this.#master !== undefined;
-      this.#master = { host: event.node.host, port: event.node.port };
-      if (moved) events.masterChanged(this.#master);
-      events.changed();
-    });
-    this.#connect(events);
-  }
-
-  /** Connects, and again after a pause while no sentinel answers or none knows the master. */
-  #connect(events: LinkEvents): void {
-    this.#sentinel.connect().then(() => {
-      this.#master ??= this.#sentinel.getMasterNode();
-      events.changed();
-    }, (error: Error) => {
-      if (this.#closed) return;
-      events.error(`Sentinel, master "${this.#target.masterName}": ${error.message}`);
-      events.changed();
-      this.#retry = setTimeout(() => this.#connect(events), SENTINEL_RETRY_MS);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    await this.#sentinel.close().catch(() => {});
   }
 }

@@ -8,8 +8,9 @@
  * @module
  */
 
-import { createClient } from "@redis/client";
+import { createClient, createCluster } from "@redis/client";
 import { retryUntilDelivered } from "./publish_retry.ts";
+import { socketWithTls } from "./redis_link.ts";
 import { currentMaster } from "./redis_links.ts";
 import { repeatKeys } from "./redis_scripts.ts";
 import type { RedisTarget } from "./redis_target.ts";
@@ -50,16 +51,57 @@ export async function publishOnce(
   );
 }
 
-/** One connection, the repeat check and one `PUBLISH`. */
-async function attempt(
+/** What one attempt sends: the repeat check's two reads and the publication. */
+interface ProducerConnection {
+  hGet(key: string, field: string): Promise<string | null>;
+  zScore(key: string, member: string): Promise<number | null>;
+  publish(channel: string, message: string): Promise<number>;
+}
+
+/**
+ * A connection for one attempt, given to `use` and closed after: to the node that takes writes, or
+ * to a Cluster, which routes each key to its shard and publishes with `SPUBLISH` (what the
+ * gateways listen to besides `PUBLISH`).
+ */
+async function withConnection<T>(
   target: RedisTarget,
-  publication: ProducerPublication,
-): Promise<PublishOutcome> {
-  const client = createClient(await currentMaster(target, 3000));
+  use: (connection: ProducerConnection) => Promise<T>,
+): Promise<T> {
+  const socket = { reconnectStrategy: false as const, connectTimeout: 3000 };
+  const client = target.kind === "cluster"
+    ? createCluster({
+      rootNodes: target.nodes.map(({ host, port }) => ({
+        socket: { ...socketWithTls(socket, target.tls), host, port },
+      })),
+      defaults: {
+        ...(target.username === undefined ? {} : { username: target.username }),
+        ...(target.password === undefined ? {} : { password: target.password }),
+        socket: socketWithTls(socket, target.tls),
+      },
+    })
+    : createClient(await currentMaster(target, socket.connectTimeout));
   let lastError: Error | undefined;
   client.on("error", (error: Error) => lastError = error);
   try {
     await client.connect();
+    return await use({
+      hGet: (key, field) => client.hGet(key, field),
+      zScore: (key, member) => client.zScore(key, member),
+      publish: (channel, message) =>
+        "sPublish" in client && target.kind === "cluster"
+          ? client.sPublish(channel, message)
+          : client.publish(channel, message),
+    });
+  } catch (error) {
+    throw lastError ?? error;
+  } finally {
+    if (client.isOpen) await client.close();
+  }
+}
+
+/** One connection, the repeat check and one `PUBLISH`. */
+function attempt(target: RedisTarget, publication: ProducerPublication): Promise<PublishOutcome> {
+  return withConnection(target, async (client) => {
     const keys = repeatKeys(publication.keyPrefix, publication.region);
     if (await client.hGet(keys.index, publication.fingerprint) !== null) {
       return { published: false, repeatsFingerprint: publication.fingerprint };
@@ -76,9 +118,5 @@ async function attempt(
     }
     const receivers = await client.publish(publication.channel, publication.payload);
     return { published: true, receivers };
-  } catch (error) {
-    throw lastError ?? error;
-  } finally {
-    if (client.isOpen) await client.close();
-  }
+  });
 }

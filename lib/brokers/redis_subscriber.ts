@@ -25,8 +25,23 @@ export interface RegionSubscriberEvents {
   changed(error?: string): void;
 }
 
+/** What the broker asks of its subscriber, whatever the topology. */
+export interface ChannelSubscriber {
+  /** Whether it has connected (or tried to): the link knew where. */
+  readonly opened: boolean;
+  /** Whether its connections are up and every region's subscription is confirmed on them. */
+  readonly ready: boolean;
+  /** Whether its connections are up (a ping would go out at once). */
+  readonly isReady: boolean;
+  /** Pings its connections. */
+  ping(): Promise<unknown>;
+  /** Connects with `options` and subscribes every region; again when the master moved. */
+  open(options: RedisClientOptions): void;
+  close(): Promise<void>;
+}
+
 /** One subscriber connection for every region, replaced when the master moves. */
-export class RegionSubscriber {
+export class RegionSubscriber implements ChannelSubscriber {
   /** Channel name by region. */
   readonly #channels: ReadonlyMap<string, string>;
   readonly #events: RegionSubscriberEvents;

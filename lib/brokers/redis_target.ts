@@ -1,7 +1,8 @@
 /**
- * What `REDIS_URL` names: one Redis (`redis://`, `rediss://` for TLS) or a master that Sentinel
- * watches (`redis+sentinel://[user:pass@]HOST:PORT[,HOST:PORT…]/MASTER_NAME`, `rediss+sentinel://`),
- * as Centrifugo spells them. Parsed once, at start and by `check-config`, so a URL that cannot
+ * What `REDIS_URL` names: one Redis (`redis://`, `rediss://` for TLS), a master that Sentinel
+ * watches (`redis+sentinel://[user:pass@]HOST:PORT[,HOST:PORT…]/MASTER_NAME`, `rediss+sentinel://`)
+ * or a Cluster (`redis+cluster://[user:pass@]HOST:PORT[,HOST:PORT…]`, `rediss+cluster://`), as
+ * Centrifugo spells them. Parsed once, at start and by `check-config`, so a URL that cannot
  * work is refused in one line (exit 78) rather than retried for ever.
  *
  * @module
@@ -29,9 +30,14 @@ export type RedisTarget =
     readonly sentinels: readonly RedisNode[];
     /** The master's name in Sentinel's configuration. */
     readonly masterName: string;
+  }
+  | RedisAccess & {
+    readonly kind: "cluster";
+    /** Nodes to learn the topology from (any one that answers is enough). */
+    readonly nodes: readonly RedisNode[];
   };
 
-const DEFAULT_PORTS = { single: 6379, sentinel: 26379 } as const;
+const DEFAULT_PORTS = { single: 6379, sentinel: 26379, cluster: 6379 } as const;
 
 /**
  * Parses `REDIS_URL`.
@@ -41,7 +47,7 @@ const DEFAULT_PORTS = { single: 6379, sentinel: 26379 } as const;
 export function parseRedisTarget(raw: string): RedisTarget {
   const text = raw.trim();
   const scheme = /^([a-z+]+):\/\//i.exec(text)?.[1]?.toLowerCase();
-  const expected = "redis://, rediss://, redis+sentinel:// or rediss+sentinel://";
+  const expected = "redis://, rediss://, redis+sentinel://, redis+cluster:// (or rediss+…)";
   if (scheme === "redis" || scheme === "rediss") {
     let url: URL;
     try {
@@ -67,6 +73,13 @@ export function parseRedisTarget(raw: string): RedisTarget {
       masterName,
     };
   }
+  if (scheme === "redis+cluster" || scheme === "rediss+cluster") {
+    const { access, hosts, path } = splitMultiHost(text, scheme);
+    if (path !== "" && path !== "/") {
+      throw new TypeError("A cluster URL has no database or name after the hosts");
+    }
+    return { kind: "cluster", ...access, nodes: parseNodes(hosts, DEFAULT_PORTS.cluster) };
+  }
   throw new TypeError(`Expected a ${expected} URL, got "${maskRedisUrl(text)}"`);
 }
 
@@ -88,6 +101,11 @@ export function maskRedisUrl(text: string): string {
 /** One line for `check-config` and the start log: what the gateway will connect to. */
 export function describeRedisTarget(target: RedisTarget): string {
   if (target.kind === "single") return `one Redis at ${maskRedisUrl(target.url)}`;
+  if (target.kind === "cluster") {
+    const nodes = target.nodes.map(({ host, port }) => `${host}:${port}`).join(", ");
+    return `the Cluster that ${nodes} belong to${target.tls ? " (TLS)" : ""}, ` +
+      "listening with SUBSCRIBE and SSUBSCRIBE, publishing with SPUBLISH";
+  }
   const nodes = target.sentinels.map(({ host, port }) => `${host}:${port}`).join(", ");
   return `the master "${target.masterName}" that Sentinel at ${nodes} names` +
     `${target.tls ? " (TLS)" : ""}, followed through failovers`;

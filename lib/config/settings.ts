@@ -66,9 +66,10 @@ export const SETTINGS = [
   {
     key: "redisUrl",
     env: "REDIS_URL",
-    help: "redis:// or rediss:// (TLS) URL of the Pub/Sub server, or " +
-      "redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME for Sentinel's master; unset runs " +
-      "the embedded in-process broker",
+    help: "redis:// or rediss:// (TLS) URL of the Pub/Sub server, " +
+      "redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME for Sentinel's master, or " +
+      "redis+cluster://HOST:PORT[,HOST:PORT…] for a Cluster; unset runs the embedded " +
+      "in-process broker",
     secret: true,
     parse: redisUrl,
     show: (url: string) => describeRedisTarget(parseRedisTarget(url)),

@@ -26,6 +26,8 @@ export interface RedisServerOptions {
   readonly bind?: string;
   /** More arguments, after the test's own (`--replicaof HOST PORT` for a replica). */
   readonly args?: readonly string[];
+  /** Port to listen on. @default a free one */
+  readonly port?: number;
 }
 
 /** A running (or stopped) test Redis. */
@@ -47,9 +49,14 @@ export class RedisServer implements AsyncDisposable {
 
   /** Starts a server on a free port, without persistence. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(options.bind), options);
+    const server = new RedisServer(options.port ?? await freePort(options.bind), options);
     await server.restart();
     return server;
+  }
+
+  /** Whether the server is running (started, not killed or stopped). */
+  get running(): boolean {
+    return this.#process !== undefined;
   }
 
   /** `redis://<host>:<port>`. */

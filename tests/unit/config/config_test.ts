@@ -36,7 +36,11 @@ Deno.test("a bad value is one error naming the variable and what is allowed", ()
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ PORT: "http" }, "PORT", /integer from 0 to 65535, got "http"/],
     [{ PORT: "70000" }, "PORT", /integer from 0 to 65535/],
-    [{ REDIS_URL: "http://x" }, "REDIS_URL", /redis:\/\/, rediss:\/\//],
+    [
+      { REDIS_URL: "http://x" },
+      "REDIS_URL",
+      /redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, redis\+cluster:\/\//,
+    ],
     [{ REDIS_URL: "redis+sentinel://10.0.0.5:26379" }, "REDIS_URL", /names the master/],
     [{ REDIS_URL: "redis+sentinel://10.0.0.5:x/tvs" }, "REDIS_URL", /HOST:PORT, got "10.0.0.5:x"/],
     [{ REGIONS: "AE,,A!" }, "REGIONS", /Invalid region code "A!"/],

@@ -1,0 +1,243 @@
+/**
+ * The link to a Redis Cluster, through node-redis's `createCluster`. Producers stay unchanged: a
+ * plain `PUBLISH` to any node reaches every node's subscribers (the cluster bus broadcasts it), and
+ * `SPUBLISH` (sharded Pub/Sub, the one that scales with shards) reaches the subscribers of the
+ * shard that owns the channel. So the gateway listens both ways, `SUBSCRIBE` on one node and
+ * `SSUBSCRIBE` on each channel's shard, and de-duplication keeps a message heard twice from
+ * reaching a client twice; its own publications use `SPUBLISH`. node-redis follows the topology:
+ * it moves the sharded subscriptions when a shard's old master answers them with `sunsubscribe`
+ * (a planned failover) and rediscovers the slots a second after a node stops answering. Every
+ * history script keeps to one region's `{REGION}` keys, one slot. Every second the link asks the
+ * cluster which nodes are masters, to say when a shard failed over and to have node-redis read the
+ * slots again then.
+ *
+ * @module
+ */
+
+import { createCluster } from "@redis/client";
+import {
+  type LinkEvents,
+  type LinkSocketOptions,
+  type RedisCommands,
+  type RedisLink,
+  socketWithTls,
+} from "./redis_link.ts";
+import type { ChannelSubscriber, RegionSubscriberEvents } from "./redis_subscriber.ts";
+import type { RedisTarget } from "./redis_target.ts";
+
+type Cluster = ReturnType<typeof createCluster>;
+type ClusterTarget = Extract<RedisTarget, { kind: "cluster" }>;
+
+/** Pause between two attempts to reach the cluster at start, and between two topology looks, ms. */
+const LOOK_EVERY_MS = 1000;
+/** Pause before asking again for a subscription that failed, in ms. */
+const RESUBSCRIBE_MS = 1000;
+
+/** The commands of `cluster`: publications go out with `SPUBLISH`, to the channel's shard. */
+function clusterCommands(cluster: () => Cluster, timeout?: 0): RedisCommands {
+  const client = () =>
+    timeout === undefined ? cluster() : cluster().withCommandOptions({ timeout });
+  return {
+    get isReady() {
+      return cluster().isReady;
+    },
+    ping: () => client().sendCommand(undefined, true, ["PING"]),
+    publish: (channel, message) => client().sPublish(channel, message),
+    eval: (script, options) => client().eval(script, options),
+  };
+}
+
+/** A Redis Cluster. */
+export class ClusterLink implements RedisLink {
+  readonly #target: ClusterTarget;
+  readonly #socket: LinkSocketOptions;
+  #cluster: Cluster;
+  #connected = false;
+  #closed = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The masters at the last look, `host:port` sorted and joined. */
+  #masters = "";
+  readonly commands: RedisCommands;
+  readonly recorder: RedisCommands;
+  readonly oneRegionPerScript = true;
+
+  constructor(target: ClusterTarget, socket: LinkSocketOptions) {
+    this.#target = target;
+    this.#socket = socket;
+    this.#cluster = this.#create();
+    this.commands = clusterCommands(() => this.#cluster);
+    this.recorder = clusterCommands(() => this.#cluster, 0);
+  }
+
+  /** Nothing to connect to before the cluster answered; then the subscriber takes it from here. */
+  subscriberOptions(): Record<string, never> | null {
+    return this.#connected ? {} : null;
+  }
+
+  subscriber(
+    channels: ReadonlyMap<string, string>,
+    events: RegionSubscriberEvents,
+  ): ChannelSubscriber {
+    return new ClusterSubscriber(() => this.#cluster, channels, events);
+  }
+
+  start(events: LinkEvents): void {
+    this.#connect(events);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#cluster.close().catch(() => {});
+  }
+
+  #create(): Cluster {
+    const { username, password, tls } = this.#target;
+    return createCluster({
+      rootNodes: this.#target.nodes.map(({ host, port }) => ({
+        socket: { ...socketWithTls(this.#socket, tls), host, port },
+      })),
+      defaults: {
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        socket: socketWithTls(this.#socket, tls),
+        disableOfflineQueue: true,
+      },
+      // Rediscover the slots a second after a node stopped answering (5 s by default).
+      topologyRefreshOnReconnectionAttemptStrategy: LOOK_EVERY_MS,
+    });
+  }
+
+  /** Connects; a cluster that does not answer, or is not `cluster_state:ok` yet, is retried. */
+  #connect(events: LinkEvents): void {
+    const cluster = this.#cluster;
+    cluster.on("error", (error: Error) => events.error(`Cluster: ${error.message}`));
+    for (const event of ["node-ready", "node-disconnect", "node-reconnecting"]) {
+      cluster.on(event, events.changed);
+    }
+    cluster.connect().then(() => {
+      this.#connected = true;
+      events.changed();
+      this.#look(events);
+    }, (error: Error) => {
+      if (this.#closed) return;
+      events.error(`Cluster: ${error.message}`);
+      events.changed();
+      void cluster.destroy();
+      this.#cluster = this.#create();
+      this.#timer = setTimeout(() => this.#connect(events), LOOK_EVERY_MS);
+    });
+  }
+
+  /** Asks which nodes are masters; a change is a failover. Again every second. */
+  #look(events: LinkEvents): void {
+    if (this.#closed) return;
+    this.#cluster.sendCommand(undefined, true, ["CLUSTER", "NODES"]).then((reply) => {
+      // `<id> <host:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slots…>`: masters
+      // that serve slots and are not failing.
+      const masters = String(reply).split("\n").map((line) => line.split(" ")).filter((fields) => {
+        const flags = fields[2]?.split(",") ?? [];
+        return flags.includes("master") && !flags.some((flag) => flag.startsWith("fail")) &&
+          fields.length > 8;
+      }).map((fields) => fields[1]!.split("@")[0]!).sort().join(",");
+      if (this.#masters !== "" && masters !== this.#masters) {
+        // node-redis learns of a new master from a MOVED reply, which a replica does not give to
+        // SPUBLISH (it passes it on, and answers 0 receivers): have it read the slots again.
+        void this.#cluster._slots.rediscover().catch(() => {});
+        events.failover(masters);
+      }
+      this.#masters = masters;
+    }, () => {}).finally(() => {
+      this.#timer = setTimeout(() => this.#look(events), LOOK_EVERY_MS);
+    });
+  }
+}
+
+/** Every region's channel, subscribed both ways; node-redis keeps the subscriptions. */
+class ClusterSubscriber implements ChannelSubscriber {
+  readonly #cluster: () => Cluster;
+  readonly #channels: ReadonlyMap<string, string>;
+  readonly #events: RegionSubscriberEvents;
+  /** Subscriptions Redis confirmed (`region` and `region#s` for the sharded one). */
+  readonly #confirmed = new Set<string>();
+  readonly #pending = new Set<string>();
+  #opened = false;
+  #closed = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    cluster: () => Cluster,
+    channels: ReadonlyMap<string, string>,
+    events: RegionSubscriberEvents,
+  ) {
+    this.#cluster = cluster;
+    this.#channels = channels;
+    this.#events = events;
+  }
+
+  get opened(): boolean {
+    return this.#opened;
+  }
+
+  /** Up when the node of the plain subscriptions and every master, with its shard's, is up. */
+  get isReady(): boolean {
+    const cluster = this.#cluster();
+    if (!cluster.isReady || cluster.pubSubNode?.client.isReady !== true) return false;
+    return cluster.masters.every((master) =>
+      master.client?.isReady === true && master.pubSub?.client.isReady !== false
+    );
+  }
+
+  get ready(): boolean {
+    return this.isReady && this.#confirmed.size === 2 * this.#channels.size;
+  }
+
+  ping(): Promise<unknown> {
+    const cluster = this.#cluster();
+    const clients = [
+      cluster.pubSubNode?.client,
+      ...cluster.masters.map((master) => master.pubSub?.client),
+    ];
+    return Promise.all(clients.map((client) => client?.ping()));
+  }
+
+  /** Subscribes every region both ways (once: node-redis moves the subscriptions after that). */
+  open(): void {
+    if (this.#opened || this.#closed) return;
+    this.#opened = true;
+    this.#subscribeMissing();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await Promise.resolve();
+  }
+
+  #subscribeMissing(): void {
+    const cluster = this.#cluster();
+    for (const [region, channel] of this.#channels) {
+      const listener = (message: Uint8Array) => this.#events.publication(region, message);
+      const ways = [
+        [region, () => cluster.subscribe(channel, listener, true)],
+        [`${region}#s`, () => cluster.sSubscribe(channel, listener, true)],
+      ] as const;
+      for (const [name, subscribe] of ways) {
+        if (this.#confirmed.has(name) || this.#pending.has(name)) continue;
+        this.#pending.add(name);
+        subscribe().then(() => {
+          this.#pending.delete(name);
+          this.#confirmed.add(name);
+          this.#events.changed();
+        }, (error: Error) => {
+          this.#pending.delete(name);
+          this.#events.changed(`SUBSCRIBE ${channel}: ${error.message}`);
+          clearTimeout(this.#retry);
+          if (!this.#closed) {
+            this.#retry = setTimeout(() => this.#subscribeMissing(), RESUBSCRIBE_MS);
+          }
+        });
+      }
+    }
+  }
+}

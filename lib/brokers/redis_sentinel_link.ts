@@ -1,0 +1,118 @@
+/**
+ * The link under Sentinel: commands go through node-redis's `createSentinel`, which finds the
+ * master and follows it; the subscriber is a plain client of the broker's own on the master, so
+ * that the connection watch can ping it, moved by the broker when Sentinel names another master.
+ * Moving it is the broker's job because an old master keeps its subscribers connected after a
+ * planned failover (about 10 s here, until Sentinel converts it), hearing nothing: waiting for the
+ * connection to drop would leave the gateway deaf that long. node-redis watches Sentinel's
+ * `switch-master` without its `+`, which never matches, so the sentinel client is told to re-read
+ * the topology every second (`scanInterval`, whose default is 0 in the code whatever its docs say).
+ *
+ * @module
+ */
+
+import { createSentinel, type RedisClientOptions } from "@redis/client";
+import {
+  type LinkEvents,
+  type LinkSocketOptions,
+  type RedisCommands,
+  type RedisLink,
+  socketWithTls,
+} from "./redis_link.ts";
+import { RegionSubscriber, type RegionSubscriberEvents } from "./redis_subscriber.ts";
+import type { RedisNode, RedisTarget } from "./redis_target.ts";
+
+/** Pause between two attempts to reach Sentinel at start, in ms. */
+const SENTINEL_RETRY_MS = 1000;
+/** How often the sentinel client re-reads the topology, in ms. */
+const SENTINEL_SCAN_MS = 1000;
+
+type Sentinel = ReturnType<typeof createSentinel>;
+
+/** The master that Sentinel names. */
+export class SentinelLink implements RedisLink {
+  readonly #target: Extract<RedisTarget, { kind: "sentinel" }>;
+  readonly #socket: LinkSocketOptions;
+  readonly #sentinel: Sentinel;
+  readonly commands: RedisCommands;
+  readonly recorder: RedisCommands;
+  readonly oneRegionPerScript = false;
+  #master: RedisNode | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(target: Extract<RedisTarget, { kind: "sentinel" }>, socket: LinkSocketOptions) {
+    this.#target = target;
+    this.#socket = socket;
+    const { username, password, tls } = target;
+    this.#sentinel = createSentinel({
+      name: target.masterName,
+      sentinelRootNodes: [...target.sentinels],
+      nodeClientOptions: {
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        socket: socketWithTls(socket, tls),
+        disableOfflineQueue: true,
+      },
+      sentinelClientOptions: { socket: socketWithTls(socket, tls) },
+      scanInterval: SENTINEL_SCAN_MS,
+      passthroughClientErrorEvents: true,
+      masterPoolSize: 1,
+    });
+    this.commands = this.#sentinel;
+    this.recorder = this.#sentinel.withCommandOptions({ timeout: 0 });
+  }
+
+  subscriberOptions(): RedisClientOptions | null {
+    const master = this.#master;
+    if (master === undefined) return null;
+    const { username, password, tls } = this.#target;
+    return {
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      socket: { ...socketWithTls(this.#socket, tls), host: master.host, port: master.port },
+    };
+  }
+
+  subscriber(
+    channels: ReadonlyMap<string, string>,
+    events: RegionSubscriberEvents,
+  ): RegionSubscriber {
+    return new RegionSubscriber(channels, events);
+  }
+
+  start(events: LinkEvents): void {
+    this.#sentinel.on("error", (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      events.error(`Sentinel, master "${this.#target.masterName}": ${message}`);
+      events.changed();
+    });
+    this.#sentinel.on("topology-change", (event: { type: string; node?: RedisNode }) => {
+      if (event.type !== "MASTER_CHANGE" || event.node === undefined) return;
+      const moved = this.#master !== undefined;
+      this.#master = { host: event.node.host, port: event.node.port };
+      if (moved) events.failover(`${this.#master.host}:${this.#master.port}`);
+      events.changed();
+    });
+    this.#connect(events);
+  }
+
+  /** Connects, and again after a pause while no sentinel answers or none knows the master. */
+  #connect(events: LinkEvents): void {
+    this.#sentinel.connect().then(() => {
+      this.#master ??= this.#sentinel.getMasterNode();
+      events.changed();
+    }, (error: Error) => {
+      if (this.#closed) return;
+      events.error(`Sentinel, master "${this.#target.masterName}": ${error.message}`);
+      events.changed();
+      this.#retry = setTimeout(() => this.#connect(events), SENTINEL_RETRY_MS);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await this.#sentinel.close().catch(() => {});
+  }
+}
