@@ -84,7 +84,7 @@ export interface Target {
 export interface TargetOptions {
   /** Cores it may run on, as taskset takes them, or `free` for no pinning. @default "0" */
   readonly cores?: string;
-  /** More settings (`WORKERS`). */
+  /** More settings (`WORKERS`, a `REDIS_URL` of another topology). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -98,7 +98,6 @@ export async function startTarget(
   const spec = target === "gateway" ? gatewaySpec() : target === "baseline" ? BASELINE : target;
   const name = spec.name;
   const env = {
-    ...options.env,
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -109,6 +108,8 @@ export async function startTarget(
     MAX_CONNECTIONS_PER_IP: "20000",
     LOG_LEVEL: "info",
     DRAIN_SECONDS: "0",
+    // The run's own settings, REDIS_URL included (a Cluster's).
+    ...options.env,
   };
   const profile = Deno.env.get("BENCH_CPU_PROF");
   const [program, programArgs] = spec.command(profile ? `${profile}/${name}` : undefined);

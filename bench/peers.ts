@@ -40,6 +40,7 @@ import {
   type Target,
   type TargetSpec,
 } from "./harness.ts";
+import { Checks, count, mb, ms, s2Saturation, table, us } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
@@ -127,7 +128,8 @@ const redis = await RedisServer.start({
   launch: (args) => pinned(REDIS_CORE, "redis-server", args),
 });
 const sections: string[] = [];
-const failures: string[] = [];
+const checks = new Checks();
+const check = (text: string, met: boolean) => checks.check(text, met);
 
 /** `sizes` with where the load generator finds the target and Redis. */
 function params(sizes: Record<string, number>, target: Target): Record<string, number> {
@@ -164,22 +166,6 @@ async function measure(
   return new Map([...runs].map(([name, figures]) => [name, medians(figures)]));
 }
 
-/** A markdown table of `rows` under `header`. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [header, header.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`)
-    .join("\n");
-}
-
-/** Records a target: `met`, or a failure described by `text`. */
-function check(text: string, met: boolean): string {
-  if (!met) failures.push(text);
-  return `${met ? "✅" : "❌"} ${text}`;
-}
-
-const ms = (value: number | undefined) => `${(value ?? NaN).toFixed(2)} ms`;
-const us = (value: number | undefined) => `${(value ?? NaN).toFixed(2)} µs`;
-const count = (value: number | undefined) => Math.round(value ?? NaN).toLocaleString("en-US");
-const mb = (value: number | undefined) => `${((value ?? NaN) / 1_048_576).toFixed(0)} MB`;
 const perCore = PEERS.filter((peer) => peer.perCore);
 const hostPeers = PEERS.filter((peer) => peer.spec.name !== "tvs-1");
 
@@ -274,22 +260,12 @@ try {
     );
   }
   if (wanted("s2")) {
-    const figures = await measure("s2", perCore, { perHost: false }, async (target) => {
-      const events = await loadgen("s2", params(SIZES.s2, target));
-      const steps = events.filter((event) => event.scenario === "s2-step") as unknown as Figures[];
-      const good = steps.filter((step) => step.lossRatio! <= 0.005);
-      const best = good.reduce(
-        (top, step) => step.deliveriesPerSecond! > (top?.deliveriesPerSecond ?? 0) ? step : top,
-        good[0],
-      );
-      return {
-        saturation: best?.deliveriesPerSecond ?? NaN,
-        rate: best?.rate ?? NaN,
-        cpuPerDelivery: best === undefined
-          ? NaN
-          : (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
-      };
-    });
+    const figures = await measure(
+      "s2",
+      perCore,
+      { perHost: false },
+      async (target) => s2Saturation(await loadgen("s2", params(SIZES.s2, target))),
+    );
     const naive = figures.get("naive-deno")!;
     tvsSaturationRate = figures.get("tvs-1")!.rate!;
     sections.push(
@@ -349,9 +325,7 @@ const report = [
   "scenario, alternating, medians.",
   "",
   ...sections.flatMap((section) => [section, ""]),
-  failures.length === 0
-    ? "All targets met."
-    : `Targets missed:\n${failures.map((failure) => `- ${failure}`).join("\n")}`,
+  checks.summary(),
   "",
 ].join("\n");
 console.log(report);

@@ -41,7 +41,8 @@ function clusterCommands(cluster: () => Cluster, timeout?: 0): RedisCommands {
     get isReady() {
       return cluster().isReady;
     },
-    ping: () => client().sendCommand(undefined, true, ["PING"]),
+    // Every master's connection: a silent one would hold up the records of its shard's regions.
+    ping: () => Promise.all(cluster().masters.map((master) => master.client?.ping())),
     publish: (channel, message) => client().sPublish(channel, message),
     eval: (script, options) => client().eval(script, options),
   };

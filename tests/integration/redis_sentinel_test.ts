@@ -114,3 +114,17 @@ Deno.test("under Sentinel the gateway follows a planned failover and a killed ma
   assert.match(cli.stdout, /^PUBLISH tvs:AE \(1 subscribers\)/);
   await first.waitForFrames(published + 1);
 });
+
+Deno.test("a master name no sentinel knows is retried, not fatal: /readyz 503 and a line naming the cause", async () => {
+  await using setup = await SentinelSetup.start();
+  await using gateway = await GatewayProcess.start({
+    REDIS_URL: setup.url.replace(/\/[^/]+$/, "/no-such-master"),
+  });
+  await waitFor(
+    () => gateway.logs.some((entry) => entry.msg === "broker unavailable, retrying"),
+    { what: "the retry logged" },
+  );
+  const line = gateway.logs.find((entry) => entry.msg === "broker unavailable, retrying")!;
+  assert.match(String(line.cause), /no-such-master|No such master/);
+  assert.equal(await gateway.ready(), false, "serving, and saying it is not ready");
+});

@@ -7,7 +7,7 @@
  */
 
 import { createCluster } from "@redis/client";
-import { RedisServer } from "./redis_server.ts";
+import { RedisServer, type RedisServerOptions } from "./redis_server.ts";
 import { waitFor } from "./wait.ts";
 
 const NODES = 6;
@@ -46,8 +46,13 @@ export class ClusterSetup implements AsyncDisposable {
     this.#stack = stack;
   }
 
-  /** Starts the nodes, joins them, and waits until every node says `cluster_state:ok`. */
-  static async start(): Promise<ClusterSetup> {
+  /**
+   * Starts the nodes, joins them, and waits until every node says `cluster_state:ok`. `launch`
+   * runs each node (the benchmark pins them to a core).
+   */
+  static async start(
+    options: Pick<RedisServerOptions, "launch"> = {},
+  ): Promise<ClusterSetup> {
     const stack = new AsyncDisposableStack();
     try {
       const nodes: RedisServer[] = [];
@@ -56,6 +61,7 @@ export class ClusterSetup implements AsyncDisposable {
         port = freeClusterPort(port + 1);
         nodes.push(stack.use(
           await RedisServer.start({
+            ...options,
             port,
             args: ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
           }),
@@ -90,6 +96,11 @@ export class ClusterSetup implements AsyncDisposable {
       await stack.disposeAsync();
       throw error;
     }
+  }
+
+  /** Empties every master (`FLUSHALL`), between two runs of a benchmark. */
+  async flushAll(): Promise<void> {
+    for (const node of this.nodes) await redisCli(node.port, "FLUSHALL");
   }
 
   /** `redis+cluster://…`, three of its nodes listed. */
