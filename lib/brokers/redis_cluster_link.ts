@@ -62,6 +62,7 @@ export class ClusterLink implements RedisLink {
   readonly recorder: RedisCommands;
   readonly oneRegionPerScript = true;
 
+  /** A link to the cluster of `target`; nothing connects before {@link start}. */
   constructor(target: ClusterTarget, socket: LinkSocketOptions) {
     this.#target = target;
     this.#socket = socket;
@@ -75,6 +76,7 @@ export class ClusterLink implements RedisLink {
     return this.#connected ? {} : null;
   }
 
+  /** The subscriber of every channel both ways, on this link's cluster. */
   subscriber(
     channels: ReadonlyMap<string, string>,
     events: RegionSubscriberEvents,
@@ -82,10 +84,12 @@ export class ClusterLink implements RedisLink {
     return new ClusterSubscriber(() => this.#cluster, channels, events);
   }
 
+  /** Connects (retrying until the cluster answers) and looks at its masters every second. */
   start(events: LinkEvents): void {
     this.#connect(events);
   }
 
+  /** Stops looking and closes every connection of the cluster. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
@@ -193,6 +197,7 @@ class ClusterSubscriber implements ChannelSubscriber {
     return this.isReady && this.#confirmed.size === 2 * this.#channels.size;
   }
 
+  /** Pings the plain Pub/Sub connection and every shard's. */
   ping(): Promise<unknown> {
     const cluster = this.#cluster();
     const clients = [
@@ -209,10 +214,11 @@ class ClusterSubscriber implements ChannelSubscriber {
     this.#subscribeMissing();
   }
 
-  async close(): Promise<void> {
+  /** Stops asking again; the subscriptions end with the cluster's connections (the link's). */
+  close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
-    await Promise.resolve();
+    return Promise.resolve();
   }
 
   #subscribeMissing(): void {

@@ -41,6 +41,7 @@ export class SentinelLink implements RedisLink {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
+  /** A link to the master Sentinel names for `target`; nothing connects before {@link start}. */
   constructor(target: Extract<RedisTarget, { kind: "sentinel" }>, socket: LinkSocketOptions) {
     this.#target = target;
     this.#socket = socket;
@@ -63,6 +64,7 @@ export class SentinelLink implements RedisLink {
     this.recorder = this.#sentinel.withCommandOptions({ timeout: 0 });
   }
 
+  /** Options of a client of the master as last named; null before Sentinel named one. */
   subscriberOptions(): RedisClientOptions | null {
     const master = this.#master;
     if (master === undefined) return null;
@@ -74,6 +76,7 @@ export class SentinelLink implements RedisLink {
     };
   }
 
+  /** A plain subscriber client, moved by the broker when the master changes. */
   subscriber(
     channels: ReadonlyMap<string, string>,
     events: RegionSubscriberEvents,
@@ -81,6 +84,7 @@ export class SentinelLink implements RedisLink {
     return new RegionSubscriber(channels, events);
   }
 
+  /** Connects through Sentinel and reports master changes to `events`. */
   start(events: LinkEvents): void {
     this.#sentinel.on("error", (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
@@ -110,6 +114,7 @@ export class SentinelLink implements RedisLink {
     });
   }
 
+  /** Stops retrying and closes the Sentinel client. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
