@@ -8,8 +8,8 @@
  * it moves the sharded subscriptions when a shard's old master answers them with `sunsubscribe`
  * (a planned failover) and rediscovers the slots a second after a node stops answering. Every
  * history script keeps to one region's `{REGION}` keys, one slot. Every second the link asks the
- * cluster which nodes are masters, to say when a shard failed over and to have node-redis read the
- * slots again then.
+ * cluster which nodes are masters, to say when a shard failed over, and has node-redis read the
+ * slots again for as long as its masters are not those.
  *
  * @module
  */
@@ -145,12 +145,16 @@ export class ClusterLink implements RedisLink {
         return flags.includes("master") && !flags.some((flag) => flag.startsWith("fail")) &&
           fields.length > 8;
       }).map((fields) => fields[1]!.split("@")[0]!).sort().join(",");
-      if (this.#masters !== "" && masters !== this.#masters) {
-        // node-redis learns of a new master from a MOVED reply, which a replica does not give to
-        // SPUBLISH (it passes it on, and answers 0 receivers): have it read the slots again.
+      // node-redis learns of a new master from a MOVED reply (a replica passes SPUBLISH on without
+      // one, answering 0 receivers) or once a node it knew stops answering; it moves the sharded
+      // subscriptions of a master that is gone only when it reads the slots again. Read by a node
+      // that had not yet seen a promotion, they can name the dead master still: so as long as its
+      // masters are not the ones the cluster names, it is asked to read them again.
+      const known = this.#cluster.masters.map((master) => master.address).sort().join(",");
+      if (masters !== "" && known !== masters) {
         void this.#cluster._slots.rediscover().catch(() => {});
-        events.failover(masters);
       }
+      if (this.#masters !== "" && masters !== this.#masters) events.failover(masters);
       this.#masters = masters;
     }, () => {}).finally(() => {
       this.#timer = setTimeout(() => this.#look(events), LOOK_EVERY_MS);
