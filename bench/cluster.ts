@@ -28,17 +28,11 @@ import {
   ROOT,
   startTarget,
 } from "./harness.ts";
-import { Checks, count, s2Saturation, table, us } from "./report.ts";
+import { Checks, count, s2Saturation, s2Sizes, table, us } from "./report.ts";
 
 const FULL = Deno.args.includes("--full");
 const REPEATS = FULL ? 3 : 1;
-const S2 = {
-  clients: 10_000,
-  startRate: 40,
-  factor: FULL ? 1.4 : 1.6,
-  maxRate: 4000,
-  secondsPerStep: FULL ? 5 : 2,
-};
+const S2 = s2Sizes(FULL);
 
 const started = Date.now();
 const launch = (args: string[]) => pinned(REDIS_CORE, "redis-server", args);

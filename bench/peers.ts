@@ -40,7 +40,7 @@ import {
   type Target,
   type TargetSpec,
 } from "./harness.ts";
-import { Checks, count, mb, ms, s2Saturation, table, us } from "./report.ts";
+import { Checks, count, mb, ms, s2Saturation, s2Sizes, table, us } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
@@ -51,13 +51,7 @@ const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenari
 const SIZES = {
   burst: { clients: 10_000, bursts: FULL ? 25 : 12 },
   s1: { clients: 1000, perSecond: 50, seconds: FULL ? 10 : 5 },
-  s2: {
-    clients: 10_000,
-    startRate: 40,
-    factor: FULL ? 1.4 : 1.6,
-    maxRate: 4000,
-    secondsPerStep: FULL ? 5 : 2,
-  },
+  s2: s2Sizes(FULL),
   overload: { clients: 10_000, seconds: FULL ? 20 : 10 },
 };
 const REPEATS = FULL ? 3 : 1;

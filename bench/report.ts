@@ -39,21 +39,38 @@ export const count = (value: number | undefined) =>
 export const mb = (value: number | undefined) => `${((value ?? NaN) / 1_048_576).toFixed(0)} MB`;
 
 /**
+ * S2's sizes (10,000 clients over 8 regions, the rate raised from 40 publications/s), full or
+ * quick: the same ramp in every script that measures saturation.
+ */
+export function s2Sizes(full: boolean): Record<string, number> {
+  return {
+    clients: 10_000,
+    startRate: 40,
+    factor: full ? 1.4 : 1.6,
+    maxRate: 4000,
+    secondsPerStep: full ? 5 : 2,
+  };
+}
+
+/**
  * S2's saturation from the load generator's events: the step with the most deliveries per second
- * among those that lost at most 0.5 %, its rate and the target's CPU per delivery in it.
+ * among those that lost at most 0.5 %, its rate, and in it the target's CPU per delivery and the
+ * share of a core the target and the generator used.
  */
 export function s2Saturation(events: readonly Event[]): Figures {
   const steps = events.filter((event) => event.scenario === "s2-step") as unknown as Figures[];
-  const good = steps.filter((step) => step.lossRatio! <= 0.005);
-  const best = good.reduce(
+  const best = steps.filter((step) => step.lossRatio! <= 0.005).reduce<Figures | undefined>(
     (top, step) => step.deliveriesPerSecond! > (top?.deliveriesPerSecond ?? 0) ? step : top,
-    good[0],
+    undefined,
   );
+  if (best === undefined) {
+    return { saturation: NaN, rate: NaN, cpuPerDelivery: NaN, targetCpu: NaN, loadgenCpu: NaN };
+  }
   return {
-    saturation: best?.deliveriesPerSecond ?? NaN,
-    rate: best?.rate ?? NaN,
-    cpuPerDelivery: best === undefined
-      ? NaN
-      : (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
+    saturation: best.deliveriesPerSecond!,
+    rate: best.rate!,
+    cpuPerDelivery: (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
+    targetCpu: best.targetCpuMs! / (best.seconds! * 10),
+    loadgenCpu: best.loadgenCpuMs! / (best.seconds! * 10),
   };
 }

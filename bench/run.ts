@@ -35,6 +35,7 @@ import {
   type Target,
   type TargetName,
 } from "./harness.ts";
+import { s2Saturation } from "./report.ts";
 
 /** The command-line flags; `deno task` may pass on its `--` separator. */
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
@@ -224,24 +225,11 @@ try {
 
   // S2 throughput.
   if (wanted("s2")) {
-    const s2 = await compare("S2", SIZES.s2.repeats, async (target) => {
-      const events = await loadgen("s2", scenarioParams(SIZES.s2, target));
-      const steps = events.filter((event) => event.scenario === "s2-step") as unknown as Figures[];
-      const good = steps.filter((step) => step.lossRatio! <= 0.005);
-      const best = good.reduce(
-        (top, step) => step.deliveriesPerSecond! > (top?.deliveriesPerSecond ?? 0) ? step : top,
-        good[0],
-      );
-      return {
-        saturation: best?.deliveriesPerSecond ?? NaN,
-        cpuPerDelivery: best === undefined
-          ? NaN
-          : (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
-        targetCpu: best === undefined ? NaN : best.targetCpuMs! / (best.seconds! * 10),
-        loadgenCpu: best === undefined ? NaN : best.loadgenCpuMs! / (best.seconds! * 10),
-        rate: best?.rate ?? NaN,
-      };
-    });
+    const s2 = await compare(
+      "S2",
+      SIZES.s2.repeats,
+      async (target) => s2Saturation(await loadgen("s2", scenarioParams(SIZES.s2, target))),
+    );
     const s2g = medians(s2.gateway), s2b = medians(s2.baseline);
     row("S2 throughput", "saturation deliveries/s", s2g.saturation!, s2b.saturation!, count, {
       text: "≥ 1.0×",

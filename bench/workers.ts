@@ -26,19 +26,14 @@ import {
   startTarget,
   type Target,
 } from "./harness.ts";
+import { s2Saturation, s2Sizes } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
 const REPEATS = FULL ? 3 : 1;
 const SIZES = {
   s1: { clients: 1000, perSecond: 50, seconds: FULL ? 10 : 5 },
-  s2: {
-    clients: 10_000,
-    startRate: 40,
-    factor: FULL ? 1.4 : 1.6,
-    maxRate: 4000,
-    secondsPerStep: FULL ? 5 : 2,
-  },
+  s2: s2Sizes(FULL),
   s3: { clients: 10_000, bursts: FULL ? 25 : 15 },
 };
 
@@ -64,21 +59,10 @@ function params(sizes: Record<string, number>, target: Target): Record<string, n
 async function measure(target: Target): Promise<Figures> {
   const [s1] = await loadgen("s1", params(SIZES.s1, target));
   const [s3] = await loadgen("s3", params(SIZES.s3, target));
-  const steps = (await loadgen("s2", params(SIZES.s2, target)))
-    .filter((event) => event.scenario === "s2-step") as unknown as Figures[];
-  const best = steps.filter((step) => step.lossRatio! <= 0.005).reduce<Figures | undefined>(
-    (top, step) => step.deliveriesPerSecond! > (top?.deliveriesPerSecond ?? 0) ? step : top,
-    undefined,
-  );
   return {
     p99: (s1 as unknown as Figures).p99!,
     bytesPerConnection: (s3 as unknown as Figures).bytesPerConnection!,
-    saturation: best?.deliveriesPerSecond ?? NaN,
-    cpuPerDelivery: best === undefined
-      ? NaN
-      : (best.targetCpuMs! * 1000) / (best.deliveriesPerSecond! * best.seconds!),
-    targetCpu: best === undefined ? NaN : best.targetCpuMs! / (best.seconds! * 10),
-    loadgenCpu: best === undefined ? NaN : best.loadgenCpuMs! / (best.seconds! * 10),
+    ...s2Saturation(await loadgen("s2", params(SIZES.s2, target))),
   };
 }
 

@@ -34,7 +34,11 @@ import { ConnectionWatch } from "./connection_watch.ts";
 import { retryUntilDelivered } from "./publish_retry.ts";
 import type { RedisCommands, RedisLink } from "./redis_link.ts";
 import { openLink } from "./redis_links.ts";
-import type { ChannelSubscriber } from "./redis_subscriber.ts";
+import {
+  type ChannelSubscriber,
+  RegionSubscriber,
+  type RegionSubscriberEvents,
+} from "./redis_subscriber.ts";
 import {
   recentKeysCall,
   recordCall,
@@ -107,14 +111,16 @@ export class RedisBroker implements Broker {
     this.#channels = new Map(
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
-    this.#subscriber = this.#link.subscriber(this.#channels, {
+    const events: RegionSubscriberEvents = {
       publication: (region, payload) => this.#listener?.publication(region, payload),
       connected: () => this.#watches.get("subscriber")!.reset(),
       changed: (error) => {
         if (error !== undefined) this.#lastError = error;
         this.#refreshState();
       },
-    });
+    };
+    this.#subscriber = this.#link.subscriber?.(this.#channels, events) ??
+      new RegionSubscriber(this.#channels, events);
     const pings: Record<RedisConnection, { ping(): Promise<unknown>; isReady: boolean }> = {
       subscriber: this.#subscriber,
       commands: this.#link.commands,

@@ -18,6 +18,7 @@ import { createCluster } from "@redis/client";
 import {
   type LinkEvents,
   type LinkSocketOptions,
+  nodeOptions,
   type RedisCommands,
   type RedisLink,
   socketWithTls,
@@ -97,17 +98,11 @@ export class ClusterLink implements RedisLink {
   }
 
   #create(): Cluster {
-    const { username, password, tls } = this.#target;
     return createCluster({
       rootNodes: this.#target.nodes.map(({ host, port }) => ({
-        socket: { ...socketWithTls(this.#socket, tls), host, port },
+        socket: socketWithTls({ ...this.#socket, host, port }, this.#target.tls),
       })),
-      defaults: {
-        ...(username === undefined ? {} : { username }),
-        ...(password === undefined ? {} : { password }),
-        socket: socketWithTls(this.#socket, tls),
-        disableOfflineQueue: true,
-      },
+      defaults: { ...nodeOptions(this.#target, this.#socket), disableOfflineQueue: true },
       // Rediscover the slots a second after a node stopped answering (5 s by default).
       topologyRefreshOnReconnectionAttemptStrategy: LOOK_EVERY_MS,
     });

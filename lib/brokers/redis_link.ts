@@ -7,6 +7,7 @@
 
 import type { RedisClientOptions } from "@redis/client";
 import type { ChannelSubscriber, RegionSubscriberEvents } from "./redis_subscriber.ts";
+import type { RedisAccess } from "./redis_target.ts";
 
 /** The commands the broker and the producer send, whatever the topology. */
 export interface RedisCommands {
@@ -44,8 +45,11 @@ export interface RedisLink {
   readonly recorder: RedisCommands;
   /** Options of a subscriber client now: null while no master is known. */
   subscriberOptions(): RedisClientOptions | null;
-  /** The subscriber of `channels` (by region) for this topology. */
-  subscriber(
+  /**
+   * The subscriber of `channels` (by region) for this topology. @default one plain client
+   * (`RegionSubscriber`) where {@link subscriberOptions} says
+   */
+  subscriber?(
     channels: ReadonlyMap<string, string>,
     events: RegionSubscriberEvents,
   ): ChannelSubscriber;
@@ -62,4 +66,13 @@ export interface RedisLink {
 /** `socket` with TLS on or off, as node-redis's option types tell the two apart. */
 export function socketWithTls<T extends object>(socket: T, tls: boolean) {
   return tls ? { ...socket, tls: true as const } : { ...socket, tls: false as const };
+}
+
+/** A data node's client options under `access`: its credentials, and `socket` with its TLS. */
+export function nodeOptions<T extends object>(access: RedisAccess, socket: T) {
+  return {
+    ...(access.username === undefined ? {} : { username: access.username }),
+    ...(access.password === undefined ? {} : { password: access.password }),
+    socket: socketWithTls(socket, access.tls),
+  };
 }

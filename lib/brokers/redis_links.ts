@@ -13,12 +13,12 @@ import { ClusterLink } from "./redis_cluster_link.ts";
 import {
   type LinkEvents,
   type LinkSocketOptions,
+  nodeOptions,
   type RedisCommands,
   type RedisLink,
   socketWithTls,
 } from "./redis_link.ts";
 import { SentinelLink } from "./redis_sentinel_link.ts";
-import { RegionSubscriber, type RegionSubscriberEvents } from "./redis_subscriber.ts";
 import type { RedisTarget } from "./redis_target.ts";
 
 /**
@@ -34,7 +34,7 @@ export async function currentMaster(
 ): Promise<RedisClientOptions> {
   const socket = { reconnectStrategy: false as const, connectTimeout };
   if (target.kind === "single") return { url: target.url, socket };
-  const { username, password, tls } = target;
+  const { tls } = target;
   const failures: string[] = [];
   for (const { host, port } of target.sentinels) {
     const sentinel = createClient({ socket: { ...socketWithTls(socket, tls), host, port } });
@@ -45,11 +45,7 @@ export async function currentMaster(
         ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", target.masterName],
       ) as [string, string] | null;
       if (reply === null) throw new Error(`no master named "${target.masterName}"`);
-      return {
-        ...(username === undefined ? {} : { username }),
-        ...(password === undefined ? {} : { password }),
-        socket: { ...socketWithTls(socket, tls), host: reply[0], port: Number(reply[1]) },
-      };
+      return nodeOptions(target, { ...socket, host: reply[0], port: Number(reply[1]) });
     } catch (error) {
       failures.push(`${host}:${port}: ${error instanceof Error ? error.message : error}`);
     } finally {
@@ -91,13 +87,6 @@ class SingleLink implements RedisLink {
 
   subscriberOptions(): RedisClientOptions {
     return { url: this.#url, socket: this.#socket };
-  }
-
-  subscriber(
-    channels: ReadonlyMap<string, string>,
-    events: RegionSubscriberEvents,
-  ): RegionSubscriber {
-    return new RegionSubscriber(channels, events);
   }
 
   start(events: LinkEvents): void {

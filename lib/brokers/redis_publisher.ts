@@ -10,7 +10,7 @@
 
 import { createClient, createCluster } from "@redis/client";
 import { retryUntilDelivered } from "./publish_retry.ts";
-import { socketWithTls } from "./redis_link.ts";
+import { nodeOptions, socketWithTls } from "./redis_link.ts";
 import { currentMaster } from "./redis_links.ts";
 import { repeatKeys } from "./redis_scripts.ts";
 import type { RedisTarget } from "./redis_target.ts";
@@ -71,13 +71,9 @@ async function withConnection<T>(
   const client = target.kind === "cluster"
     ? createCluster({
       rootNodes: target.nodes.map(({ host, port }) => ({
-        socket: { ...socketWithTls(socket, target.tls), host, port },
+        socket: socketWithTls({ ...socket, host, port }, target.tls),
       })),
-      defaults: {
-        ...(target.username === undefined ? {} : { username: target.username }),
-        ...(target.password === undefined ? {} : { password: target.password }),
-        socket: socketWithTls(socket, target.tls),
-      },
+      defaults: nodeOptions(target, socket),
     })
     : createClient(await currentMaster(target, socket.connectTimeout));
   let lastError: Error | undefined;

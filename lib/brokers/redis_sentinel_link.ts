@@ -15,11 +15,11 @@ import { createSentinel, type RedisClientOptions } from "@redis/client";
 import {
   type LinkEvents,
   type LinkSocketOptions,
+  nodeOptions,
   type RedisCommands,
   type RedisLink,
   socketWithTls,
 } from "./redis_link.ts";
-import { RegionSubscriber, type RegionSubscriberEvents } from "./redis_subscriber.ts";
 import type { RedisNode, RedisTarget } from "./redis_target.ts";
 
 /** Pause between two attempts to reach Sentinel at start, in ms. */
@@ -45,16 +45,11 @@ export class SentinelLink implements RedisLink {
   constructor(target: Extract<RedisTarget, { kind: "sentinel" }>, socket: LinkSocketOptions) {
     this.#target = target;
     this.#socket = socket;
-    const { username, password, tls } = target;
+    const { tls } = target;
     this.#sentinel = createSentinel({
       name: target.masterName,
       sentinelRootNodes: [...target.sentinels],
-      nodeClientOptions: {
-        ...(username === undefined ? {} : { username }),
-        ...(password === undefined ? {} : { password }),
-        socket: socketWithTls(socket, tls),
-        disableOfflineQueue: true,
-      },
+      nodeClientOptions: { ...nodeOptions(target, socket), disableOfflineQueue: true },
       sentinelClientOptions: { socket: socketWithTls(socket, tls) },
       scanInterval: SENTINEL_SCAN_MS,
       passthroughClientErrorEvents: true,
@@ -68,20 +63,7 @@ export class SentinelLink implements RedisLink {
   subscriberOptions(): RedisClientOptions | null {
     const master = this.#master;
     if (master === undefined) return null;
-    const { username, password, tls } = this.#target;
-    return {
-      ...(username === undefined ? {} : { username }),
-      ...(password === undefined ? {} : { password }),
-      socket: { ...socketWithTls(this.#socket, tls), host: master.host, port: master.port },
-    };
-  }
-
-  /** A plain subscriber client, moved by the broker when the master changes. */
-  subscriber(
-    channels: ReadonlyMap<string, string>,
-    events: RegionSubscriberEvents,
-  ): RegionSubscriber {
-    return new RegionSubscriber(channels, events);
+    return nodeOptions(this.#target, { ...this.#socket, host: master.host, port: master.port });
   }
 
   /** Connects through Sentinel and reports master changes to `events`. */

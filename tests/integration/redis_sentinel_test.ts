@@ -4,12 +4,12 @@
 // the sentinels name, again when it got 0 receivers or an error).
 import assert from "node:assert/strict";
 import { runCli } from "../support/cli.ts";
+import { FailoverWatch } from "../support/failover_watch.ts";
 import { GatewayProcess } from "../support/gateway_process.ts";
 import { metricValue } from "../support/metrics.ts";
 import type { RedisServer } from "../support/redis_server.ts";
 import { MASTER_NAME, SentinelSetup } from "../support/redis_sentinel.ts";
 import { delay, waitFor } from "../support/wait.ts";
-import { TestClient } from "../support/ws_client.ts";
 
 /** Publishes on the master the sentinels name until a subscriber got it; at most 15 s. */
 async function publishRetrying(setup: SentinelSetup, payload: string): Promise<void> {
@@ -27,80 +27,40 @@ Deno.test("under Sentinel the gateway follows a planned failover and a killed ma
   await using setup = await SentinelSetup.start();
   await using gateway = await GatewayProcess.start({ REDIS_URL: setup.url });
   await waitFor(() => gateway.ready(), { timeoutMs: 10_000, what: "ready through Sentinel" });
-  await using viewers = await TestClient.connectAll(
-    [1, 2, 3].map(() => `${gateway.ws}/?region=AE`),
+  await using watch = await FailoverWatch.start(
+    gateway,
+    (_, payload) => publishRetrying(setup, payload),
   );
-  let closed = 0;
-  for (const viewer of viewers) void viewer.closed.then(() => closed++);
-  const arrivals: number[] = [];
-  const first = viewers[0]!;
 
-  let published = 0;
-  let publishing = true;
-  const producer = (async () => {
-    while (publishing) {
-      await publishRetrying(
-        setup,
-        JSON.stringify({ event: "new_trending", video_id: `s${published}`, title: `${published}` }),
-      );
-      published++;
-      await delay(100);
-    }
-  })();
-  const readiness: boolean[] = [];
-  const watcher = setInterval(() => {
-    void gateway.ready().then((ready) => readiness.push(ready));
-    if (first.frames.length > arrivals.length) {
-      for (let i = arrivals.length; i < first.frames.length; i++) arrivals.push(performance.now());
-    }
-  }, 50);
-  using _stopWatching = { [Symbol.dispose]: () => clearInterval(watcher) };
-  /** The longest time between two deliveries to the first viewer since `from`, in ms. */
-  const longestGap = (from: number) => {
-    const times = [from, ...arrivals.filter((time) => time > from)];
-    return Math.max(...times.slice(1).map((time, i) => time - times[i]!));
-  };
-  /** Waits for `count` more deliveries to every viewer. */
-  const moreDeliveries = async (count: number) => {
-    const target = first.frames.length + count;
-    for (const viewer of viewers) await viewer.waitForFrames(target, 20_000);
-  };
-
-  await moreDeliveries(10);
+  await watch.moreDeliveries(10);
   const planned = performance.now();
   const oldMaster: RedisServer = await setup.master();
   await setup.sentinel("FAILOVER", MASTER_NAME);
   await setup.waitForNewMaster(oldMaster, 15_000);
-  await moreDeliveries(10);
-  const plannedGap = longestGap(planned);
+  await watch.moreDeliveries(10);
+  const plannedGap = watch.longestGapSince(planned);
 
   // The old master must be a replica in sync before the next failover can promote it.
   await setup.waitForReplica(oldMaster, 30_000);
-  await moreDeliveries(5);
+  await watch.moreDeliveries(5);
   const killed = performance.now();
   const master = await setup.master();
-  const readinessBefore = readiness.length;
+  const readinessBefore = watch.readiness.length;
   await master.kill();
   await setup.waitForNewMaster(master, 20_000);
-  await moreDeliveries(10);
-  const killedGap = longestGap(killed);
+  await watch.moreDeliveries(10);
+  const killedGap = watch.longestGapSince(killed);
   await waitFor(() => gateway.ready(), { timeoutMs: 10_000, what: "ready again" });
 
-  publishing = false;
-  await producer;
-  for (const viewer of viewers) await viewer.waitForFrames(published, 10_000);
-  const expected = Array.from({ length: published }, (_, i) => String(i));
-  for (const viewer of viewers) {
-    assert.deepEqual(viewer.frames.map((frame) => JSON.parse(frame).title), expected);
-  }
+  const published = await watch.everyPublicationOnce();
   console.log(
     `sentinel: ${published} publications; longest gap after SENTINEL FAILOVER ` +
       `${Math.round(plannedGap)} ms, after kill -9 ${Math.round(killedGap)} ms`,
   );
   assert.ok(plannedGap < 5000, `planned failover: ${Math.round(plannedGap)} ms without delivery`);
   assert.ok(killedGap < 10_000, `killed master: ${Math.round(killedGap)} ms without delivery`);
-  assert.equal(closed, 0, "no viewer was closed because Redis failed over");
-  assert.ok(readiness.slice(readinessBefore).includes(false), "/readyz 503 while no master");
+  assert.equal(watch.closed, 0, "no viewer was closed because Redis failed over");
+  assert.ok(watch.readiness.slice(readinessBefore).includes(false), "/readyz 503 while no master");
   const metrics = await gateway.metricsText();
   assert.ok(metricValue(metrics, "tvs_broker_failovers_total") >= 2);
   assert.ok(gateway.logs.some((entry) => entry.msg === "broker failover"));
@@ -112,7 +72,7 @@ Deno.test("under Sentinel the gateway follows a planned failover and a killed ma
   );
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /^PUBLISH tvs:AE \(1 subscribers\)/);
-  await first.waitForFrames(published + 1);
+  await watch.first.waitForFrames(published + 1);
 });
 
 Deno.test("a master name no sentinel knows is retried, not fatal: /readyz 503 and a line naming the cause", async () => {
