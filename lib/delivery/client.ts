@@ -1,6 +1,7 @@
 /**
- * One WebSocket connection: its regions, its state, sending, receiving and closing. The one other
- * module that sends, the broadcast loop (`hub.ts`), only sends within the budget below.
+ * One connection, a WebSocket or an event stream (`client_socket.ts`): its regions, its state,
+ * sending, receiving and closing. The one other module that sends, the broadcast loop (`hub.ts`),
+ * only sends within the budget below.
  *
  * Slow consumers. Deno keeps every byte queued for a peer that stops reading. So each client has a
  * byte budget, checked through `bufferedAmount` before every send. Deno counts a send as buffered
@@ -20,16 +21,15 @@
  * Inbound limits. A client breaking one leaves the registry at once, its frames are ignored, and
  * its close frame goes out once it is quiet (`inbound_limits.ts`).
  *
- * Why the class is long: every guard on a socket (state, budget, inbound limits, letting go) is
- * here, so that no other module needs to know how a socket can misbehave.
+ * Why the class is long: every guard on a socket is here, so no other module knows how one fails.
  *
  * @module
  */
 
 import { CLOSE_CODES, type CloseCode } from "../client/close_codes.js";
 import type { Cursor } from "../brokers/broker.ts";
+import { type ClientSocket, dropConnection, type Transport, transportOf } from "./client_socket.ts";
 import { Inbound, PONG } from "./inbound_limits.ts";
-import { terminate } from "./runtime_socket.ts";
 import type { SendQueues } from "./send_queues.ts";
 
 /** What happened to one frame handed to {@link Client.send}. */
@@ -81,15 +81,13 @@ export interface ClientOptions {
   readonly since: ReadonlyMap<string, Cursor | null> | null;
 }
 
-/**
- * One connected browser (or any WebSocket peer). It listens to its socket itself (`handleEvent`),
- * so a connection costs no closures: with thousands of connections that is memory worth saving.
- */
+/** One connected browser; it listens to its socket itself (`handleEvent`): no closures to keep. */
 export class Client implements EventListenerObject {
   readonly regions: readonly string[];
   readonly remoteAddress: string;
   readonly since: ReadonlyMap<string, Cursor | null> | null;
-  readonly #socket: WebSocket;
+  readonly transport: Transport;
+  readonly #socket: ClientSocket;
   readonly #context: ClientContext;
   #state: "connecting" | "open" | "closed" = "connecting";
   #released = false;
@@ -103,8 +101,9 @@ export class Client implements EventListenerObject {
   readonly #inbound = new Inbound();
 
   /** Wraps an upgraded socket. */
-  constructor(socket: WebSocket, context: ClientContext, options: ClientOptions) {
+  constructor(socket: ClientSocket, context: ClientContext, options: ClientOptions) {
     this.#socket = socket;
+    this.transport = transportOf(socket);
     this.#context = context;
     this.regions = options.regions;
     this.remoteAddress = options.remoteAddress;
@@ -148,7 +147,7 @@ export class Client implements EventListenerObject {
   }
 
   /** The socket, for the broadcast loop (`hub.ts`); all else sends through {@link send}. */
-  get socket(): WebSocket {
+  get socket(): ClientSocket {
     return this.#socket;
   }
 
@@ -167,7 +166,8 @@ export class Client implements EventListenerObject {
    * client heard since some moment holds no unfinished message begun before it.
    */
   get heardAt(): number {
-    return this.#inbound.heardAt;
+    // A stream carries nothing inbound: it never holds an unfinished message.
+    return this.transport === "sse" ? Number.POSITIVE_INFINITY : this.#inbound.heardAt;
   }
 
   /**
@@ -269,7 +269,7 @@ export class Client implements EventListenerObject {
 
   #terminate(release: Release): void {
     if (this.#released) return;
-    terminate(this.#socket);
+    dropConnection(this.#socket);
     this.#release(release);
   }
 

@@ -10,12 +10,15 @@
 
 import type { ConnectionLimits } from "./admission.ts";
 import { Client, type ClientContext, type ClientOptions, type Release } from "./client.ts";
+import type { ClientSocket } from "./client_socket.ts";
 import { Drain, type DrainReport } from "./drain.ts";
+import { EventStreamSocket, Heartbeat } from "./event_stream.ts";
 import type { Hub } from "./hub.ts";
 import { MemoryLimit } from "./memory_limit.ts";
 import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 import type { SendQueues } from "./send_queues.ts";
+import { cursorToken } from "../streams/frames.ts";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
 export const CLOSE_TIMEOUT_MS = 5000;
@@ -43,6 +46,8 @@ export interface ConnectionsContext {
   readonly maxQueuedBytes: number;
   /** Most resident memory of the process (`MAX_RSS_BYTES`). */
   readonly maxResidentBytes: number;
+  /** How often an idle event stream gets a comment line, in ms. */
+  readonly heartbeatMs: number;
   /** Where this gateway's queued bytes are shared with the other workers'. */
   readonly sharedQueuedBytes: SharedQueuedBytes;
   /** How long the oldest publication waiting for room has waited, in ms. */
@@ -59,6 +64,7 @@ export class Connections {
   readonly #drain = new Drain();
   readonly #budget: QueuedBytesLimit;
   readonly #memory: MemoryLimit;
+  readonly #heartbeat: Heartbeat;
   #closeTimeouts = 0;
 
   /** Connections that report through `context`. */
@@ -77,6 +83,7 @@ export class Connections {
       onShed: (client, residentBytes) => context.events.memoryShed(client, residentBytes),
     });
     this.#memory.start();
+    this.#heartbeat = new Heartbeat(context.heartbeatMs);
     this.#clientContext = {
       queues: context.queues,
       closeTimeoutMs: CLOSE_TIMEOUT_MS,
@@ -93,11 +100,29 @@ export class Connections {
   }
 
   /**
-   * Wraps an upgraded socket whose slot was reserved; it joins its regions once open. A client that
-   * asked for recovery (`?since=`) is recovering in each until caught up.
+   * Wraps an upgraded socket (or an event stream) whose slot was reserved; it joins its regions
+   * once open. A client that asked for recovery (`?since=`) is recovering in each until caught up.
    */
-  accept(socket: WebSocket, options: ClientOptions): Client {
+  accept(socket: ClientSocket, options: ClientOptions): Client {
     return new Client(socket, this.#clientContext, options);
+  }
+
+  /**
+   * Opens an event stream whose slot was reserved and returns the response that carries it; its
+   * first event ids carry the cursors it resumes from.
+   */
+  openStream(options: ClientOptions): Response {
+    const cursors = new Map<string, string>();
+    for (const [region, cursor] of options.since ?? []) {
+      if (cursor !== null) cursors.set(region, cursorToken(region, cursor));
+    }
+    const stream = new EventStreamSocket({
+      regions: options.regions,
+      cursors,
+      heartbeat: this.#heartbeat,
+    });
+    this.accept(stream, options);
+    return stream.response;
   }
 
   /** A frame of `frameBytes` went to `sockets` sockets: the process's bound may need a check. */

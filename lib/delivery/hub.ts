@@ -12,6 +12,10 @@
  * slots of their queued-bytes bounds (`send_queues.ts`) in parallel arrays, so a send reads a
  * socket and one number, never the client object.
  *
+ * Clients over Server-Sent Events (`event_stream.ts`) are kept apart, in a set per region served
+ * through {@link Client.send}: the WebSocket loop sees WebSocket sockets only, so its one call site
+ * stays monomorphic, as fast as it was without them.
+ *
  * A client catching up on a region (its history is being replayed) is "recovering" there: instead
  * of sending, the broadcast keeps the frame for it until the replay is done; then the client goes
  * live and gets what the replay did not already carry.
@@ -22,6 +26,7 @@
 import { CLOSE_CODES } from "../client/close_codes.js";
 import type { Frame } from "../streams/frames.ts";
 import { type Client, SendOutcome } from "./client.ts";
+import type { ClientSocket, Transport } from "./client_socket.ts";
 import type { SendQueues } from "./send_queues.ts";
 
 /** Counts of one broadcast. */
@@ -38,7 +43,7 @@ export interface BroadcastResult {
 export class Audience {
   readonly #queues: SendQueues;
   readonly #clients: Client[] = [];
-  readonly #sockets: WebSocket[] = [];
+  readonly #sockets: ClientSocket[] = [];
   readonly #slots: number[] = [];
   readonly #index = new Map<Client, number>();
 
@@ -98,10 +103,7 @@ export class Audience {
       const slot = slots[i]!;
       const bound = bounds[slot]! + bytes;
       if (bound > budget) {
-        const outcome = this.#clients[i]!.send(frame, bytes);
-        if (outcome === SendOutcome.Delivered) result.delivered++;
-        else if (outcome === SendOutcome.Dropped) result.dropped++;
-        else result.skipped++;
+        count(this.#clients[i]!.send(frame, bytes), result);
         continue;
       }
       try {
@@ -122,9 +124,18 @@ interface Held {
   bytes: number;
 }
 
+/** Adds the outcome of one {@link Client.send} to `result`. */
+function count(outcome: SendOutcome, result: BroadcastResult): void {
+  if (outcome === SendOutcome.Delivered) result.delivered++;
+  else if (outcome === SendOutcome.Dropped) result.dropped++;
+  else result.skipped++;
+}
+
 /** Clients by region. */
 export class Hub {
   readonly #live = new Map<string, Audience>();
+  readonly #streams = new Map<string, Set<Client>>();
+  readonly #transports: Record<Transport, number> = { websocket: 0, sse: 0 };
   readonly #recovering = new Map<string, Map<Client, Held>>();
   readonly #maxHeldBytes: number;
   #size = 0;
@@ -141,6 +152,7 @@ export class Hub {
   ) {
     for (const region of regions) {
       this.#live.set(region, new Audience(queues));
+      this.#streams.set(region, new Set());
       this.#recovering.set(region, new Map());
     }
     this.#maxHeldBytes = options.maxHeldBytes;
@@ -153,16 +165,22 @@ export class Hub {
 
   /** Clients of `region`, live or recovering. */
   viewers(region: string): number {
-    return (this.#live.get(region)?.size ?? 0) + (this.#recovering.get(region)?.size ?? 0);
+    return this.count(region);
+  }
+
+  /** Number of clients in the hub over `transport`. */
+  sizeOf(transport: Transport): number {
+    return this.#transports[transport];
   }
 
   /** Adds `client` to each of its regions: live, or recovering until {@link goLive}. */
   add(client: Client, options: { readonly recovering: boolean }): void {
     for (const region of client.regions) {
       if (options.recovering) this.#recovering.get(region)?.set(client, { frames: [], bytes: 0 });
-      else this.#live.get(region)?.add(client);
+      else this.#join(client, region);
     }
     this.#size++;
+    this.#transports[client.transport]++;
   }
 
   /** Makes a recovering client live in `region`; returns the frames kept for it meanwhile. */
@@ -170,22 +188,30 @@ export class Hub {
     const held = this.#recovering.get(region)?.get(client);
     if (held === undefined) return [];
     this.#recovering.get(region)?.delete(client);
-    this.#live.get(region)?.add(client);
+    this.#join(client, region);
     return held.frames;
+  }
+
+  #join(client: Client, region: string): void {
+    if (client.transport === "sse") this.#streams.get(region)?.add(client);
+    else this.#live.get(region)?.add(client);
   }
 
   /** Removes `client` from every region. Call once per added client. */
   remove(client: Client): void {
     for (const region of client.regions) {
       this.#live.get(region)?.remove(client);
+      this.#streams.get(region)?.delete(client);
       this.#recovering.get(region)?.delete(client);
     }
     this.#size--;
+    this.#transports[client.transport]--;
   }
 
   /** Number of clients subscribed to `region`, live or recovering. */
   count(region: string): number {
-    return (this.#live.get(region)?.size ?? 0) + (this.#recovering.get(region)?.size ?? 0);
+    return (this.#live.get(region)?.size ?? 0) + (this.#streams.get(region)?.size ?? 0) +
+      (this.#recovering.get(region)?.size ?? 0);
   }
 
   /** Every client, once each, whatever its regions. */
@@ -193,6 +219,9 @@ export class Hub {
     const clients = new Set<Client>();
     for (const audience of this.#live.values()) {
       for (const client of audience.clients) clients.add(client);
+    }
+    for (const streams of this.#streams.values()) {
+      for (const client of streams) clients.add(client);
     }
     for (const map of this.#recovering.values()) {
       for (const client of map.keys()) clients.add(client);
@@ -204,6 +233,11 @@ export class Hub {
   broadcast(region: string, frame: Frame): BroadcastResult {
     const result: BroadcastResult = { delivered: 0, skipped: 0, dropped: 0 };
     this.#live.get(region)?.broadcast(frame.text, frame.bytes, result);
+    const streams = this.#streams.get(region);
+    if (streams !== undefined && streams.size > 0) {
+      // A stream closed as slow leaves the set while it is iterated: a Set allows that.
+      for (const client of streams) count(client.send(frame.text, frame.bytes), result);
+    }
     const recovering = this.#recovering.get(region);
     if (recovering !== undefined && recovering.size > 0) {
       for (const [client, holding] of recovering) {

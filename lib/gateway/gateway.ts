@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Broker, DedupeOptions } from "../brokers/broker.ts";
+import type { Broker } from "../brokers/broker.ts";
 import { parsePublication, type ParseResult } from "../contract/message.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import type { Client } from "../delivery/client.ts";
@@ -19,7 +19,6 @@ import { Connections } from "../delivery/connections.ts";
 import { Hub } from "../delivery/hub.ts";
 import { SendQueues } from "../delivery/send_queues.ts";
 import { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
-import type { OriginPolicy } from "../net/origin.ts";
 import type { Logger } from "../observe/log.ts";
 import { Metrics, type MetricsJson } from "../observe/metrics.ts";
 import type { ActivitySnapshot } from "../observe/recent_activity.ts";
@@ -28,6 +27,7 @@ import { messageId } from "../streams/frames.ts";
 import { Streams } from "../streams/streams.ts";
 import { BrokerStateHandler } from "./broker_state.ts";
 import { EventRecorder, type PublishRefusal } from "./event_recorder.ts";
+import type { GatewayDependencies, GatewayOptions } from "./gateway_options.ts";
 import {
   type AcceptedHandshake,
   checkHandshake,
@@ -42,39 +42,6 @@ export type Readiness = { readonly ready: true } | {
   readonly ready: false;
   readonly reason: string;
 };
-
-/** What one gateway is configured with. */
-export interface GatewayOptions {
-  /** Regions clients may subscribe to. */
-  readonly regions: readonly string[];
-  /** Region of a client that names none. */
-  readonly defaultRegion: string;
-  /** Pages that may connect. */
-  readonly allowedOrigins: OriginPolicy;
-  /** Largest publication accepted, in bytes. */
-  readonly maxMessageBytes: number;
-  /** Bytes queued for one client before it is a slow consumer. */
-  readonly maxBufferedBytes: number;
-  /** Bytes queued for all clients of the process. */
-  readonly maxQueuedBytes: number;
-  /** Resident memory of the process. */
-  readonly maxResidentBytes: number;
-  /** Most sockets of the process, for `tvs_sockets_limit`. */
-  readonly maxConnections: number;
-  readonly dedupe: DedupeOptions;
-  /** Frames remembered per region for clients back within moments. */
-  readonly recentFrames: number;
-}
-
-/** What a gateway runs with besides its options. */
-export interface GatewayDependencies {
-  readonly broker: Broker;
-  readonly logger: Logger;
-  /** Where connection slots are counted: this gateway's own, or the process's. */
-  readonly limits: ConnectionLimits;
-  /** Where this gateway's queued bytes are shared with the process's other workers. */
-  readonly sharedQueuedBytes?: SharedQueuedBytes;
-}
 
 /** What a publication would be, as {@link Gateway.preview} tells it. */
 export interface PublicationPreview {
@@ -119,6 +86,7 @@ export class Gateway {
       regions: options.regions,
       connections: (region) => hub.count(region),
       openSockets: () => hub.size,
+      clients: (transport) => hub.sizeOf(transport),
       pendingSockets: () => limits.held - hub.size,
       draining: () => this.#connections.draining,
       queuedBytes: () => this.#connections.queuedBytes(),
@@ -145,6 +113,7 @@ export class Gateway {
       limits,
       maxQueuedBytes: options.maxQueuedBytes,
       maxResidentBytes: options.maxResidentBytes,
+      heartbeatMs: options.heartbeatMs,
       sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),
       backlogAgeMs: () => this.#publications.backlogAgeMs(),
       events,
@@ -247,6 +216,16 @@ export class Gateway {
   accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
     const { regions, since } = handshake;
     return this.#connections.accept(socket, { regions, since, remoteAddress: address });
+  }
+
+  /**
+   * Opens a Server-Sent Events stream for a handshake whose slot was reserved, and returns the
+   * response that carries it; the client joins its regions once the response starts, as a socket
+   * does once open, and is from then on served, bounded, shed and drained as one.
+   */
+  openStream(handshake: AcceptedHandshake, address: string): Response {
+    const { regions, since } = handshake;
+    return this.#connections.openStream({ regions, since, remoteAddress: address });
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */

@@ -1,9 +1,9 @@
 /**
  * CORS for what a page on another origin needs, and nothing more: the client library, its types
- * and its close-code table (a module script is fetched in CORS mode, so without these headers Chromium
- * refuses the import), and the handshake probe the library asks why a WebSocket was refused (a
- * browser hides the handshake's status). The files are readable by the origins `ALLOWED_ORIGINS`
- * lets connect; the probe by any origin, because what it tells an origin that may not connect is
+ * and its close-code table (a module script is fetched in CORS mode, so without these headers
+ * Chromium refuses the import), the event stream it falls back to, and the handshake probe the
+ * library asks why a WebSocket was refused (a browser hides the handshake's status). The files and
+ * the stream are readable by the origins `ALLOWED_ORIGINS` lets connect; the probe by any origin, because what it tells an origin that may not connect is
  * only that: without it a refused page could not tell a refusal from an outage, and would retry
  * for ever. No credentials, no preflight: these are plain `GET`s.
  *
@@ -19,6 +19,7 @@ const CROSS_ORIGIN_READS: ReadonlyMap<string, CrossOriginReaders> = new Map([
   ["/tvs-client.js", "allowed-origins"],
   ["/tvs-client.d.ts", "allowed-origins"],
   ["/close_codes.js", "allowed-origins"],
+  ["/events", "allowed-origins"],
   ["/ws", "any-origin"],
 ]);
 

@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the gateway: the WebSocket upgrade, the page and its assets, `POST /publish`,
+ * HTTP routes of the gateway: subscribing (`subscribe.ts`), the page and its assets, `POST /publish`,
  * health, readiness and metrics. Expected failures are JSON answers with a precise status;
  * unexpected ones are logged with context and answered 500, never fatal.
  *
@@ -10,12 +10,12 @@ import type { Config } from "../config/config.ts";
 import { addCorsHeaders } from "./cors.ts";
 import { forwardedProtocol } from "../net/trusted_proxies.ts";
 import type { Gateway, Readiness } from "../gateway/gateway.ts";
-import type { HandshakeRequest, RefusedHandshake } from "../gateway/handshake.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
 import { mayPublishWithoutToken, mayReadStatus, type PublishPolicy } from "./publish_access.ts";
 import { handlePublish } from "./publish_endpoint.ts";
 import { json, jsonError } from "./responses.ts";
 import { ASSETS, serveAsset } from "./static_assets.ts";
+import { eventStream, isUpgrade, probe, type SubscribeContext, upgrade } from "./subscribe.ts";
 import type { StatusReport } from "../gateway/report.ts";
 
 /**
@@ -54,77 +54,8 @@ export type Handler = (
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ) => Promise<Response>;
 
-function refuse(verdict: RefusedHandshake): Response {
-  return jsonError(
-    verdict.refusal.status,
-    verdict.refusal.error,
-    verdict.message,
-    verdict.extra,
-    verdict.headers,
-  );
-}
-
-function isUpgrade(request: Request): boolean {
-  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
-}
-
-function handshakeRequest(
-  request: Request,
-  addresses: Addresses,
-  upgrading: boolean,
-): HandshakeRequest {
-  return {
-    params: new URL(request.url).searchParams,
-    origin: request.headers.get("origin"),
-    host: request.headers.get("host") ?? "",
-    protocol: addresses.protocol,
-    address: addresses.client,
-    version: upgrading ? request.headers.get("sec-websocket-version") ?? "" : null,
-  };
-}
-
-async function upgrade(
-  request: Request,
-  addresses: Addresses,
-  context: HttpContext,
-): Promise<Response> {
-  const { gateway, config } = context;
-  const address = addresses.client;
-  const verdict = await gateway.handshake(handshakeRequest(request, addresses, true), {
-    reserve: true,
-  });
-  if (!verdict.ok) return refuse(verdict);
-  let upgraded: { socket: WebSocket; response: Response };
-  try {
-    // One timeout for all: Deno pings each socket from its own timer, and sockets that share the
-    // duration and connected together are pinged in the same event-loop turn. A timeout spread
-    // per connection (tried) made every ping a wakeup of its own, and idle CPU grew with it.
-    // Pings come no closer together than the handshakes did, and cost less.
-    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: config.idleTimeoutSeconds });
-  } catch (error) {
-    gateway.cancel(address);
-    return jsonError(
-      400,
-      "bad_upgrade",
-      `Invalid WebSocket handshake: ${(error as Error).message}`,
-    );
-  }
-  gateway.accept(upgraded.socket, verdict, address);
-  return upgraded.response;
-}
-
-/** `GET /ws` without an upgrade: the same checks, so a client can learn why it was refused. */
-async function probe(
-  request: Request,
-  addresses: Addresses,
-  context: HttpContext,
-): Promise<Response> {
-  const verdict = await context.gateway.handshake(
-    handshakeRequest(request, addresses, false),
-    { reserve: false },
-  );
-  if (!verdict.ok) return refuse(verdict);
-  return jsonError(426, "upgrade_required", "Connect with a WebSocket", { upgrade: "websocket" });
+function subscribeContext(context: HttpContext): SubscribeContext {
+  return { gateway: context.gateway, idleTimeoutSeconds: context.config.idleTimeoutSeconds };
 }
 
 /** Who may publish, as the configuration says. */
@@ -201,7 +132,12 @@ async function route(
   const { pathname } = new URL(request.url);
   const isRead = request.method === "GET" || request.method === "HEAD";
   if ((pathname === "/" || pathname === "/ws") && isRead && isUpgrade(request)) {
-    return await upgrade(request, addresses, context);
+    return await upgrade(request, addresses, subscribeContext(context));
+  }
+  if (pathname === "/events") {
+    // Not HEAD: a stream whose body is never read would hold its slot until the peer left.
+    if (request.method !== "GET") return methodNotAllowed("GET");
+    return await eventStream(request, addresses, subscribeContext(context));
   }
   if (pathname === "/publish") {
     if (request.method !== "POST") return methodNotAllowed("POST");
@@ -231,7 +167,7 @@ type ReadRoute = (
 
 /** `GET` and `HEAD` routes besides the static files. */
 const READ_ROUTES: ReadonlyMap<string, ReadRoute> = new Map<string, ReadRoute>([
-  ["/ws", probe],
+  ["/ws", (request, addresses, context) => probe(request, addresses, subscribeContext(context))],
   ["/healthz", () => json(200, { status: "ok" })],
   ["/readyz", (_request, _addresses, context) => ready(context)],
   ["/metrics", (_request, _addresses, context) => metrics(context)],

@@ -27,6 +27,8 @@ export interface MetricsSources {
   connections(region: string): number;
   /** Open client sockets (in the registry). */
   openSockets(): number;
+  /** Of those, the ones over `transport`. */
+  clients(transport: "websocket" | "sse"): number;
   /** Sockets still holding memory and a connection slot: connecting, or closing. */
   pendingSockets(): number;
   /** Whether the gateway is draining. */
@@ -134,6 +136,17 @@ export function registerScrapeMetrics(
     collect() {
       this.set({ state: "open" }, sources.openSockets());
       this.set({ state: "pending" }, sources.pendingSockets());
+    },
+  });
+  new Gauge({
+    name: "tvs_clients",
+    help: "Open clients by transport: websocket, or sse (Server-Sent Events)",
+    labelNames: ["transport"],
+    registers,
+    collect() {
+      for (const transport of ["websocket", "sse"] as const) {
+        this.set({ transport }, sources.clients(transport));
+      }
     },
   });
   new Gauge({

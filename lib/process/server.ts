@@ -10,7 +10,8 @@
 import type { Broker } from "../brokers/broker.ts";
 import { MemoryBroker } from "../brokers/memory.ts";
 import { RedisBroker } from "../brokers/redis.ts";
-import { Gateway, type GatewayDependencies, type GatewayOptions } from "../gateway/gateway.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import type { GatewayDependencies, GatewayOptions } from "../gateway/gateway_options.ts";
 import { type ConnectionLimits, LocalLimits } from "../delivery/admission.ts";
 import { describeOriginPolicy } from "../net/origin.ts";
 import { jsonError } from "../http/responses.ts";
@@ -91,6 +92,8 @@ export function gatewayOptions(config: Config): GatewayOptions {
     maxConnections: config.maxConnections,
     dedupe: { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity },
     recentFrames: config.historySize,
+    // Where Deno pings a WebSocket: at half the idle timeout.
+    heartbeatMs: config.idleTimeoutSeconds * 500,
   };
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { Client, type ClientContext } from "../../lib/delivery/client.ts";
+import { EventStreamSocket, Heartbeat } from "../../lib/delivery/event_stream.ts";
 import { SendQueues } from "../../lib/delivery/send_queues.ts";
 
 /** Just enough of `WebSocket` for {@link Client}. */
@@ -75,5 +76,27 @@ export class FakeClients {
     });
     socket.open();
     return { client, socket };
+  }
+
+  /**
+   * A client of `regions` over a real event stream, open once its body is first read (as the
+   * runtime reads it when the response goes out).
+   */
+  async openStream(
+    regions: readonly string[] = ["AE"],
+  ): Promise<{ client: Client; body: ReadableStreamDefaultReader<string> }> {
+    const stream = new EventStreamSocket({
+      regions,
+      cursors: new Map(),
+      heartbeat: new Heartbeat(60_000),
+    });
+    const client = new Client(stream, this.#context, {
+      regions,
+      remoteAddress: "127.0.0.1",
+      since: null,
+    });
+    const body = stream.response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await body.read();
+    return { client, body };
   }
 }

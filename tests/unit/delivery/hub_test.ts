@@ -64,3 +64,23 @@ Deno.test("a recovering client holding more than its bound is closed as a slow c
   assert.equal(hub.count("AE"), 0);
   catching.socket.end(4001);
 });
+
+Deno.test("clients over event streams get a broadcast beside the WebSocket clients, once each", async () => {
+  const { hub, clients } = hubOf();
+  const socket = clients.open(["AE"]);
+  const stream = await clients.openStream(["AE", "GB"]);
+  hub.add(socket.client, { recovering: false });
+  hub.add(stream.client, { recovering: false });
+  assert.deepEqual(hub.broadcast("AE", frame(1)), { delivered: 2, skipped: 0, dropped: 0 });
+  assert.deepEqual(hub.broadcast("FI", frame(2, "FI")), { delivered: 0, skipped: 0, dropped: 0 });
+  assert.deepEqual(socket.socket.sent, [frame(1).text]);
+  const { value } = await stream.body.read();
+  assert.equal(value, `id: ${JSON.parse(frame(1).text).id}\ndata: ${frame(1).text}\n\n`);
+  assert.equal(hub.count("AE"), 2);
+  assert.equal(hub.sizeOf("sse"), 1);
+  assert.equal(hub.sizeOf("websocket"), 1);
+  assert.deepEqual([...hub.all()].map((client) => client.transport).sort(), ["sse", "websocket"]);
+  stream.client.close({ code: 1000, reason: "done" });
+  assert.equal(hub.sizeOf("sse"), 0);
+  await stream.body.cancel();
+});
