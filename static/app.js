@@ -54,6 +54,9 @@ const STATUS_TEXT = {
   stopped: "Disconnected",
 };
 
+/** How the page names the transport of a live connection. */
+const TRANSPORT_TEXT = { websocket: "WebSocket", sse: "Server-Sent Events" };
+
 /**
  * A region's language on this page, its name in that language, and the toast's words.
  *
@@ -258,9 +261,12 @@ async function main() {
     toasts.replaceChildren();
     client = new TvsClient({ regions: [region] });
     client.addEventListener("status", (event) => {
-      const { status: state } = /** @type {CustomEvent} */ (event).detail;
+      const { status: state, transport } = /** @type {CustomEvent} */ (event).detail;
       status.dataset.status = state;
-      status.textContent = STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state;
+      status.dataset.transport = transport;
+      const text = STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state;
+      const over = TRANSPORT_TEXT[/** @type {keyof typeof TRANSPORT_TEXT} */ (transport)];
+      status.textContent = state === "live" ? `${text} · ${over}` : text;
     });
     client.addEventListener("trending", (event) => {
       const message = /** @type {CustomEvent} */ (event).detail;

@@ -21,6 +21,15 @@
 /** Where the connection stands; every change is a `status` event. */
 export type Status = "idle" | "connecting" | "live" | "reconnecting" | "stopped";
 
+/** How the client is connected: a WebSocket, or a Server-Sent Events stream. */
+export type Transport = "websocket" | "sse";
+
+/**
+ * WebSocket handshakes that fail in a row, while the gateway answers the same request over plain
+ * HTTP, before a client with `transport: "auto"` falls back to Server-Sent Events.
+ */
+export declare const FALLBACK_AFTER: 3;
+
 /** Options of {@link TvsClient}. */
 export interface TvsClientOptions {
   /** Regions to follow, such as `["AE"]` (case-insensitive); at least one. */
@@ -30,6 +39,17 @@ export interface TvsClientOptions {
    * @default `/ws` on the page's host
    */
   readonly url?: string | URL;
+  /**
+   * Server-Sent Events endpoint, for the fallback.
+   * @default `/events` on the host of `url`
+   */
+  readonly eventsUrl?: string | URL;
+  /**
+   * `auto` starts with WebSocket and falls back to Server-Sent Events after
+   * {@link FALLBACK_AFTER} failed handshakes (for the life of the client); the others keep to one.
+   * @default "auto"
+   */
+  readonly transport?: "auto" | Transport;
   /** Ceiling of the first reconnect delay, in ms. @default 500 */
   readonly baseDelayMs?: number;
   /** Largest reconnect delay, in ms. @default 20000 */
@@ -83,6 +103,8 @@ export interface TrendingMessage extends GatewayMessage {
 export interface StatusDetail {
   /** The status the client is in now. */
   readonly status: Status;
+  /** The transport of the connection this status is about. */
+  readonly transport: Transport;
   /** With `reconnecting`: the delay before the next attempt, in ms. */
   readonly delayMs?: number;
   /** With `stopped`: the close code, or the HTTP status of a refused handshake. */
@@ -123,7 +145,7 @@ export interface TvsClientEventMap {
  * A connection to the gateway that survives network changes, restarts and deploys: it reconnects
  * with exponential backoff and full jitter (never after a "do not reconnect" close code or
  * refusal), resumes from the last id of each region, drops repeats, and pings to notice a dead
- * connection.
+ * connection; where WebSockets cannot get through, it falls back to Server-Sent Events.
  */
 export declare class TvsClient extends EventTarget {
   /** A client of `options.regions`; nothing connects before {@link start}. */
@@ -131,6 +153,9 @@ export declare class TvsClient extends EventTarget {
 
   /** Where the connection stands. */
   readonly status: Status;
+
+  /** The transport the client connects with now. */
+  readonly transport: Transport;
 
   /** Per region, the id (or stream position) the client would resume from. */
   readonly lastIds: Readonly<Record<string, string>>;

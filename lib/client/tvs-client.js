@@ -22,6 +22,13 @@
  * it already has; reconnects at once when the browser comes back `online`; and pings the gateway to
  * notice a dead connection.
  *
+ * Where WebSockets cannot get through (a proxy that strips `Upgrade`) it falls back to Server-Sent
+ * Events (`GET /events`), with the same frames, cursors and close codes: after
+ * {@link FALLBACK_AFTER} WebSocket handshakes in a row fail while the gateway answers plain HTTP.
+ * It reads the stream with `fetch` rather than `EventSource`, which hides the status of a refusal,
+ * gives up for good on one, and hides the heartbeats that tell a live stream from a dead one. The
+ * choice lasts as long as the client: the next page load tries WebSocket again.
+ *
  * @module
  */
 
@@ -29,10 +36,15 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
 
 /**
  * @typedef {"idle" | "connecting" | "live" | "reconnecting" | "stopped"} Status
+ * @typedef {"websocket" | "sse"} Transport
  *
  * @typedef {object} TvsClientOptions
  * @property {readonly string[]} regions Regions to follow, such as `["AE"]`.
  * @property {string | URL} [url] WebSocket endpoint. Default: `/ws` on the page's host.
+ * @property {string | URL} [eventsUrl] Server-Sent Events endpoint. Default: `/events` on the
+ *   host of `url`.
+ * @property {"auto" | Transport} [transport] `auto` (the default) falls back from WebSocket to
+ *   Server-Sent Events; the others keep to one.
  * @property {number} [baseDelayMs] First reconnect delay ceiling. Default 500.
  * @property {number} [maxDelayMs] Largest reconnect delay. Default 20000.
  * @property {number} [heartbeatMs] Ping interval; 0 disables. Default 25000.
@@ -43,6 +55,17 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
  */
 
 const CONTROL_EVENTS = new Set(["subscribed", "recovery", "pong"]);
+
+/**
+ * WebSocket handshakes that fail in a row, while the gateway answers the same request over plain
+ * HTTP, before the client falls back to Server-Sent Events.
+ */
+export const FALLBACK_AFTER = 3;
+
+/** Header in which the gateway names its event stream's heartbeat interval, in ms. */
+const HEARTBEAT_HEADER = "tvs-heartbeat-ms";
+/** Longest line an event stream may send; a stream past it is broken and dropped. */
+const MAX_LINE_LENGTH = 1_048_576;
 
 /**
  * `regions` upper-cased and without repeats; at least one.
@@ -65,6 +88,14 @@ export class TvsClient extends EventTarget {
   #regions;
   /** @type {URL} */
   #url;
+  /** @type {URL} */
+  #eventsUrl;
+  /** @type {"auto" | Transport} */
+  #transportOption;
+  /** @type {Transport} */
+  #transport;
+  /** WebSocket handshakes failed in a row while plain HTTP got through. */
+  #socketFailures = 0;
   #baseDelayMs;
   #maxDelayMs;
   #heartbeatMs;
@@ -81,6 +112,8 @@ export class TvsClient extends EventTarget {
   #seen = new Map();
   /** @type {WebSocket | undefined} */
   #socket;
+  /** Aborts the event stream being read. @type {AbortController | undefined} */
+  #stream;
   #attempt = 0;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #retryTimer;
@@ -101,6 +134,12 @@ export class TvsClient extends EventTarget {
     this.#url = new URL(options.url ?? "/ws", globalThis.location?.href);
     if (this.#url.protocol === "http:") this.#url.protocol = "ws:";
     if (this.#url.protocol === "https:") this.#url.protocol = "wss:";
+    this.#eventsUrl = new URL(options.eventsUrl ?? "/events", httpUrl(this.#url));
+    this.#transportOption = options.transport ?? "auto";
+    if (!["auto", "websocket", "sse"].includes(this.#transportOption)) {
+      throw new TypeError('TvsClient transport must be "auto", "websocket" or "sse"');
+    }
+    this.#transport = this.#transportOption === "sse" ? "sse" : "websocket";
     this.#baseDelayMs = options.baseDelayMs ?? 500;
     this.#maxDelayMs = options.maxDelayMs ?? 20_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
@@ -119,6 +158,11 @@ export class TvsClient extends EventTarget {
   /** @returns {Status} The connection status. */
   get status() {
     return this.#status;
+  }
+
+  /** @returns {Transport} The transport the client connects with now. */
+  get transport() {
+    return this.#transport;
   }
 
   /** @returns {Record<string, string>} Per region, where the client would resume. */
@@ -170,15 +214,27 @@ export class TvsClient extends EventTarget {
 
   #connect() {
     clearTimeout(this.#retryTimer);
-    const url = new URL(this.#url);
+    this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
+    if (this.#transport === "sse") void this.#openStream();
+    else this.#openSocket();
+  }
+
+  /** @param {URL} endpoint @returns {URL} `endpoint` asking for the regions, from the cursors. */
+  #withQuery(endpoint) {
+    const url = new URL(endpoint);
     url.searchParams.set("region", this.#regions.join(","));
     url.searchParams.set("since", [...this.#cursors.values()].join(","));
-    this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
+    return url;
+  }
+
+  #openSocket() {
+    const url = this.#withQuery(this.#url);
     const socket = new this.#WebSocket(url.href);
     this.#socket = socket;
     let opened = false;
     socket.onopen = () => {
       opened = true;
+      this.#socketFailures = 0;
       this.#lastFrameAt = Date.now();
       this.#startHeartbeat();
     };
@@ -188,9 +244,75 @@ export class TvsClient extends EventTarget {
       this.#socket = undefined;
       this.#stopHeartbeat();
       if (!opened) void this.#afterRefusal(url);
-      else if (reconnectAfterClose(event.code)) this.#retry();
-      else this.#setStatus("stopped", { code: event.code, reason: event.reason });
+      else this.#closed(event.code, event.reason);
     };
+  }
+
+  /** Reads the event stream until it ends, is refused, or is dropped. */
+  async #openStream() {
+    const url = this.#withQuery(this.#eventsUrl);
+    const stream = new AbortController();
+    this.#stream = stream;
+    const current = () => this.#stream === stream;
+    /** @type {Response} */
+    let response;
+    try {
+      response = await (this.#fetch ?? fetch)(url, {
+        signal: stream.signal,
+        cache: "no-store",
+        headers: { accept: "text/event-stream" },
+      });
+    } catch {
+      if (!current()) return;
+      this.#stream = undefined;
+      // Unreachable, or refused to this origin (unreadable): the probe tells which.
+      void this.#afterRefusal(this.#withQuery(this.#url));
+      return;
+    }
+    if (!current()) return;
+    if (!response.ok || response.body === null) {
+      this.#stream = undefined;
+      const body = await response.json().catch(() => ({}));
+      this.#refused(response.status, body.error);
+      return;
+    }
+    this.#lastFrameAt = Date.now();
+    this.#watchStream(Number(response.headers.get(HEARTBEAT_HEADER)) || this.#heartbeatMs);
+    /** @type {{ code: number, reason: string } | undefined} */
+    let close;
+    const read = eventStreamReader((event, data) => {
+      if (event === "close") close = parseClose(data);
+      else if (event === "message") this.#receive(data);
+      return close === undefined && current();
+    });
+    try {
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (let more = true; more;) {
+        const { value, done } = await reader.read();
+        if (done || !current()) break;
+        this.#lastFrameAt = Date.now();
+        more = read(value);
+      }
+      if (!current()) void reader.cancel().catch(() => {});
+    } catch {
+      // Cut, or dropped by this client: handled below.
+    }
+    if (!current()) return;
+    this.#stream = undefined;
+    stream.abort();
+    this.#stopHeartbeat();
+    // A stream that ends without a close event was cut.
+    this.#closed(close?.code ?? 1006, close?.reason ?? "");
+  }
+
+  /**
+   * The connection closed with `code` after it had opened: reconnect, or stop as the code says.
+   *
+   * @param {number} code @param {string} reason
+   */
+  #closed(code, reason) {
+    if (reconnectAfterClose(code)) this.#retry();
+    else this.#setStatus("stopped", { code, reason });
   }
 
   /** @param {string} data */
@@ -256,17 +378,34 @@ export class TvsClient extends EventTarget {
       const response = await this.#fetch?.(probe, { cache: "no-store" });
       if (response !== undefined) {
         const body = await response.json().catch(() => ({}));
-        if (!reconnectAfterRefusal(response.status, body.error)) {
-          if (!this.#isStopped()) {
-            this.#setStatus("stopped", { code: response.status, reason: String(body.error ?? "") });
-          }
-          return;
-        }
+        // 426: the gateway would take this handshake, so something between lets HTTP through but
+        // not the WebSocket.
+        if (response.status === 426 && this.#transport === "websocket") this.#socketFailed();
+        else return this.#refused(response.status, body.error);
       }
     } catch {
       // The gateway is unreachable: retry.
     }
     this.#retry();
+  }
+
+  /**
+   * The gateway refused with HTTP `status` and `error`: retry, or stop as the table says.
+   *
+   * @param {number} status @param {unknown} error
+   */
+  #refused(status, error) {
+    if (this.#isStopped()) return;
+    if (reconnectAfterRefusal(status, error)) this.#retry();
+    else this.#setStatus("stopped", { code: status, reason: String(error ?? "") });
+  }
+
+  /** A WebSocket handshake failed although HTTP gets through: after a few, use the stream. */
+  #socketFailed() {
+    this.#socketFailures++;
+    if (this.#transportOption !== "auto" || this.#socketFailures < FALLBACK_AFTER) return;
+    this.#transport = "sse";
+    this.#attempt = 0;
   }
 
   /** Whether {@link close} was called or the gateway said not to come back. */
@@ -286,7 +425,9 @@ export class TvsClient extends EventTarget {
 
   #online() {
     this.#offline = false;
-    if (this.#status === "stopped" || this.#socket !== undefined) return;
+    if (this.#status === "stopped" || this.#socket !== undefined || this.#stream !== undefined) {
+      return;
+    }
     this.#attempt = 0;
     this.#connect();
   }
@@ -313,6 +454,21 @@ export class TvsClient extends EventTarget {
     }, this.#heartbeatMs);
   }
 
+  /**
+   * Drops a stream that stays silent for two of the gateway's heartbeat intervals.
+   *
+   * @param {number} intervalMs
+   */
+  #watchStream(intervalMs) {
+    this.#stopHeartbeat();
+    if (this.#heartbeatMs <= 0) return;
+    this.#heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.#lastFrameAt <= intervalMs * 2) return;
+      this.#drop(4000, "Heartbeat timeout");
+      this.#retry();
+    }, intervalMs);
+  }
+
   #stopHeartbeat() {
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
@@ -328,6 +484,8 @@ export class TvsClient extends EventTarget {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#stopHeartbeat();
+    this.#stream?.abort();
+    this.#stream = undefined;
     if (socket === undefined) return;
     socket.onopen = socket.onmessage = socket.onclose = null;
     try {
@@ -340,6 +498,69 @@ export class TvsClient extends EventTarget {
   /** @param {Status} status @param {Record<string, unknown>} [detail] */
   #setStatus(status, detail = {}) {
     this.#status = status;
-    this.dispatchEvent(new CustomEvent("status", { detail: { status, ...detail } }));
+    const transport = this.#transport;
+    this.dispatchEvent(new CustomEvent("status", { detail: { status, transport, ...detail } }));
   }
+}
+
+/** @param {URL} url @returns {URL} `url` with its WebSocket scheme as HTTP's. */
+function httpUrl(url) {
+  const http = new URL(url);
+  if (http.protocol === "ws:") http.protocol = "http:";
+  if (http.protocol === "wss:") http.protocol = "https:";
+  return http;
+}
+
+/**
+ * The close code and reason of a stream's `close` event (`{"code":1012,"reason":"…"}`).
+ *
+ * @param {string} data @returns {{ code: number, reason: string }}
+ */
+function parseClose(data) {
+  try {
+    const { code, reason } = JSON.parse(data);
+    return { code: Number.isInteger(code) ? code : 1006, reason: String(reason ?? "") };
+  } catch {
+    return { code: 1006, reason: "" };
+  }
+}
+
+/**
+ * Reads `text/event-stream` text as the HTML standard parses it (fields, comments, an event at
+ * each blank line), for the gateway's stream: lines end with LF (a CR before it is dropped).
+ * Returns a function taking the next piece of text; it hands each event's name and data to
+ * `dispatch`, and returns `false` once `dispatch` has, or the stream is broken.
+ *
+ * @param {(event: string, data: string) => boolean} dispatch
+ * @returns {(text: string) => boolean}
+ */
+function eventStreamReader(dispatch) {
+  let pending = "";
+  let event = "";
+  /** @type {string[]} */
+  let data = [];
+  return (text) => {
+    const lines = (pending + text).split("\n");
+    pending = lines.pop() ?? "";
+    if (pending.length > MAX_LINE_LENGTH) return false;
+    for (const raw of lines) {
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      if (line === "") {
+        const name = event || "message";
+        const complete = data.length > 0;
+        const joined = data.join("\n");
+        event = "";
+        data = [];
+        if (complete && !dispatch(name, joined)) return false;
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? "" : line.slice(colon + (line[colon + 1] === " " ? 2 : 1));
+      if (field === "data") data.push(value);
+      else if (field === "event") event = value;
+    }
+    return true;
+  };
 }

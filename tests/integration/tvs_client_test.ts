@@ -56,63 +56,68 @@ async function publishPaced(
 const range = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => String(from + i));
 
-Deno.test("under a connection cut every 2 s, 1,000 messages at 50/s arrive exactly once, in order", async () => {
-  await using redis = await RedisServer.start();
-  await using gateway = await startTestGateway({ REDIS_URL: redis.url });
-  await using proxy = TcpProxy.start(gateway.port);
-  await using client = closing(
-    new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["AE"] }),
-  );
-  const seen = observe(client);
-  let drops = 0;
-  const dropper = setInterval(() => {
-    proxy.dropAll();
-    drops++;
-  }, 2000);
-  using _stopDropping = { [Symbol.dispose]: () => clearInterval(dropper) };
-  await ready(gateway);
-  client.start();
-  await waitFor(() => client.status === "live", { what: "live" });
-  await publishPaced(redis, "AE", { from: 0, count: 1000, perSecond: 50 });
-  clearInterval(dropper);
-  // A last message after the thousand: a duplicate of any would arrive before it.
-  await publishPaced(redis, "AE", { from: 1000, count: 1, perSecond: 1 });
-  await waitFor(() => seen.titles.at(-1) === "1000", { timeoutMs: 10_000, what: "all messages" });
-  const recovered = seen.recoveries.filter((recovery) => recovery.recovered).length;
-  console.log(
-    `repeated drops: ${drops} cuts, ${recovered} recoveries replaying ` +
-      `${seen.recoveries.reduce((sum, r) => sum + r.replayed, 0)} messages; ` +
-      `received ${seen.titles.length} of 1000`,
-  );
-  assert.ok(drops >= 9, `${drops} cuts`);
-  assert.deepEqual(seen.titles, range(0, 1001), "100%, exactly once, in order");
-  assert.ok(seen.recoveries.every((recovery) => recovery.recovered), "every resume recovered");
-});
+/** Both ways the library connects, each test run over each. */
+const TRANSPORTS = ["websocket", "sse"] as const;
 
-Deno.test("a client that moves to another instance mid-stream still gets everything", async () => {
-  await using redis = await RedisServer.start();
-  await using first = await startTestGateway({ REDIS_URL: redis.url });
-  await using second = await startTestGateway({ REDIS_URL: redis.url });
-  const gateways = [first, second];
-  await using proxy = TcpProxy.start(first.port);
-  await using client = closing(
-    new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["GB"] }),
-  );
-  const seen = observe(client);
-  for (const gateway of gateways) await ready(gateway);
-  client.start();
-  await waitFor(() => client.status === "live", { what: "live" });
-  const publishing = publishPaced(redis, "GB", { from: 0, count: 300, perSecond: 50 });
-  await waitFor(() => seen.titles.length >= 100, { what: "a third of the stream" });
-  // The load balancer now sends the client to the other instance.
-  proxy.upstream = second.port;
-  proxy.dropAll();
-  await publishing;
-  await publishPaced(redis, "GB", { from: 300, count: 1, perSecond: 1 });
-  await waitFor(() => seen.titles.at(-1) === "300", { timeoutMs: 10_000, what: "all messages" });
-  assert.deepEqual(seen.titles, range(0, 301));
-  assert.deepEqual(seen.recoveries.map((r) => r.recovered), [true]);
-});
+for (const transport of TRANSPORTS) {
+  Deno.test(`over ${transport}, under a connection cut every 2 s, 1,000 messages at 50/s arrive exactly once, in order`, async () => {
+    await using redis = await RedisServer.start();
+    await using gateway = await startTestGateway({ REDIS_URL: redis.url });
+    await using proxy = TcpProxy.start(gateway.port);
+    await using client = closing(
+      new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["AE"], transport }),
+    );
+    const seen = observe(client);
+    let drops = 0;
+    const dropper = setInterval(() => {
+      proxy.dropAll();
+      drops++;
+    }, 2000);
+    using _stopDropping = { [Symbol.dispose]: () => clearInterval(dropper) };
+    await ready(gateway);
+    client.start();
+    await waitFor(() => client.status === "live", { what: "live" });
+    await publishPaced(redis, "AE", { from: 0, count: 1000, perSecond: 50 });
+    clearInterval(dropper);
+    // A last message after the thousand: a duplicate of any would arrive before it.
+    await publishPaced(redis, "AE", { from: 1000, count: 1, perSecond: 1 });
+    await waitFor(() => seen.titles.at(-1) === "1000", { timeoutMs: 10_000, what: "all messages" });
+    const recovered = seen.recoveries.filter((recovery) => recovery.recovered).length;
+    console.log(
+      `repeated drops: ${drops} cuts, ${recovered} recoveries replaying ` +
+        `${seen.recoveries.reduce((sum, r) => sum + r.replayed, 0)} messages; ` +
+        `received ${seen.titles.length} of 1000`,
+    );
+    assert.ok(drops >= 9, `${drops} cuts`);
+    assert.deepEqual(seen.titles, range(0, 1001), "100%, exactly once, in order");
+    assert.ok(seen.recoveries.every((recovery) => recovery.recovered), "every resume recovered");
+  });
+
+  Deno.test(`over ${transport}, a client that moves to another instance mid-stream still gets everything`, async () => {
+    await using redis = await RedisServer.start();
+    await using first = await startTestGateway({ REDIS_URL: redis.url });
+    await using second = await startTestGateway({ REDIS_URL: redis.url });
+    const gateways = [first, second];
+    await using proxy = TcpProxy.start(first.port);
+    await using client = closing(
+      new TvsClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, regions: ["GB"], transport }),
+    );
+    const seen = observe(client);
+    for (const gateway of gateways) await ready(gateway);
+    client.start();
+    await waitFor(() => client.status === "live", { what: "live" });
+    const publishing = publishPaced(redis, "GB", { from: 0, count: 300, perSecond: 50 });
+    await waitFor(() => seen.titles.length >= 100, { what: "a third of the stream" });
+    // The load balancer now sends the client to the other instance.
+    proxy.upstream = second.port;
+    proxy.dropAll();
+    await publishing;
+    await publishPaced(redis, "GB", { from: 300, count: 1, perSecond: 1 });
+    await waitFor(() => seen.titles.at(-1) === "300", { timeoutMs: 10_000, what: "all messages" });
+    assert.deepEqual(seen.titles, range(0, 301));
+    assert.deepEqual(seen.recoveries.map((r) => r.recovered), [true]);
+  });
+}
 
 Deno.test("setRegions mid-stream: the region kept loses nothing, the one added starts live, the one left goes quiet", async () => {
   await using redis = await RedisServer.start();
@@ -291,25 +296,58 @@ Deno.test("the client stops for good after a refusal or a do-not-reconnect code"
   assert.equal(flooding.status, "stopped", "it did not come back");
 });
 
-Deno.test("after a restart code the client reconnects and resumes", async () => {
-  const port = await freePort();
-  // The gateway restarts on its port: the stack stops whichever runs at the end.
-  await using running = new AsyncDisposableStack();
-  let gateway = running.use(await startTestGateway({ PORT: String(port) }));
-  await using client = closing(
-    new TvsClient({
-      url: `ws://127.0.0.1:${port}/ws`,
-      regions: ["US"],
-      baseDelayMs: 50,
-    }),
+for (const transport of TRANSPORTS) {
+  Deno.test(`over ${transport}, after a restart code the client reconnects and resumes`, async () => {
+    const port = await freePort();
+    // The gateway restarts on its port: the stack stops whichever runs at the end.
+    await using running = new AsyncDisposableStack();
+    let gateway = running.use(await startTestGateway({ PORT: String(port) }));
+    await using client = closing(
+      new TvsClient({
+        url: `ws://127.0.0.1:${port}/ws`,
+        regions: ["US"],
+        baseDelayMs: 50,
+        transport,
+      }),
+    );
+    const transports: string[] = [];
+    client.addEventListener("status", (event) => transports.push(event.detail.transport));
+    const seen = observe(client);
+    client.start();
+    await waitFor(() => client.status === "live", { what: "live" });
+    await gateway.close();
+    await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
+    gateway = running.use(await startTestGateway({ PORT: String(port) }));
+    await waitFor(() => client.status === "live", { timeoutMs: 5000, what: "live again" });
+    // An embedded broker's history dies with the process: a new epoch, so not recovered.
+    assert.deepEqual(seen.recoveries.map((r) => r.recovered), [false]);
+    assert.deepEqual([...new Set(transports)], [transport], "it kept to its transport");
+  });
+}
+
+Deno.test("over sse, a refusal stops the client and a full gateway is retried, as over WebSocket", async () => {
+  await using gateway = await startTestGateway({ MAX_CONNECTIONS_PER_IP: "1" });
+  await using refused = closing(
+    new TvsClient({ url: `${gateway.ws}/ws`, regions: ["ZZ"], baseDelayMs: 10, transport: "sse" }),
   );
-  const seen = observe(client);
-  client.start();
-  await waitFor(() => client.status === "live", { what: "live" });
-  await gateway.close();
-  await waitFor(() => client.status === "reconnecting", { what: "reconnecting" });
-  gateway = running.use(await startTestGateway({ PORT: String(port) }));
-  await waitFor(() => client.status === "live", { timeoutMs: 5000, what: "live again" });
-  // An embedded broker's history dies with the process: a new epoch, so not recovered.
-  assert.deepEqual(seen.recoveries.map((r) => r.recovered), [false]);
+  const refusedSeen = observe(refused);
+  refused.start();
+  await waitFor(() => refused.status === "stopped", { what: "stopped after 400" });
+  assert.ok(!refusedSeen.statuses.includes("reconnecting"), "no retry after 400");
+
+  await using first = closing(
+    new TvsClient({ url: `${gateway.ws}/ws`, regions: ["FI"], transport: "sse" }),
+  );
+  first.start();
+  await waitFor(() => first.status === "live", { what: "first live" });
+  await using second = closing(
+    new TvsClient({ url: `${gateway.ws}/ws`, regions: ["FI"], baseDelayMs: 20, transport: "sse" }),
+  );
+  const secondSeen = observe(second);
+  second.start();
+  await waitFor(() => secondSeen.statuses.filter((s) => s === "reconnecting").length >= 2, {
+    what: "429 retried",
+  });
+  first.close();
+  await waitFor(() => second.status === "live", { what: "second live once a slot is free" });
 });

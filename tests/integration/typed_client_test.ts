@@ -43,10 +43,12 @@ Deno.test("deno doc renders the declarations, every export documented", async ()
     symbols: { name: string }[];
   }[];
   assert.deepEqual(file!.symbols.map((symbol) => symbol.name).sort(), [
+    "FALLBACK_AFTER",
     "GatewayMessage",
     "RecoveryDetail",
     "Status",
     "StatusDetail",
+    "Transport",
     "TrendingMessage",
     "TvsClient",
     "TvsClientEventMap",

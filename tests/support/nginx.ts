@@ -27,6 +27,11 @@ export interface NginxOptions {
   /** `send_timeout` in seconds instead of the shipped value. */
   readonly sendTimeoutSeconds?: number;
   /**
+   * Forward no `Upgrade` (and no `Connection: upgrade`), as a proxy that breaks WebSockets does:
+   * the gateway then sees plain `GET`s.
+   */
+  readonly stripUpgrade?: boolean;
+  /**
    * Ports of several gateways: the shipped upstream block is replaced with
    * `deploy/nginx-upstream.conf`'s, its hosts pointed at these ports in order.
    */
@@ -53,8 +58,8 @@ async function siteConfig(
 ): Promise<string> {
   const shipped = await Deno.readTextFile(`${PROJECT_ROOT}deploy/nginx.conf`);
   const replacements: [string, string][] = [
-    ["listen 443 ssl;", `listen 127.0.0.1:${ports.tls} ssl;`],
-    ["listen [::]:443 ssl;", ""],
+    ["listen 443 ssl http2;", `listen 127.0.0.1:${ports.tls} ssl http2;`],
+    ["listen [::]:443 ssl http2;", ""],
     ["listen 443 ssl default_server;", `listen 127.0.0.1:${ports.tls} ssl default_server;`],
     ["listen [::]:443 ssl default_server;", ""],
     ["listen 80;", `listen 127.0.0.1:${ports.http};`],
@@ -72,6 +77,12 @@ async function siteConfig(
       "send_timeout          30s;",
       `send_timeout ${options.sendTimeoutSeconds}s;`,
     ]);
+  }
+  if (options.stripUpgrade === true) {
+    replacements.push(
+      ["proxy_set_header Upgrade           $http_upgrade;", 'proxy_set_header Upgrade "";'],
+      ["proxy_set_header Connection        $tvs_connection;", 'proxy_set_header Connection "";'],
+    );
   }
   let config = shipped;
   for (const [from, to] of replacements) {
