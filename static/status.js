@@ -109,6 +109,8 @@ function renderHeader(report) {
   byId("version").textContent = `v${report.version}`;
   byId("uptime").textContent = `up ${formatDuration(report.generatedAt / 1000 - report.startedAt)}`;
   byId("memory").textContent = `RSS ${formatBytes(report.residentBytes)}`;
+  const { websocket, sse } = report.transports;
+  byId("transports").textContent = `${websocket} WebSocket · ${sse} Server-Sent Events`;
   const broker = byId("broker");
   broker.dataset.state = report.broker.connected ? "ok" : "bad";
   broker.textContent = `${report.broker.kind === "redis" ? "Redis" : "Embedded broker"}: ${

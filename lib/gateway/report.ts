@@ -56,6 +56,8 @@ export interface StatusReport {
   readonly broker: { readonly kind: string; readonly connected: boolean };
   readonly draining: boolean;
   readonly regions: readonly RegionStatus[];
+  /** Open clients by transport. */
+  readonly transports: { readonly websocket: number; readonly sse: number };
   readonly limits: readonly LimitStatus[];
   readonly refusals: readonly Refusal[];
   readonly refusalCounts: readonly RefusalCount[];
@@ -115,6 +117,10 @@ export function buildStatus(input: StatusInput): StatusReport {
     broker: { kind: String(broker?.labels.broker ?? "unknown"), connected: broker?.value === 1 },
     draining: value(metrics, "tvs_draining") === 1,
     regions,
+    transports: {
+      websocket: value(metrics, "tvs_clients", { transport: "websocket" }),
+      sse: value(metrics, "tvs_clients", { transport: "sse" }),
+    },
     limits: [
       {
         setting: "MAX_CONNECTIONS",

@@ -160,18 +160,14 @@ Deno.test("an event stream meets the WebSocket's refusals before it starts, and 
 
 Deno.test("with 2 workers, streams on both are served and counted for the process", async () => {
   await using cluster = await startTestCluster();
-  const streams = await Promise.all(
-    [1, 2, 3, 4].map(() => TestEventStream.open(`${cluster.http}/events?region=DK`)),
+  await using streams = await TestEventStream.openAll(
+    [1, 2, 3, 4].map(() => `${cluster.http}/events?region=DK`),
   );
-  try {
-    await waitForClients(cluster.http, "sse", 4);
-    await publish(cluster.http, { region: "DK", video_id: "d1", title: "Rødgrød med fløde" });
-    for (const stream of streams) {
-      await stream.waitForFrames(1);
-      assert.equal(stream.messages[0]!.title, "Rødgrød med fløde");
-    }
-  } finally {
-    await Promise.all(streams.map((stream) => stream.close()));
+  await waitForClients(cluster.http, "sse", 4);
+  await publish(cluster.http, { region: "DK", video_id: "d1", title: "Rødgrød med fløde" });
+  for (const stream of streams) {
+    await stream.waitForFrames(1);
+    assert.equal(stream.messages[0]!.title, "Rødgrød med fløde");
   }
 });
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { SCREENSHOTS, withPage } from "../support/browser.ts";
 import { startTestCluster, startTestGateway } from "../support/gateway.ts";
 import { waitFor } from "../support/wait.ts";
+import { TestEventStream } from "../support/sse_client.ts";
 import { TestClient } from "../support/ws_client.ts";
 
 const TOKEN = "status-token-0123456789";
@@ -49,6 +50,9 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
     ...Array.from({ length: 6 }, () => `${cluster.ws}/?region=AE`),
     ...Array.from({ length: 3 }, () => `${cluster.ws}/?region=CZ,FI`),
   ]);
+  await using _streams = await TestEventStream.openAll(
+    [1, 2].map(() => `${cluster.http}/events?region=AE`),
+  );
   let sent = 0;
   const publish = (region: string, title: string) =>
     cluster.publish(
@@ -75,7 +79,7 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
         what: `AE message ${i + 1} shown`,
       });
     }
-    assert.equal(await ae.locator("td output").first().textContent(), "6", "6 AE subscribers");
+    assert.equal(await ae.locator("td output").first().textContent(), "8", "8 AE subscribers");
     assert.equal(await title.evaluate((el) => getComputedStyle(el).direction), "rtl");
     const cz = page.locator('#regions tr[data-region="CZ"] .last-title');
     assert.equal(await cz.textContent(), "Příliš žluťoučký kůň úpěl ďábelské ódy");
@@ -100,10 +104,14 @@ Deno.test("the status page shows a live process of two workers in Chromium", asy
     );
 
     const limits = await page.locator('#limits [data-setting="MAX_CONNECTIONS"]').textContent();
-    assert.match(limits ?? "", /9 of 50 sockets \(18\.0%\)/);
+    assert.match(limits ?? "", /11 of 50 sockets \(22\.0%\)/);
+    assert.equal(
+      await page.locator("#transports").textContent(),
+      "9 WebSocket · 2 Server-Sent Events",
+    );
     assert.equal(await page.locator("#workers tr").count(), 2, "a row per worker");
     const perWorker = await page.locator("#workers tr td:nth-child(2) output").allTextContents();
-    assert.equal(perWorker.map(Number).reduce((a, b) => a + b), 9, `sockets ${perWorker}`);
+    assert.equal(perWorker.map(Number).reduce((a, b) => a + b), 11, `sockets ${perWorker}`);
     assert.match(await page.locator("#broker").textContent() ?? "", /Embedded broker: subscribed/);
     assert.equal(await page.locator("#ready").textContent(), "Ready");
     assert.match(

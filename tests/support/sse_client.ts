@@ -52,6 +52,16 @@ export class TestEventStream implements AsyncDisposable {
     return new TestEventStream(response, abort);
   }
 
+  /** Opens one stream to each of `urls`; they close together on dispose. */
+  static async openAll(urls: readonly string[]): Promise<TestEventStream[] & AsyncDisposable> {
+    const streams = await Promise.all(urls.map((url) => TestEventStream.open(url)));
+    return Object.assign(streams, {
+      async [Symbol.asyncDispose]() {
+        await Promise.all(streams.map((stream) => stream.close()));
+      },
+    });
+  }
+
   /** The data of the `message` events: the frames a WebSocket client would get. */
   get frames(): string[] {
     return this.events.filter((event) => event.event === "message").map((event) => event.data);
