@@ -8,7 +8,8 @@
  * `onread` (no stream machinery) it reads 90,000 frames/s at about 80% of a core, Redis included,
  * where a Deno generator was saturated at 75,000. Clients are raw TCP WebSocket clients that count
  * frames and read the publish time (`"bt"`, epoch milliseconds) without parsing whole messages;
- * they answer pings. Messages are shaped as the PHP publishers send them and published on Redis
+ * they answer pings. With `"sse": 1` in the parameters the clients are raw Server-Sent Events
+ * clients (`GET /events`, chunked HTTP/1.1) that count events the same way. Messages are shaped as the PHP publishers send them and published on Redis
  * from this process, so latency is measured on one clock. The generator reports its own CPU use.
  *
  * Usage: node bench/loadgen.mjs <s1|s2|s3|s4|overload> '<json parameters>'
@@ -242,24 +243,164 @@ class RawClient {
    * @param {number} arrival
    */
   #frame(data, start, length, arrival) {
-    sink.lastAt = arrival;
-    const at = data.indexOf(BT, start);
-    if (at === -1 || at > start + 96 || at > start + length) {
-      sink.untimed++;
-      return;
+    recordFrame(data, start, length, arrival);
+  }
+}
+
+/**
+ * Counts one frame (its JSON text at `start`, `length` bytes) in the sink, with its latency when
+ * it carries a publish time.
+ *
+ * @param {Buffer} data
+ * @param {number} start
+ * @param {number} length
+ * @param {number} arrival
+ */
+function recordFrame(data, start, length, arrival) {
+  sink.lastAt = arrival;
+  const at = data.indexOf(BT, start);
+  if (at === -1 || at > start + 96 || at > start + length) {
+    sink.untimed++;
+    return;
+  }
+  let value = 0;
+  let scale = 0;
+  for (let i = at + BT.length; i < start + length; i++) {
+    const byte = /** @type {number} */ (data[i]);
+    if (byte === 0x2e) scale = 1;
+    else if (byte >= 0x30 && byte <= 0x39) {
+      if (scale > 0) scale *= 10;
+      value = value * 10 + (byte - 0x30);
+    } else break;
+  }
+  sink.timed++;
+  sink.record(arrival - (scale > 0 ? value / scale : value));
+}
+
+const EVENT_END = Buffer.from("\n\n");
+const DATA_FIELD = Buffer.from("data: ");
+
+/**
+ * A raw Server-Sent Events client: reads the chunked body of `GET /events`, counts each event's
+ * frame as {@link RawClient} does (heartbeat comments are not events).
+ */
+class StreamClient {
+  /** Body bytes of an event not complete yet. @type {Buffer | null} */
+  #pending = null;
+  /** Bytes left of the current chunk. */
+  #chunkLeft = 0;
+  /** Bytes to skip: the line break after a chunk. */
+  #skip = 0;
+  /** The chunk-size line read so far. */
+  #sizeLine = "";
+
+  /**
+   * @param {net.Socket} socket
+   * @param {string} region
+   */
+  constructor(socket, region) {
+    this.socket = socket;
+    this.region = region;
+  }
+
+  /**
+   * Connects and opens the stream; with `read: false` it never reads again (a stalled peer).
+   *
+   * @param {number} port
+   * @param {string} region
+   * @param {boolean} [read]
+   * @returns {Promise<StreamClient>}
+   */
+  static connect(port, region, read = true) {
+    return new Promise((resolve, reject) => {
+      let open = false;
+      const socket = net.connect({
+        port,
+        host: "127.0.0.1",
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (length) => {
+            const chunk = READ_BUFFER.subarray(0, length);
+            if (open) {
+              client.#consume(chunk);
+              return true;
+            }
+            const end = chunk.indexOf("\r\n\r\n");
+            if (end === -1) return true;
+            if (!chunk.subarray(0, 12).toString().startsWith("HTTP/1.1 200")) {
+              reject(new Error(`refused: ${chunk.toString().split("\r\n")[0]}`));
+              return false;
+            }
+            open = true;
+            if (chunk.length > end + 4) client.#consume(chunk.subarray(end + 4));
+            resolve(client);
+            return read;
+          },
+        },
+      });
+      const client = new StreamClient(socket, region);
+      socket.on(
+        "connect",
+        () =>
+          socket.write(`GET /events?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
+      );
+      socket.on("error", reject);
+    });
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+
+  /** Takes the chunked framing off `chunk` and reads the events in it. @param {Buffer} chunk */
+  #consume(chunk) {
+    /** @type {Buffer[]} */
+    const parts = this.#pending === null ? [] : [this.#pending];
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, chunk.length - i);
+        this.#skip -= n;
+        i += n;
+      } else if (this.#chunkLeft > 0) {
+        const n = Math.min(this.#chunkLeft, chunk.length - i);
+        parts.push(chunk.subarray(i, i + n));
+        this.#chunkLeft -= n;
+        i += n;
+        if (this.#chunkLeft === 0) this.#skip = 2;
+      } else {
+        const end = chunk.indexOf(0x0a, i);
+        if (end === -1) {
+          this.#sizeLine += chunk.toString("latin1", i);
+          break;
+        }
+        this.#chunkLeft = parseInt(this.#sizeLine + chunk.toString("latin1", i, end), 16) || 0;
+        this.#sizeLine = "";
+        i = end + 1;
+      }
     }
-    let value = 0;
-    let scale = 0;
-    for (let i = at + BT.length; i < start + length; i++) {
-      const byte = /** @type {number} */ (data[i]);
-      if (byte === 0x2e) scale = 1;
-      else if (byte >= 0x30 && byte <= 0x39) {
-        if (scale > 0) scale *= 10;
-        value = value * 10 + (byte - 0x30);
-      } else break;
+    this.#pending = null;
+    if (parts.length > 0) {
+      this.#events(parts.length === 1 ? /** @type {Buffer} */ (parts[0]) : Buffer.concat(parts));
     }
-    sink.timed++;
-    sink.record(arrival - (scale > 0 ? value / scale : value));
+  }
+
+  /** @param {Buffer} data */
+  #events(data) {
+    const arrival = clock();
+    let offset = 0;
+    for (;;) {
+      const end = data.indexOf(EVENT_END, offset);
+      if (end === -1) break;
+      const field = data.indexOf(DATA_FIELD, offset);
+      if (field !== -1 && field < end) {
+        const start = field + DATA_FIELD.length;
+        recordFrame(data, start, end - start, arrival);
+      }
+      offset = end + 2;
+    }
+    // Copied: `data` may be the shared read buffer.
+    if (offset < data.length) this.#pending = Buffer.from(data.subarray(offset));
   }
 }
 
@@ -312,6 +453,13 @@ class Publisher {
 }
 
 /**
+ * The clients of this run: event streams when the parameters say `"sse": 1`.
+ *
+ * @type {{ connect(port: number, region: string, read?: boolean): Promise<RawClient | StreamClient> }}
+ */
+let Client = RawClient;
+
+/**
  * Connects `count` raw clients spread over `regions`, 200 handshakes at a time.
  *
  * @param {number} port
@@ -319,20 +467,20 @@ class Publisher {
  * @param {readonly string[]} regions
  */
 async function connectClients(port, count, regions) {
-  /** @type {RawClient[]} */
+  /** @type {(RawClient | StreamClient)[]} */
   const clients = [];
   const started = clock();
   for (let i = 0; i < count; i += 200) {
     const batch = Array.from(
       { length: Math.min(200, count - i) },
-      (_, j) => RawClient.connect(port, /** @type {string} */ (regions[(i + j) % regions.length])),
+      (_, j) => Client.connect(port, /** @type {string} */ (regions[(i + j) % regions.length])),
     );
     clients.push(...await Promise.all(batch));
   }
   return { clients, seconds: (clock() - started) / 1000 };
 }
 
-/** @param {readonly RawClient[]} clients */
+/** @param {readonly (RawClient | StreamClient)[]} clients */
 function perRegion(clients) {
   /** @type {Map<string, number>} */
   const counts = new Map();
@@ -365,7 +513,7 @@ async function settle(done, ms) {
  * Publishes timed messages at a steady rate (and bulk ones if asked); measures the deliveries.
  *
  * @param {Publisher} publisher
- * @param {readonly RawClient[]} clients
+ * @param {readonly (RawClient | StreamClient)[]} clients
  * @param {{ perSecond: number, seconds: number, regions: readonly string[],
  *   bulk?: { region: string, bytes: number, messageBytes: number } }} traffic
  * @param {number} targetPid
@@ -636,5 +784,7 @@ if (scenario === undefined || json === undefined) {
   console.error(`usage: loadgen.mjs <${Object.keys(scenarios).join("|")}> '<json>'`);
   process.exit(2);
 }
-await scenario(JSON.parse(json));
+const params = JSON.parse(json);
+if (params.sse === 1) Client = StreamClient;
+await scenario(params);
 process.exit(0);
