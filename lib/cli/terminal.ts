@@ -8,6 +8,7 @@
  */
 
 import type { Config } from "../config/config.ts";
+import { producersOf } from "../config/publish_tokens.ts";
 import { type LogSink, stdoutSink } from "../observe/log.ts";
 import { VERSION } from "../observe/version.ts";
 
@@ -65,7 +66,7 @@ export function banner(
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const region = config.regions.includes("AE") ? "AE" : config.defaultRegion;
   const broker = config.redisUrl === null ? "embedded (no Redis; REDIS_URL to use one)" : "Redis";
-  const publish = config.publishToken !== null
+  const publish = producersOf(config).length > 0
     ? "POST /publish with the bearer token"
     : config.publishInsecureLoopback
     ? `curl -X POST ${base}/publish -H 'content-type: application/json' -d '{…}'`

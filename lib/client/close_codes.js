@@ -30,6 +30,11 @@ export const CLOSE_CODES = /** @type {const} */ ({
     reconnect: true,
     reason: "Gateway over its resident memory bound, reconnect later",
   },
+  tokenExpired: {
+    code: 4004,
+    reconnect: true,
+    reason: "Connection token expired, reconnect with a new one",
+  },
 });
 
 /**
@@ -42,6 +47,11 @@ export const HANDSHAKE_REFUSALS = /** @type {const} */ ({
   unknownRegion: { status: 400, error: "unknown_region", reconnect: false },
   invalidSince: { status: 400, error: "invalid_since", reconnect: false },
   originNotAllowed: { status: 403, error: "origin_not_allowed", reconnect: false },
+  tokenRequired: { status: 401, error: "token_required", reconnect: false },
+  invalidToken: { status: 401, error: "invalid_token", reconnect: false },
+  tokenExpired: { status: 401, error: "token_expired", reconnect: true },
+  regionNotAllowed: { status: 403, error: "region_not_allowed", reconnect: false },
+  tokenKeysUnavailable: { status: 503, error: "token_keys_unavailable", reconnect: true },
   tooManyConnectionsPerIp: { status: 429, error: "too_many_connections_per_ip", reconnect: true },
   draining: { status: 503, error: "draining", reconnect: true },
   tooManyConnections: { status: 503, error: "too_many_connections", reconnect: true },

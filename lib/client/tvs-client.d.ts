@@ -65,6 +65,13 @@ export interface TvsClientOptions {
   readonly fetch?: typeof fetch;
   /** Source of reconnect jitter in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /**
+   * Gets a connection token (a JWT from the site's own backend) where the gateway requires one:
+   * called before the first connection and again whenever the gateway says the token expired
+   * (close code 4004 or the refusal `token_expired`). A failure is retried with the backoff, and
+   * told as a `tokenerror` event.
+   */
+  readonly token?: () => string | Promise<string>;
 }
 
 /** Every message the gateway sends: its fields as the producer published them, normalised. */
@@ -139,6 +146,8 @@ export interface TvsClientEventMap {
   status: CustomEvent<StatusDetail>;
   /** After a reconnection, per region: whether nothing was missed. */
   recovery: CustomEvent<RecoveryDetail>;
+  /** The `token` callback failed (threw or rejected); the client retries with the backoff. */
+  tokenerror: CustomEvent<{ readonly error: unknown }>;
 }
 
 /**

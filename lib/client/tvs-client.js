@@ -29,10 +29,16 @@
  * gives up for good on one, and hides the heartbeats that tell a live stream from a dead one. The
  * choice lasts as long as the client: the next page load tries WebSocket again.
  *
+ * Where the gateway asks for a connection token, `token` is called for one before the first
+ * connection and again whenever the gateway says it expired (close code 4004, or a refusal
+ * `token_expired`); the new connection resumes where the old one stopped. The token travels as a
+ * WebSocket subprotocol beside `tvs.v1` (a browser cannot set a header on a WebSocket, and it stays
+ * out of URLs), and as `?token=` on the event stream and the handshake probe.
+ *
  * @module
  */
 
-import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
+import { CLOSE_CODES, reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
 
 /**
  * @typedef {"idle" | "connecting" | "live" | "reconnecting" | "stopped"} Status
@@ -52,9 +58,14 @@ import { reconnectAfterClose, reconnectAfterRefusal } from "./close_codes.js";
  *   Node before 22 has none, so pass the `ws` package's (and on a server, for rendering, a `url`).
  * @property {typeof fetch} [fetch] fetch implementation, to ask why a handshake failed.
  * @property {() => number} [random] Source of jitter in [0, 1). Default: Math.random.
+ * @property {() => string | Promise<string>} [token] Gets a connection token (a JWT from the
+ *   site's backend), where the gateway asks for one.
  */
 
 const CONTROL_EVENTS = new Set(["subscribed", "recovery", "pong"]);
+
+/** The subprotocol offered beside a token: the gateway answers with it, never with the token. */
+const PROTOCOL = "tvs.v1";
 
 /**
  * WebSocket handshakes that fail in a row, while the gateway answers the same request over plain
@@ -104,6 +115,12 @@ export class TvsClient extends EventTarget {
   /** @type {typeof fetch | undefined} */
   #fetch;
   #random;
+  /** @type {(() => string | Promise<string>) | undefined} */
+  #tokenSource;
+  /** The token connections are made with, until the gateway says it expired. @type {string | undefined} */
+  #token;
+  /** Token requests made; an answer to any but the last is stale. */
+  #tokenRequests = 0;
   /** @type {Status} */
   #status = "idle";
   /** Per region, the last message id or stream position: where to resume. @type {Map<string, string>} */
@@ -153,6 +170,7 @@ export class TvsClient extends EventTarget {
     this.#WebSocket = WebSocketClass;
     this.#fetch = options.fetch ?? globalThis.fetch?.bind(globalThis);
     this.#random = options.random ?? Math.random;
+    this.#tokenSource = options.token;
   }
 
   /** @returns {Status} The connection status. */
@@ -215,8 +233,39 @@ export class TvsClient extends EventTarget {
   #connect() {
     clearTimeout(this.#retryTimer);
     this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
+    if (this.#tokenSource !== undefined && this.#token === undefined) void this.#fetchToken();
+    else this.#open();
+  }
+
+  #open() {
     if (this.#transport === "sse") void this.#openStream();
     else this.#openSocket();
+  }
+
+  /** Asks `token` for a token, then connects with it; a failure is retried as a refusal would be. */
+  async #fetchToken() {
+    const request = ++this.#tokenRequests;
+    const current = () => request === this.#tokenRequests && !this.#isStopped() && !this.#offline;
+    /** @type {string} */
+    let token;
+    try {
+      token = String(await this.#tokenSource?.());
+    } catch (error) {
+      if (!current()) return;
+      this.dispatchEvent(new CustomEvent("tokenerror", { detail: { error } }));
+      this.#retry();
+      return;
+    }
+    if (!current()) return;
+    this.#token = token;
+    this.#open();
+  }
+
+  /** @param {URL} url @returns {URL} `url` with the token, for a request that has no other place. */
+  #withToken(url) {
+    const withToken = new URL(url);
+    if (this.#token !== undefined) withToken.searchParams.set("token", this.#token);
+    return withToken;
   }
 
   /** @param {URL} endpoint @returns {URL} `endpoint` asking for the regions, from the cursors. */
@@ -229,7 +278,8 @@ export class TvsClient extends EventTarget {
 
   #openSocket() {
     const url = this.#withQuery(this.#url);
-    const socket = new this.#WebSocket(url.href);
+    const protocols = this.#token === undefined ? [] : [PROTOCOL, this.#token];
+    const socket = new this.#WebSocket(url.href, protocols);
     this.#socket = socket;
     let opened = false;
     socket.onopen = () => {
@@ -250,7 +300,7 @@ export class TvsClient extends EventTarget {
 
   /** Reads the event stream until it ends, is refused, or is dropped. */
   async #openStream() {
-    const url = this.#withQuery(this.#eventsUrl);
+    const url = this.#withToken(this.#withQuery(this.#eventsUrl));
     const stream = new AbortController();
     this.#stream = stream;
     const current = () => this.#stream === stream;
@@ -311,6 +361,7 @@ export class TvsClient extends EventTarget {
    * @param {number} code @param {string} reason
    */
   #closed(code, reason) {
+    if (code === CLOSE_CODES.tokenExpired.code) this.#token = undefined;
     if (reconnectAfterClose(code)) this.#retry();
     else this.#setStatus("stopped", { code, reason });
   }
@@ -372,7 +423,7 @@ export class TvsClient extends EventTarget {
    */
   async #afterRefusal(url) {
     if (this.#isStopped()) return;
-    const probe = new URL(url);
+    const probe = this.#withToken(url);
     probe.protocol = probe.protocol === "wss:" ? "https:" : "http:";
     try {
       const response = await this.#fetch?.(probe, { cache: "no-store" });
@@ -396,6 +447,7 @@ export class TvsClient extends EventTarget {
    */
   #refused(status, error) {
     if (this.#isStopped()) return;
+    if (error === "token_expired") this.#token = undefined;
     if (reconnectAfterRefusal(status, error)) this.#retry();
     else this.#setStatus("stopped", { code: status, reason: String(error ?? "") });
   }

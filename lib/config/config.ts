@@ -9,6 +9,8 @@
 
 import { maskRedisUrl } from "../brokers/redis_target.ts";
 import { RETIRED_SETTINGS, type Setting, SETTINGS } from "./settings.ts";
+import { publishTokenErrors } from "./publish_tokens.ts";
+import { tokenSettingErrors } from "./token_settings.ts";
 
 /** One setting of the table. */
 type Entry = typeof SETTINGS[number];
@@ -132,6 +134,11 @@ function crossChecks(config: Partial<Config>): ConfigError[] {
     );
   }
   errors.push(...residentBoundCheck(config));
+  for (
+    const [variable, message] of [...tokenSettingErrors(config), ...publishTokenErrors(config)]
+  ) {
+    errors.push(new ConfigError(variable, message));
+  }
   if (regions !== undefined && defaultRegion !== undefined && !regions.includes(defaultRegion)) {
     errors.push(
       new ConfigError(

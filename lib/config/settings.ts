@@ -28,6 +28,8 @@ import {
   trustedProxies,
   workerCount,
 } from "./setting_parsers.ts";
+import { type PublishTokenFile, readPublishTokens } from "./publish_tokens.ts";
+import { TOKEN_SETTINGS } from "./token_settings.ts";
 
 /** How one setting is named, documented, defaulted and parsed. */
 export interface Setting<K extends string = string, T = unknown> {
@@ -100,6 +102,21 @@ export const SETTINGS = [
     env: "PUBLISH_TOKEN",
     help:
       "Bearer token POST /publish requires (at least 16 characters); unset: HTTP publishing off",
+    secret: true,
+    parse: optionalToken,
+  },
+  {
+    key: "publishTokensFile",
+    env: "PUBLISH_TOKENS_FILE",
+    help: "File of named publish tokens, one name:token or name:token:REGIONS a line; the " +
+      "name is what logs and metrics show",
+    parse: readPublishTokens,
+    show: (file: PublishTokenFile) => file.path,
+  },
+  {
+    key: "statusToken",
+    env: "STATUS_TOKEN",
+    help: "Bearer token that reads /status.json and nothing else (the status page's token)",
     secret: true,
     parse: optionalToken,
   },
@@ -243,6 +260,7 @@ export const SETTINGS = [
     fallback: "10",
     parse: integer(0, 600),
   },
+  ...TOKEN_SETTINGS,
 ] as const satisfies readonly Setting[];
 
 /**

@@ -21,8 +21,6 @@
  * Inbound limits. A client breaking one leaves the registry at once, its frames are ignored, and
  * its close frame goes out once it is quiet (`inbound_limits.ts`).
  *
- * Why the class is long: every guard on a socket is here, so no other module knows how one fails.
- *
  * @module
  */
 
@@ -77,6 +75,8 @@ export interface ClientOptions {
   readonly regions: readonly string[];
   /** Address of the peer, for limits and logs. */
   readonly remoteAddress: string;
+  /** Who it is, for logs: its connection token's `sub`; `null` without one. */
+  readonly subject: string | null;
   /** Cursors to recover from, by region, when the client asked for recovery; else `null`. */
   readonly since: ReadonlyMap<string, Cursor | null> | null;
 }
@@ -85,6 +85,7 @@ export interface ClientOptions {
 export class Client implements EventListenerObject {
   readonly regions: readonly string[];
   readonly remoteAddress: string;
+  readonly subject: string | null;
   readonly since: ReadonlyMap<string, Cursor | null> | null;
   readonly transport: Transport;
   readonly #socket: ClientSocket;
@@ -92,7 +93,6 @@ export class Client implements EventListenerObject {
   #state: "connecting" | "open" | "closed" = "connecting";
   #released = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the socket opened (`performance.now()`). */
   #openedAt = 0;
   /** Slot of the upper bound of the bytes queued on the socket, while open. */
   #slot = -1;
@@ -107,6 +107,7 @@ export class Client implements EventListenerObject {
     this.#context = context;
     this.regions = options.regions;
     this.remoteAddress = options.remoteAddress;
+    this.subject = options.subject;
     this.since = options.since;
     for (const type of ["open", "close", "error", "message"]) socket.addEventListener(type, this);
   }
@@ -129,8 +130,7 @@ export class Client implements EventListenerObject {
       case "message":
         switch (this.#inbound.receive((event as MessageEvent).data, this.#state === "open")) {
           case "ping":
-            this.send(PONG, PONG.length);
-            return;
+            return void this.send(PONG, PONG.length);
           case "too_big":
             return this.#violate("too_big", CLOSE_CODES.messageTooBig);
           case "flood":

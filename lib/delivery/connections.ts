@@ -13,15 +13,23 @@ import { Client, type ClientContext, type ClientOptions, type Release } from "./
 import type { ClientSocket } from "./client_socket.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import { EventStreamSocket, Heartbeat } from "./event_stream.ts";
+import { Expiries } from "./expiries.ts";
 import type { Hub } from "./hub.ts";
 import { MemoryLimit } from "./memory_limit.ts";
 import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 import type { SendQueues } from "./send_queues.ts";
 import { cursorToken } from "../streams/frames.ts";
+import { CLOSE_CODES } from "../client/close_codes.js";
 
 /** How long a closing socket may take to confirm before it is given up, in ms. */
 export const CLOSE_TIMEOUT_MS = 5000;
+
+/** What is particular to one connection. */
+export interface ConnectionOptions extends ClientOptions {
+  /** When it must end, in Unix ms: its connection token expires. `null`: never. */
+  readonly endsAtMs: number | null;
+}
 
 /** What happens to connections that an operator should hear of. */
 export interface ConnectionEvents {
@@ -65,6 +73,7 @@ export class Connections {
   readonly #budget: QueuedBytesLimit;
   readonly #memory: MemoryLimit;
   readonly #heartbeat: Heartbeat;
+  readonly #expiries = new Expiries<Client>((client) => client.close(CLOSE_CODES.tokenExpired));
   #closeTimeouts = 0;
 
   /** Connections that report through `context`. */
@@ -102,16 +111,19 @@ export class Connections {
   /**
    * Wraps an upgraded socket (or an event stream) whose slot was reserved; it joins its regions
    * once open. A client that asked for recovery (`?since=`) is recovering in each until caught up.
+   * One whose token expires is closed then, told to come back with a new one.
    */
-  accept(socket: ClientSocket, options: ClientOptions): Client {
-    return new Client(socket, this.#clientContext, options);
+  accept(socket: ClientSocket, options: ConnectionOptions): Client {
+    const client = new Client(socket, this.#clientContext, options);
+    if (options.endsAtMs !== null) this.#expiries.add(client, options.endsAtMs);
+    return client;
   }
 
   /**
    * Opens an event stream whose slot was reserved and returns the response that carries it; its
    * first event ids carry the cursors it resumes from.
    */
-  openStream(options: ClientOptions): Response {
+  openStream(options: ConnectionOptions): Response {
     const cursors = new Map<string, string>();
     for (const [region, cursor] of options.since ?? []) {
       if (cursor !== null) cursors.set(region, cursorToken(region, cursor));
@@ -140,10 +152,11 @@ export class Connections {
     return this.#budget.measure();
   }
 
-  /** Stops watching the queued bytes and the memory (the gateway is closing). */
+  /** Stops watching the queued bytes, the memory and the expiries (the gateway is closing). */
   stop(): void {
     this.#budget.stop();
     this.#memory.stop();
+    this.#expiries.stop();
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -173,6 +186,7 @@ export class Connections {
   }
 
   #closed(client: Client, code: number): void {
+    this.#expiries.delete(client);
     this.#context.hub.remove(client);
     this.#context.events.clientClosed(client, code);
   }

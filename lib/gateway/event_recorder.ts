@@ -13,12 +13,10 @@ import { AggregatedLog, errorFields, type Logger } from "../observe/log.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { RecentActivity } from "../observe/recent_activity.ts";
 
-/** A refused `POST /publish`: who sent it, what it was told, and whether it was let in. */
+/** A refused `POST /publish`: who sent it and what it was told. */
 export interface PublishRefusal {
   readonly address: string;
   readonly detail: string;
-  /** The request had the token (or was local where that suffices): its sender is known. */
-  readonly authorized: boolean;
 }
 
 /** A broker operation that can fail without stopping delivery. */
@@ -57,20 +55,27 @@ export class EventRecorder implements ConnectionEvents {
   }
 
   /**
-   * One answer of `POST /publish`: `published`, or the refusal's error code and its message. A
-   * refusal of a request that was let in (`authorized`) is listed, the others counted.
+   * One answer of `POST /publish` to `producer` (`null`: a request not let in): `published`, or the
+   * refusal's error code and its message. A refusal of a producer's request is listed with its
+   * name, the others counted.
    */
-  publishAnswered(result: string, refusal?: PublishRefusal): void {
-    this.#metrics.publishRequests.inc({ result });
+  publishAnswered(result: string, producer: string | null, refusal?: PublishRefusal): void {
+    this.#metrics.publishRequests.inc(producer === null ? { result } : { result, producer });
     if (refusal === undefined) return;
-    const { address, detail, authorized } = refusal;
-    this.#publishRefusals.record(result, { result, address, detail });
+    const { address, detail } = refusal;
+    const from = producer === null ? address : `${producer} (${address})`;
+    this.#publishRefusals.record(result, {
+      result,
+      address,
+      ...(producer !== null && { producer }),
+      detail,
+    });
     const entry = {
       kind: "publish_request" as const,
       reason: result,
-      detail: `${address}: ${detail}`,
+      detail: `${from}: ${detail}`,
     };
-    if (authorized) this.activity.refused(entry);
+    if (producer !== null) this.activity.refused(entry);
     else this.activity.counted(entry);
   }
 
@@ -90,11 +95,14 @@ export class EventRecorder implements ConnectionEvents {
   /** A client left, closed by either side with `code`. */
   clientClosed(client: Client, code: number): void {
     this.#metrics.disconnects.inc({ code: String(code) });
+    if (code === CLOSE_CODES.tokenExpired.code) {
+      this.#closes.record("token_expired", { reason: "token_expired", ...who(client) });
+    }
     if (code !== CLOSE_CODES.slowConsumer.code) return;
     this.#metrics.slowConsumerCloses.inc();
     this.#closes.record("slow_consumer", {
       reason: "slow_consumer",
-      address: client.remoteAddress,
+      ...who(client),
       regions: client.regions,
     });
   }
@@ -104,7 +112,7 @@ export class EventRecorder implements ConnectionEvents {
     this.#metrics.overloadCloses.inc();
     this.#closes.record("overload", {
       reason: "overload",
-      address: client.remoteAddress,
+      ...who(client),
       queuedBytes,
     });
   }
@@ -114,7 +122,7 @@ export class EventRecorder implements ConnectionEvents {
     this.#metrics.memoryCloses.inc();
     this.#closes.record("memory", {
       reason: "memory",
-      address: client.remoteAddress,
+      ...who(client),
       residentBytes,
     });
   }
@@ -122,7 +130,7 @@ export class EventRecorder implements ConnectionEvents {
   /** A client closed for breaking an inbound limit. */
   inboundViolation(client: Client, kind: "too_big" | "flood"): void {
     this.#metrics.inboundViolations.inc({ kind });
-    this.#closes.record(kind, { reason: kind, address: client.remoteAddress });
+    this.#closes.record(kind, { reason: kind, ...who(client) });
   }
 
   /** A closing socket was given up: its peer never confirmed. */
@@ -144,4 +152,10 @@ export class EventRecorder implements ConnectionEvents {
       log.flush();
     }
   }
+}
+
+/** Who a client is, for a log line: its address, and its token's `sub` when it had one. */
+function who(client: Client): { address: string; sub?: string } {
+  const { remoteAddress: address, subject } = client;
+  return subject === null ? { address } : { address, sub: subject };
 }

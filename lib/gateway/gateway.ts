@@ -15,7 +15,7 @@ import type { Broker } from "../brokers/broker.ts";
 import { parsePublication, type ParseResult } from "../contract/message.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import type { Client } from "../delivery/client.ts";
-import { Connections } from "../delivery/connections.ts";
+import { type ConnectionOptions, Connections } from "../delivery/connections.ts";
 import { Hub } from "../delivery/hub.ts";
 import { SendQueues } from "../delivery/send_queues.ts";
 import { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
@@ -26,6 +26,7 @@ import { fingerprint } from "../streams/fingerprint.ts";
 import { messageId } from "../streams/frames.ts";
 import { Streams } from "../streams/streams.ts";
 import { BrokerStateHandler } from "./broker_state.ts";
+import { ConnectTokens } from "./connect_tokens.ts";
 import { EventRecorder, type PublishRefusal } from "./event_recorder.ts";
 import type { GatewayDependencies, GatewayOptions } from "./gateway_options.ts";
 import {
@@ -71,6 +72,7 @@ export class Gateway {
   readonly #streams: Streams;
   readonly #connections: Connections;
   readonly #publications: Publications;
+  readonly #tokens: ConnectTokens;
 
   /** Wires a gateway; nothing happens before {@link start}. */
   constructor(options: GatewayOptions, dependencies: GatewayDependencies) {
@@ -82,6 +84,7 @@ export class Gateway {
     const queues = new SendQueues(options.maxBufferedBytes);
     const hub = new Hub(options.regions, queues, { maxHeldBytes: 2 * options.maxBufferedBytes });
     this.#hub = hub;
+    this.#tokens = new ConnectTokens(options.connectTokens);
     this.#metrics = new Metrics({
       regions: options.regions,
       connections: (region) => hub.count(region),
@@ -202,6 +205,7 @@ export class Gateway {
       regions,
       defaultRegion,
       limits: this.#limits,
+      tokens: this.#tokens,
     }, options);
     if (!verdict.ok) {
       this.#events.handshakeRefused(verdict.refusal.error, request.address, verdict.message);
@@ -214,8 +218,7 @@ export class Gateway {
    * asked for recovery (`?since=`) first gets, per region, its recovery and replay.
    */
   accept(socket: WebSocket, handshake: AcceptedHandshake, address: string): Client {
-    const { regions, since } = handshake;
-    return this.#connections.accept(socket, { regions, since, remoteAddress: address });
+    return this.#connections.accept(socket, connectionOptions(handshake, address));
   }
 
   /**
@@ -224,8 +227,7 @@ export class Gateway {
    * does once open, and is from then on served, bounded, shed and drained as one.
    */
   openStream(handshake: AcceptedHandshake, address: string): Response {
-    const { regions, since } = handshake;
-    return this.#connections.openStream({ regions, since, remoteAddress: address });
+    return this.#connections.openStream(connectionOptions(handshake, address));
   }
 
   /** Gives back the slot of a reserved handshake that did not upgrade. */
@@ -233,9 +235,12 @@ export class Gateway {
     this.#connections.cancel(address);
   }
 
-  /** Counts one answer of `POST /publish`; a refusal is also logged, and listed or counted. */
-  publishAnswered(result: string, refusal?: PublishRefusal): void {
-    this.#events.publishAnswered(result, refusal);
+  /**
+   * Counts one answer of `POST /publish` to `producer` (`null`: not let in); a refusal is also
+   * logged, and listed or counted.
+   */
+  publishAnswered(result: string, producer: string | null, refusal?: PublishRefusal): void {
+    this.#events.publishAnswered(result, producer, refusal);
   }
 
   /** `/metrics` of this gateway: the body, in the Prometheus text format, and its type. */
@@ -272,4 +277,16 @@ export class Gateway {
     await this.#broker.close();
     this.#events.flush();
   }
+}
+
+/** What a connection is opened with, from its handshake. */
+function connectionOptions(handshake: AcceptedHandshake, address: string): ConnectionOptions {
+  const { regions, since, grant } = handshake;
+  return {
+    regions,
+    since,
+    remoteAddress: address,
+    subject: grant?.subject ?? null,
+    endsAtMs: grant?.endsAtMs ?? null,
+  };
 }

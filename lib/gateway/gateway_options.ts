@@ -8,6 +8,7 @@ import type { Broker, DedupeOptions } from "../brokers/broker.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import type { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
 import type { OriginPolicy } from "../net/origin.ts";
+import type { ConnectTokenOptions } from "./connect_tokens.ts";
 import type { Logger } from "../observe/log.ts";
 
 /** What one gateway is configured with. */
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   readonly recentFrames: number;
   /** How often an idle event stream gets a comment line, in ms (WebSockets get pings). */
   readonly heartbeatMs: number;
+  /** Who may connect: signed connection tokens. */
+  readonly connectTokens: ConnectTokenOptions;
 }
 
 /** What a gateway runs with besides its options. */

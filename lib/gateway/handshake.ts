@@ -1,7 +1,7 @@
 /**
  * Every check of a WebSocket handshake, in one ordered list of guard clauses (draining, version,
- * origin, regions and cursors, capacity), each answering one refusal of `HANDSHAKE_REFUSALS` with
- * its status and a message, before any upgrade: nothing is allocated for a request that will be
+ * origin, regions and cursors, connection token, capacity), each answering one refusal of
+ * `HANDSHAKE_REFUSALS` with its status and a message, before any upgrade: nothing is allocated for a request that will be
  * refused. The gateway counts and logs the refusals; the probe (`GET /ws`) asks the same
  * questions, so a browser can learn what its failed handshake was told.
  *
@@ -13,6 +13,7 @@ import type { Cursor } from "../brokers/broker.ts";
 import { parseCursor } from "../streams/frames.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import { originAllowed, type OriginPolicy } from "../net/origin.ts";
+import type { ConnectTokens, TokenGrant } from "./connect_tokens.ts";
 
 /** What the checks need to know of a handshake. */
 export interface HandshakeRequest {
@@ -27,6 +28,8 @@ export interface HandshakeRequest {
   readonly address: string;
   /** `Sec-WebSocket-Version` of an upgrade; `null` for the plain-HTTP probe, which has none. */
   readonly version: string | null;
+  /** The connection token it brought (`?token=`, or among its WebSocket protocols). */
+  readonly token: string | null;
 }
 
 /** What a handshake is checked against. */
@@ -38,13 +41,15 @@ export interface HandshakeContext {
   readonly defaultRegion: string;
   /** The connection limits. */
   readonly limits: ConnectionLimits;
+  /** The connection-token checker. */
+  readonly tokens: ConnectTokens;
 }
 
 /** The one WebSocket protocol version (RFC 6455 §4.4: refuse others with 426 naming it). */
 const WEBSOCKET_VERSION = "13";
 
-/** The handshake may proceed, with these validated parameters. */
-export interface AcceptedHandshake {
+/** The regions and cursors a handshake asked for, validated. */
+export interface AskedRegions {
   readonly ok: true;
   /** Regions to subscribe to, upper case, without repeats, in the order asked. */
   readonly regions: readonly string[];
@@ -53,6 +58,12 @@ export interface AcceptedHandshake {
    * holds the cursor it gave for each region (`null` for a region it gave none).
    */
   readonly since: ReadonlyMap<string, Cursor | null> | null;
+}
+
+/** The handshake may proceed, with these validated parameters. */
+export interface AcceptedHandshake extends AskedRegions {
+  /** What its connection token grants; `null` without one. */
+  readonly grant: TokenGrant | null;
 }
 
 /** The handshake is refused. */
@@ -102,7 +113,10 @@ function excerpt(value: string): string {
 }
 
 /** Reads and validates the regions of `?region=AE,GB` (case-insensitive; absent means default). */
-export function checkRegions(params: URLSearchParams, policy: HandshakePolicy): HandshakeVerdict {
+export function checkRegions(
+  params: URLSearchParams,
+  policy: HandshakePolicy,
+): AskedRegions | RefusedHandshake {
   const raw = params.getAll("region").join(",");
   const unknown = (message: string) =>
     refused(HANDSHAKE_REFUSALS.unknownRegion, message, { regions: policy.regions });
@@ -175,9 +189,23 @@ export async function checkHandshake(
   }
   const verdict = checkRegions(request.params, context);
   if (!verdict.ok) return verdict;
+  const token = await context.tokens.verify(request.token);
+  if (!token.ok) {
+    const refusal = Object.values(HANDSHAKE_REFUSALS).find((entry) =>
+      entry.error === token.refusal.error
+    )!;
+    return refused(refusal, token.refusal.message);
+  }
+  const allowed = token.grant?.regions;
+  const barred = allowed === undefined || allowed === null
+    ? undefined
+    : verdict.regions.find((region) => !allowed.includes(region));
+  if (barred !== undefined) {
+    return refused(HANDSHAKE_REFUSALS.regionNotAllowed, `The token does not allow ${barred}`);
+  }
   const full = options.reserve
     ? await context.limits.reserve(request.address)
     : await context.limits.check(request.address);
   if (full !== undefined) return refused(full, "Too many connections; retry later");
-  return verdict;
+  return { ...verdict, grant: token.grant };
 }

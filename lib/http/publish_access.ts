@@ -1,7 +1,8 @@
 /**
- * Who may publish over HTTP, and read the status page's figures. With `PUBLISH_TOKEN`, whoever
- * sends `Authorization: Bearer <token>`
- * (compared in constant time). Without it, HTTP publishing is off, unless
+ * Who may publish over HTTP, and read the status page's figures. With publish tokens
+ * (`PUBLISH_TOKEN`, `PUBLISH_TOKENS_FILE`), whoever sends `Authorization: Bearer <token>` of one,
+ * as the producer it names, to the regions it allows; the token is compared with every producer's
+ * in constant time. Without any, HTTP publishing is off, unless
  * `PUBLISH_INSECURE_LOOPBACK` turns it on for local development, and then only for a request that
  * is visibly local: its TCP peer is loopback, it carries no proxy header, and its `Host` is a
  * loopback name. A proxy on the same host makes every visitor a loopback peer, and most proxies
@@ -12,15 +13,27 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { PublishToken } from "../config/publish_tokens.ts";
 import { isLoopback } from "../net/ip_address.ts";
 
 /** What decides HTTP publishing. */
 export interface PublishPolicy {
-  /** Required bearer token; `null` means none is configured. */
-  readonly token: string | null;
+  /** The producers' tokens; none means HTTP publishing needs `insecureLoopback`. */
+  readonly producers: readonly PublishToken[];
   /** Without a token, let visibly local requests publish (`PUBLISH_INSECURE_LOOPBACK`). */
   readonly insecureLoopback: boolean;
 }
+
+/** Who a publish request was let in as. */
+export interface Publisher {
+  /** The producer's name, or `loopback` for a local request let in without a token. */
+  readonly producer: string;
+  /** The regions it may publish to; `null` for any. */
+  readonly regions: readonly string[] | null;
+}
+
+/** The publisher of a local request without a token (`PUBLISH_INSECURE_LOOPBACK`). */
+const LOOPBACK: Publisher = { producer: "loopback", regions: null };
 
 /** Why a publish request was refused before its body was read. */
 export type PublishRefusal = {
@@ -72,43 +85,55 @@ export function mayPublishWithoutToken(
   peer: string,
   policy: PublishPolicy,
 ): boolean {
-  return policy.token === null && policy.insecureLoopback && isVisiblyLocal(request, peer);
-}
-
-/** Whether `request` carries `Authorization: Bearer <token>`. */
-function hasToken(request: Request, token: string): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
-  return match?.[1] !== undefined && sameToken(match[1], token);
+  return policy.producers.length === 0 && policy.insecureLoopback &&
+    isVisiblyLocal(request, peer);
 }
 
 /**
- * Whether `request` may read the status page's figures (`/status.json`): it carries the publish
- * token, or it is visibly local (no token needed, whatever `PUBLISH_INSECURE_LOOPBACK` says: it
- * reads, it does not publish).
+ * The index in `tokens` of the bearer token `request` carries, or -1. Every token is compared,
+ * whichever matches, so the time taken tells nothing of which one it was, or of how near.
  */
-export function mayReadStatus(request: Request, peer: string, token: string | null): boolean {
-  return (token !== null && hasToken(request, token)) || isVisiblyLocal(request, peer);
+function tokenIndex(request: Request, tokens: readonly string[]): number {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
+  if (match?.[1] === undefined) return -1;
+  let found = -1;
+  for (const [index, token] of tokens.entries()) {
+    if (sameToken(match[1], token) && found === -1) found = index;
+  }
+  return found;
 }
 
-/** The refusal of a publish request, or `undefined` when it may go on. `peer` is the TCP peer. */
+/**
+ * Whether `request` may read the status page's figures (`/status.json`): it carries one of
+ * `tokens` (`STATUS_TOKEN`, and `PUBLISH_TOKEN` as before there was one), or it is visibly local
+ * (no token needed, whatever `PUBLISH_INSECURE_LOOPBACK` says: it reads, it does not publish).
+ */
+export function mayReadStatus(request: Request, peer: string, tokens: readonly string[]): boolean {
+  return tokenIndex(request, tokens) !== -1 || isVisiblyLocal(request, peer);
+}
+
+/** Who a publish request is let in as, or its refusal. `peer` is the TCP peer. */
 export function checkPublishAccess(
   request: Request,
   peer: string,
   policy: PublishPolicy,
-): PublishRefusal | undefined {
-  if (policy.token !== null) {
-    if (hasToken(request, policy.token)) return undefined;
+): Publisher | PublishRefusal {
+  const { producers } = policy;
+  if (producers.length > 0) {
+    const index = tokenIndex(request, producers.map((producer) => producer.token));
+    const producer = producers[index];
+    if (producer !== undefined) return { producer: producer.name, regions: producer.regions };
     return { status: 401, error: "unauthorized", message: "Missing or wrong bearer token" };
   }
   if (!policy.insecureLoopback) {
     return {
       status: 403,
       error: "publish_disabled",
-      message: "HTTP publishing is off: set PUBLISH_TOKEN to enable it " +
+      message: "HTTP publishing is off: set PUBLISH_TOKEN or PUBLISH_TOKENS_FILE to enable it " +
         "(PUBLISH_INSECURE_LOOPBACK=true opens it to local requests, for development only)",
     };
   }
-  if (isVisiblyLocal(request, peer)) return undefined;
+  if (isVisiblyLocal(request, peer)) return LOOPBACK;
   return {
     status: 403,
     error: "not_local",

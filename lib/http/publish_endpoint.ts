@@ -53,7 +53,7 @@ export async function handlePublish(
   context: { readonly gateway: Gateway; readonly options: PublishEndpointOptions },
 ): Promise<Response> {
   const { gateway, options } = context;
-  let authorized = false;
+  let producer: string | null = null;
   const refuse = (
     status: number,
     error: string,
@@ -61,15 +61,15 @@ export async function handlePublish(
     extra: Readonly<Record<string, unknown>> = {},
     headers: HeadersInit = {},
   ) => {
-    gateway.publishAnswered(error, { address: addresses.client, detail: message, authorized });
+    gateway.publishAnswered(error, producer, { address: addresses.client, detail: message });
     return jsonError(status, error, message, extra, headers);
   };
-  const denied = checkPublishAccess(request, addresses.peer, options.policy);
-  if (denied !== undefined) {
-    const challenge = denied.status === 401 ? { "www-authenticate": 'Bearer realm="publish"' } : {};
-    return refuse(denied.status, denied.error, denied.message, {}, challenge);
+  const access = checkPublishAccess(request, addresses.peer, options.policy);
+  if ("error" in access) {
+    const challenge = access.status === 401 ? { "www-authenticate": 'Bearer realm="publish"' } : {};
+    return refuse(access.status, access.error, access.message, {}, challenge);
   }
-  authorized = true;
+  producer = access.producer;
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return refuse(415, "unsupported_media_type", "Expected Content-Type: application/json");
@@ -89,11 +89,16 @@ export async function handlePublish(
       regions: options.regions,
     });
   }
+  if (access.regions !== null && !access.regions.includes(region)) {
+    return refuse(403, "region_not_allowed", `${producer} may not publish to ${region}`, {
+      regions: access.regions,
+    });
+  }
   const { id, repeats } = gateway.preview(region, body, dedupeKey);
   if (repeats !== undefined) {
     // Published, every gateway would drop it: say so rather than answer 202 for a toast that
     // never comes.
-    gateway.publishAnswered("duplicate");
+    gateway.publishAnswered("duplicate", producer);
     return json(200, { published: false, duplicate: true, id, duplicate_of: repeats, region });
   }
   let receivers: number;
@@ -102,7 +107,7 @@ export async function handlePublish(
   } catch {
     return refuse(503, "broker_unavailable", "The broker cannot take publications right now");
   }
-  gateway.publishAnswered("published");
+  gateway.publishAnswered("published", producer);
   return json(202, {
     published: true,
     duplicate: false,

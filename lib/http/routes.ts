@@ -7,6 +7,7 @@
  */
 
 import type { Config } from "../config/config.ts";
+import { producersOf } from "../config/publish_tokens.ts";
 import { addCorsHeaders } from "./cors.ts";
 import { forwardedProtocol } from "../net/trusted_proxies.ts";
 import type { Gateway, Readiness } from "../gateway/gateway.ts";
@@ -60,7 +61,7 @@ function subscribeContext(context: HttpContext): SubscribeContext {
 
 /** Who may publish, as the configuration says. */
 function publishPolicy(config: Config): PublishPolicy {
-  return { token: config.publishToken, insecureLoopback: config.publishInsecureLoopback };
+  return { producers: producersOf(config), insecureLoopback: config.publishInsecureLoopback };
 }
 
 /**
@@ -104,17 +105,20 @@ async function metrics(context: HttpContext): Promise<Response> {
   return new Response(body, { headers: { "content-type": contentType } });
 }
 
-/** `/status.json`: for the publish token's holders, and for direct local requests. */
+/** `/status.json`: for the holders of the status token, and for direct local requests. */
 async function status(
   request: Request,
   addresses: Addresses,
   context: HttpContext,
 ): Promise<Response> {
-  if (!mayReadStatus(request, addresses.peer, context.config.publishToken)) {
+  const { statusToken, publishToken } = context.config;
+  const readers = [statusToken, publishToken].filter((token) => token !== null);
+  if (!mayReadStatus(request, addresses.peer, readers)) {
     return jsonError(
       401,
       "unauthorized",
-      "The status needs the publish token (Authorization: Bearer), or a direct local request",
+      "The status needs STATUS_TOKEN or PUBLISH_TOKEN (Authorization: Bearer), or a direct " +
+        "local request",
       {},
       { "www-authenticate": 'Bearer realm="status"' },
     );

@@ -55,12 +55,32 @@ function handshakeRequest(
   if (lastEventId !== null && !upgrading) params.set("since", lastEventId);
   return {
     params,
+    token: params.get("token") ?? protocolToken(request),
     origin: request.headers.get("origin"),
     host: request.headers.get("host") ?? "",
     protocol: from.protocol,
     address: from.client,
     version: upgrading ? request.headers.get("sec-websocket-version") ?? "" : null,
   };
+}
+
+/** The subprotocol the gateway speaks; a browser offers it beside a token (`tvs-client.js`). */
+const PROTOCOL = "tvs.v1";
+/** A JWT: three base64url parts (the last may be empty only for `alg: none`, refused later). */
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** The offered WebSocket subprotocols. */
+function protocols(request: Request): string[] {
+  const header = request.headers.get("sec-websocket-protocol") ?? "";
+  return header.split(",").map((protocol) => protocol.trim()).filter(Boolean);
+}
+
+/**
+ * The token among the offered subprotocols: a browser cannot set a header on a WebSocket, and a
+ * token there stays out of URLs and access logs.
+ */
+function protocolToken(request: Request): string | null {
+  return protocols(request).find((protocol) => JWT.test(protocol)) ?? null;
 }
 
 /** A WebSocket upgrade, once its handshake passes every check and takes its slot. */
@@ -81,7 +101,13 @@ export async function upgrade(
     // duration and connected together are pinged in the same event-loop turn. A timeout spread
     // per connection (tried) made every ping a wakeup of its own, and idle CPU grew with it.
     // Pings come no closer together than the handshakes did, and cost less.
-    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: context.idleTimeoutSeconds });
+    // Chromium fails a handshake whose answer names no protocol when it offered some: the answer
+    // names tvs.v1, never the token.
+    const protocol = protocols(request).includes(PROTOCOL) ? { protocol: PROTOCOL } : {};
+    upgraded = Deno.upgradeWebSocket(request, {
+      idleTimeout: context.idleTimeoutSeconds,
+      ...protocol,
+    });
   } catch (error) {
     gateway.cancel(address);
     return jsonError(

@@ -138,8 +138,9 @@ export class Metrics {
   /** Answers of `POST /publish`, by result. */
   readonly publishRequests = new Counter({
     name: "tvs_publish_requests_total",
-    help: "POST /publish requests by result: published, or the error code of the refusal",
-    labelNames: ["result"],
+    help: "POST /publish requests by result (published, or the error code of the refusal) and " +
+      "by producer (the name of its token; none for a request not let in)",
+    labelNames: ["result", "producer"],
     registers: [this.#registry],
   });
 

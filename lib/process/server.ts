@@ -17,6 +17,7 @@ import { describeOriginPolicy } from "../net/origin.ts";
 import { jsonError } from "../http/responses.ts";
 import { createHandler, type ProcessReport } from "../http/routes.ts";
 import { type Config, configWarnings } from "../config/config.ts";
+import { producersOf } from "../config/publish_tokens.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
 import { listenFailure } from "./listen.ts";
 import { maskRedisUrl, parseRedisTarget } from "../brokers/redis_target.ts";
@@ -94,6 +95,16 @@ export function gatewayOptions(config: Config): GatewayOptions {
     recentFrames: config.historySize,
     // Where Deno pings a WebSocket: at half the idle timeout.
     heartbeatMs: config.idleTimeoutSeconds * 500,
+    connectTokens: {
+      mode: config.connectToken,
+      secret: config.connectTokenSecret,
+      previousSecret: config.connectTokenPreviousSecret,
+      previousUntilMs: config.connectTokenPreviousUntil,
+      jwksUrl: config.connectTokenJwksUrl,
+      audience: config.connectTokenAudience,
+      issuer: config.connectTokenIssuer,
+      leewaySeconds: config.connectTokenLeewaySeconds,
+    },
   };
 }
 
@@ -117,8 +128,8 @@ export function logListening(logger: Logger, config: Config, port: number): void
     workers: config.workers,
     allowedOrigins: describeOriginPolicy(config.allowedOrigins),
     trustedProxies: config.trustedProxies.describe(),
-    httpPublish: config.publishToken !== null
-      ? "token"
+    httpPublish: producersOf(config).length > 0
+      ? { producers: producersOf(config).map((producer) => producer.name) }
       : config.publishInsecureLoopback
       ? "insecure_loopback"
       : "off",
@@ -129,7 +140,7 @@ export function logListening(logger: Logger, config: Config, port: number): void
       warning: message,
     });
   }
-  if (config.publishToken === null && config.publishInsecureLoopback) {
+  if (producersOf(config).length === 0 && config.publishInsecureLoopback) {
     logger.warn("HTTP publishing needs no token from direct local requests", {
       setting: "PUBLISH_INSECURE_LOOPBACK",
       advice: "for development only: set PUBLISH_TOKEN wherever a proxy or others can reach",

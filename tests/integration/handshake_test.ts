@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
 import { startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
-import { rawRequest, upgradeHeaders } from "../support/raw_http.ts";
+import { attemptHandshake, rawRequest, upgradeHeaders } from "../support/raw_http.ts";
 import { TestClient } from "../support/ws_client.ts";
-
-/** Attempts a WebSocket handshake with fetch, to read the refusal. */
-async function handshake(url: string, headers: Record<string, string> = {}): Promise<Response> {
-  return await fetch(url, {
-    headers: {
-      upgrade: "websocket",
-      connection: "Upgrade",
-      "sec-websocket-version": "13",
-      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-      ...headers,
-    },
-  });
-}
 
 Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit 429", async () => {
   {
@@ -25,7 +12,7 @@ Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit
     });
     await using _first = await TestClient.connect(`${gateway.ws}/?region=AE`);
     await using second = await TestClient.connect(`${gateway.ws}/?region=AE`);
-    const perIp = await handshake(`${gateway.http}/?region=AE`);
+    const perIp = await attemptHandshake(`${gateway.http}/?region=AE`);
     assert.equal(perIp.status, 429);
     assert.equal((await perIp.json()).error, "too_many_connections_per_ip");
     await second.close();
@@ -41,7 +28,7 @@ Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit
   }
   await using full = await startTestGateway({ MAX_CONNECTIONS: "1" });
   await using _only = await TestClient.connect(`${full.ws}/?region=AE`);
-  const refused = await handshake(`${full.http}/?region=AE`);
+  const refused = await attemptHandshake(`${full.http}/?region=AE`);
   assert.equal(refused.status, 503);
   assert.equal((await refused.json()).error, "too_many_connections");
 });
@@ -49,17 +36,21 @@ Deno.test("over MAX_CONNECTIONS a handshake gets 503, over the per-address limit
 Deno.test("the origin allow-list refuses cross-site pages with 403", async () => {
   await using sameOrigin = await startTestGateway();
   const host = new URL(sameOrigin.http).host;
-  const evil = await handshake(`${sameOrigin.http}/?region=AE`, {
+  const evil = await attemptHandshake(`${sameOrigin.http}/?region=AE`, {
     origin: "https://evil.example",
   });
   assert.equal(evil.status, 403);
   assert.equal((await evil.json()).error, "origin_not_allowed");
   const client = await TestClient.connect(`${sameOrigin.ws}/?region=AE`);
   await client.close();
-  const same = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `http://${host}` });
+  const same = await attemptHandshake(`${sameOrigin.http}/?region=AE`, {
+    origin: `http://${host}`,
+  });
   assert.equal(same.status, 101);
   await same.body?.cancel();
-  const otherScheme = await handshake(`${sameOrigin.http}/?region=AE`, { origin: `ftp://${host}` });
+  const otherScheme = await attemptHandshake(`${sameOrigin.http}/?region=AE`, {
+    origin: `ftp://${host}`,
+  });
   assert.equal(otherScheme.status, 403, "its own host over another scheme is another origin");
   await otherScheme.body?.cancel();
   assert.equal(
@@ -78,17 +69,17 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
   await using listed = await startTestGateway({
     ALLOWED_ORIGINS: "https://trendvidstream.com,https://www.trendvidstream.com",
   });
-  const allowed = await handshake(`${listed.http}/?region=AE`, {
+  const allowed = await attemptHandshake(`${listed.http}/?region=AE`, {
     origin: "https://www.trendvidstream.com",
   });
   assert.equal(allowed.status, 101);
   await allowed.body?.cancel();
-  const other = await handshake(`${listed.http}/?region=AE`, {
+  const other = await attemptHandshake(`${listed.http}/?region=AE`, {
     origin: "https://trendvidstream.com.evil.example",
   });
   assert.equal(other.status, 403);
   await other.body?.cancel();
-  const own = await handshake(`${listed.http}/?region=AE`, { origin: listed.http });
+  const own = await attemptHandshake(`${listed.http}/?region=AE`, { origin: listed.http });
   assert.equal(own.status, 101, "the gateway's own page is always let in");
   await own.body?.cancel();
   await using wildcard = await startTestGateway({
@@ -102,7 +93,7 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
       ["https://www.trendvidstream.com.evil.example", 403],
     ] as const
   ) {
-    const answer = await handshake(`${wildcard.http}/?region=AE`, { origin });
+    const answer = await attemptHandshake(`${wildcard.http}/?region=AE`, { origin });
     assert.equal(answer.status, status, origin);
     await answer.body?.cancel();
   }
@@ -111,7 +102,7 @@ Deno.test("the origin allow-list refuses cross-site pages with 403", async () =>
 Deno.test("a flood of refused handshakes is counted in full and logged once", async () => {
   await using gateway = await startTestGateway();
   for (let i = 0; i < 100; i++) {
-    const response = await handshake(`${gateway.http}/?region=ZZ${i}`);
+    const response = await attemptHandshake(`${gateway.http}/?region=ZZ${i}`);
     await response.body?.cancel();
   }
   assert.equal(

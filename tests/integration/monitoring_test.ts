@@ -85,7 +85,10 @@ for (const workers of [1, 2]) {
     assert.equal(code, 0, output);
     assert.equal(output, "", "no lint finding");
     assert.match(scrape, /^tvs_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
-    assert.match(scrape, /^tvs_publish_requests_total\{result="invalid_message"\} 1$/m);
+    assert.match(
+      scrape,
+      /^tvs_publish_requests_total\{result="invalid_message",producer="loopback"\} 1$/m,
+    );
     // Every worker hands the message to its own clients, and observes that.
     assert.match(
       scrape,

@@ -34,9 +34,9 @@ Deno.test("the set allows the variables the configuration reads, and nothing els
     ["env", "net", "read", "sys"],
     "no write, run or ffi",
   );
-  // Workers load their modules from the program's own code (with deno.json, the version), and
-  // nothing else is read.
-  assert.deepEqual(gatewaySet.read, ["./lib", "./static", "./deno.json"]);
+  // Workers load their modules from the program's own code (with deno.json, the version); the
+  // operator's files (PUBLISH_TOKENS_FILE) live in /etc/tvs-realtime; nothing else is read.
+  assert.deepEqual(gatewaySet.read, ["./lib", "./static", "./deno.json", "/etc/tvs-realtime"]);
   // One system call: the host's memory, for MAX_RSS_BYTES=auto.
   assert.deepEqual(gatewaySet.sys, ["systemMemoryInfo"]);
   // Redis's host is named at deploy time; the systemd unit confines addresses (deploy_test.ts).

@@ -9,6 +9,7 @@ import { withPage } from "../support/browser.ts";
 import { startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
 import { startNginx } from "../support/nginx.ts";
+import { hs256 } from "../support/tokens.ts";
 import { RedisServer } from "../support/redis_server.ts";
 import { makeCertificate } from "../support/tls_certificate.ts";
 import { waitFor } from "../support/wait.ts";
@@ -176,4 +177,31 @@ Deno.test("nginx refuses hosts it does not serve: a rebound name never reaches t
     0,
   );
   assert.equal(metricValue(await gateway.metricsText(), 'tvs_sockets{state="open"}') <= 1, true);
+});
+
+Deno.test("through nginx, a connection token in ?token= never reaches the access log", async () => {
+  await using certificate = await makeCertificate();
+  const secret = "tvs-proxy-test-secret-of-32-bytes-or-more";
+  await using gateway = await startTestGateway({
+    TRUSTED_PROXIES: "127.0.0.1",
+    CONNECT_TOKEN: "required",
+    CONNECT_TOKEN_SECRET: secret,
+  });
+  await using nginx = await startNginx(Number(new URL(gateway.http).port), certificate);
+  using client = Deno.createHttpClient({ caCerts: [certificate.pem] });
+  const token = await hs256({ sub: "viewer-9" }, secret);
+  const stream = await fetch(`${nginx.https}/events?region=AE&token=${token}`, { client });
+  assert.equal(stream.status, 200);
+  await stream.body?.cancel();
+  const refused = await fetch(`${nginx.https}/events?region=AE&token=${token}x`, { client });
+  assert.equal(refused.status, 401);
+  await refused.body?.cancel();
+  await waitFor(async () => (await nginx.accessLog()).split("\n").length > 2, {
+    what: "two lines in the access log",
+  });
+  const log = await nginx.accessLog();
+  assert.match(log, /"GET \/events HTTP\/2\.0" 200 /);
+  assert.match(log, /"GET \/events HTTP\/2\.0" 401 /);
+  assert.ok(!log.includes(token.split(".")[2]!), "no token in the access log");
+  assert.ok(!log.includes("token="), "no query string in the access log");
 });

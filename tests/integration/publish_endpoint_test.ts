@@ -67,7 +67,10 @@ Deno.test("POST /publish of a video_id already delivered answers 200 duplicate, 
   const bytesAgain = await post(gateway.http);
   assert.equal((await bytesAgain.json()).duplicate_of, first.id, "the same bytes again");
   const metrics = await gateway.metricsText();
-  assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="duplicate"}'), 2);
+  assert.equal(
+    metricValue(metrics, 'tvs_publish_requests_total{result="duplicate",producer="loopback"}'),
+    2,
+  );
   const marker = JSON.stringify({ ...JSON.parse(message), video_id: "marker", title: "m" });
   await (await post(gateway.http, { body: marker })).body?.cancel();
   await client.waitForVideo("marker");
@@ -89,7 +92,75 @@ Deno.test("POST /publish with PUBLISH_TOKEN set needs the bearer token", async (
   assert.equal(wrong.headers.get("www-authenticate"), 'Bearer realm="publish"');
   const metrics = await gateway.metricsText();
   assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="unauthorized"}'), 2);
-  assert.equal(metricValue(metrics, 'tvs_publish_requests_total{result="published"}'), 1);
+  assert.equal(
+    metricValue(metrics, 'tvs_publish_requests_total{result="published",producer="default"}'),
+    1,
+    "PUBLISH_TOKEN's holder is the producer named default",
+  );
+});
+
+Deno.test("named publish tokens: each producer is named in metrics and logs, limited to its regions, never its token shown", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tvs-tokens-" });
+  const file = `${dir}/publish_tokens`;
+  const cron = "cron-token-0123456789abcdef";
+  const nordic = "nordic-token-0123456789abcdef";
+  await Deno.writeTextFile(
+    file,
+    `# producer:token[:regions]\ncron:${cron}\n\nnordic:${nordic}:DK,FI\n`,
+  );
+  await using gateway = await startTestGateway({
+    PUBLISH_TOKENS_FILE: file,
+    STATUS_TOKEN: "status-token-0123456789abcdef",
+  });
+  const as = (token: string, region: string) =>
+    post(gateway.http, {
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...JSON.parse(message), region, video_id: `${token}-${region}` }),
+    });
+  const answers = [
+    [await as(cron, "AE"), 202],
+    [await as(nordic, "DK"), 202],
+    [await as(nordic, "AE"), 403],
+    [await as("status-token-0123456789abcdef", "DK"), 401],
+  ] as const;
+  for (const [response, status] of answers) {
+    assert.equal(response.status, status);
+    await response.body?.cancel();
+  }
+  const metrics = await gateway.metricsText();
+  const sample = (labels: string) => metricValue(metrics, `tvs_publish_requests_total{${labels}}`);
+  assert.equal(sample('result="published",producer="cron"'), 1);
+  assert.equal(sample('result="published",producer="nordic"'), 1);
+  assert.equal(sample('result="region_not_allowed",producer="nordic"'), 1);
+  assert.equal(sample('result="unauthorized"'), 1, "the status token cannot publish");
+  const refusal = gateway.logs.find((line) => line.result === "region_not_allowed");
+  assert.equal(refusal?.producer, "nordic");
+  const logs = JSON.stringify(gateway.logs);
+  for (const token of [cron, nordic]) assert.ok(!logs.includes(token), "no token in a log");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("STATUS_TOKEN reads /status.json from afar; a producer's token does not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tvs-tokens-" });
+  const file = `${dir}/publish_tokens`;
+  await Deno.writeTextFile(file, "cron:cron-token-0123456789abcdef\n");
+  const statusToken = "status-token-0123456789abcdef";
+  await using gateway = await startTestGateway({
+    PUBLISH_TOKENS_FILE: file,
+    STATUS_TOKEN: statusToken,
+  });
+  // As a proxy forwards a visitor: not a direct local request.
+  const from = (token: string) =>
+    fetch(`${gateway.http}/status.json`, {
+      headers: { authorization: `Bearer ${token}`, "x-forwarded-for": "203.0.113.7" },
+    });
+  const reader = await from(statusToken);
+  assert.equal(reader.status, 200);
+  await reader.body?.cancel();
+  const producer = await from("cron-token-0123456789abcdef");
+  assert.equal(producer.status, 401);
+  await producer.body?.cancel();
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("without PUBLISH_TOKEN, HTTP publishing is off by default: 403, logged and counted", async () => {

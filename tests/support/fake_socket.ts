@@ -72,6 +72,7 @@ export class FakeClients {
     const client = new Client(socket as unknown as WebSocket, this.#context, {
       regions,
       remoteAddress: "127.0.0.1",
+      subject: null,
       since: null,
     });
     socket.open();
@@ -93,6 +94,7 @@ export class FakeClients {
     const client = new Client(stream, this.#context, {
       regions,
       remoteAddress: "127.0.0.1",
+      subject: null,
       since: null,
     });
     const body = stream.response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -20,6 +20,8 @@ export interface Nginx extends AsyncDisposable {
   readonly tlsPort: number;
   /** `https://localhost:<tlsPort>`. */
   readonly https: string;
+  /** What the shipped access log holds so far. */
+  accessLog(): Promise<string>;
 }
 
 /** What a test changes of the shipped site beyond its addresses. */
@@ -54,8 +56,9 @@ async function siteConfig(
   gatewayPort: number,
   ports: { readonly tls: number; readonly http: number },
   certificate: TlsCertificate,
-  options: NginxOptions,
+  options: NginxOptions & { readonly accessLog: string },
 ): Promise<string> {
+  const { accessLog } = options;
   const shipped = await Deno.readTextFile(`${PROJECT_ROOT}deploy/nginx.conf`);
   const replacements: [string, string][] = [
     ["listen 443 ssl http2;", `listen 127.0.0.1:${ports.tls} ssl http2;`],
@@ -71,6 +74,7 @@ async function siteConfig(
     ["server_name ws.trendvidstream.com;", "server_name localhost 127.0.0.1;"],
     ["/etc/ssl/certs/ws.trendvidstream.com.pem", certificate.certFile],
     ["/etc/ssl/private/ws.trendvidstream.com.key", certificate.keyFile],
+    ["/var/log/nginx/tvs-realtime.access.log", accessLog],
   ];
   if (options.sendTimeoutSeconds !== undefined) {
     replacements.push([
@@ -105,7 +109,10 @@ export async function startNginx(
   const ports = { tls: await freePort(), http: await freePort() };
   await Deno.writeTextFile(
     `${prefix}/site.conf`,
-    await siteConfig(gatewayPort, ports, certificate, options),
+    await siteConfig(gatewayPort, ports, certificate, {
+      ...options,
+      accessLog: `${prefix}/access.log`,
+    }),
   );
   // The part of nginx.conf a distribution ships around conf.d/: here, all in the temporary prefix.
   await Deno.writeTextFile(
@@ -156,6 +163,7 @@ http {
   return {
     tlsPort: ports.tls,
     https: `https://localhost:${ports.tls}`,
+    accessLog: () => Deno.readTextFile(`${prefix}/access.log`).catch(() => ""),
     [Symbol.asyncDispose]: stop,
   };
 }

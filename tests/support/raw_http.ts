@@ -44,6 +44,14 @@ export function upgradeHeaders(version = "13"): Record<string, string> {
   };
 }
 
+/** Attempts a WebSocket handshake with fetch, to read a refusal's status and body. */
+export async function attemptHandshake(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(url, { headers: { ...upgradeHeaders(), ...headers } });
+}
+
 /** Sends `request` and resolves with the answer (the whole body, or the head of a 101). */
 export function rawRequest(request: RawRequest): Promise<RawResponse> {
   const host = request.host ?? "127.0.0.1";

@@ -43,6 +43,11 @@ export class TestClient implements AsyncDisposable {
     });
   }
 
+  /** The subprotocol the server chose (`""` for none). */
+  get protocol(): string {
+    return this.#socket.protocol;
+  }
+
   /** Frames parsed as JSON. */
   get messages(): Record<string, unknown>[] {
     return this.frames.map((frame) => JSON.parse(frame));

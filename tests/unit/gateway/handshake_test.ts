@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { LocalLimits } from "../../../lib/delivery/admission.ts";
+import { SignJWT } from "jose";
+import { ConnectTokens } from "../../../lib/gateway/connect_tokens.ts";
+import { TEST_SECRET, tokenOptions } from "../../support/tokens.ts";
 import { checkHandshake, checkRegions } from "../../../lib/gateway/handshake.ts";
+
+const NO_TOKENS = tokenOptions();
 
 const policy = { regions: ["AE", "FI", "GB"], defaultRegion: "GB" };
 const check = (query: string) => checkRegions(new URLSearchParams(query), policy);
@@ -72,7 +77,7 @@ Deno.test("a malformed since is refused as invalid_since", () => {
   }
 });
 
-Deno.test("the guards answer in order: draining, version, origin, regions, capacity", async () => {
+Deno.test("the guards answer in order: draining, version, origin, regions, token, capacity", async () => {
   const limits = new LocalLimits({
     maxConnections: 1,
     maxConnectionsPerIp: 1,
@@ -86,6 +91,7 @@ Deno.test("the guards answer in order: draining, version, origin, regions, capac
     protocol: null,
     address: "203.0.113.9",
     version: "8",
+    token: "not-a-jwt" as string | null,
   };
   const context = {
     draining: true,
@@ -93,6 +99,7 @@ Deno.test("the guards answer in order: draining, version, origin, regions, capac
     regions: policy.regions,
     defaultRegion: policy.defaultRegion,
     limits,
+    tokens: new ConnectTokens({ ...NO_TOKENS, mode: "required", secret: TEST_SECRET }),
   };
   const errorOf = async (request: typeof everythingWrong, draining: boolean) => {
     const verdict = await checkHandshake(request, { ...context, draining }, { reserve: false });
@@ -103,7 +110,15 @@ Deno.test("the guards answer in order: draining, version, origin, regions, capac
   assert.equal(await errorOf({ ...everythingWrong, version: "13" }, false), "origin_not_allowed");
   const sameOrigin = { ...everythingWrong, version: "13", origin: "https://gw.example" };
   assert.equal(await errorOf(sameOrigin, false), "unknown_region");
-  const known = { ...sameOrigin, params: new URLSearchParams("region=AE") };
+  const badToken = { ...sameOrigin, params: new URLSearchParams("region=AE") };
+  assert.equal(await errorOf(badToken, false), "invalid_token");
+  const token = await new SignJWT({ regions: ["AE"] }).setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime("1h").sign(new TextEncoder().encode(TEST_SECRET));
+  assert.equal(
+    await errorOf({ ...badToken, token, params: new URLSearchParams("region=AE,GB") }, false),
+    "region_not_allowed",
+  );
+  const known = { ...badToken, token };
   assert.equal(await errorOf(known, false), "too_many_connections");
   limits.release("203.0.113.9");
   assert.equal(await errorOf(known, false), "accepted");
@@ -121,12 +136,14 @@ Deno.test("an unsupported version is told which one to use", async () => {
     protocol: null,
     address: "a",
     version: "8",
+    token: null,
   }, {
     draining: false,
     origins: { kind: "any" },
     regions: policy.regions,
     defaultRegion: policy.defaultRegion,
     limits: new LocalLimits({ maxConnections: 1, maxConnectionsPerIp: 1, ipv6PrefixLength: 64 }),
+    tokens: new ConnectTokens(NO_TOKENS),
   }, { reserve: true });
   assert.ok(!verdict.ok);
   assert.equal(verdict.refusal.status, 426);
