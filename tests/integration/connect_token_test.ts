@@ -2,6 +2,7 @@
 // before the upgrade, and a live connection ended when its token expires.
 import assert from "node:assert/strict";
 import { TvsClient } from "../../lib/client/tvs-client.js";
+import { withPage } from "../support/browser.ts";
 import { closing } from "../support/disposable.ts";
 import { startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
@@ -160,3 +161,34 @@ for (const transport of ["websocket", "sse"] as const) {
     );
   });
 }
+
+Deno.test("in Chromium, the client library's token goes as a subprotocol and the handshake holds", async () => {
+  await using gateway = await startTestGateway(REQUIRED);
+  const token = await hs256({ sub: "chromium", regions: ["AE"] });
+  await withPage(async ({ page, errors }) => {
+    await page.goto(`${gateway.http}/status`);
+    const result = await page.evaluate(async (token) => {
+      const { TvsClient } = await import("/tvs-client.js");
+      const client = new TvsClient({ regions: ["AE"], token: () => token });
+      const live = new Promise((resolve) => {
+        client.addEventListener("status", (event: CustomEvent) => {
+          if (event.detail.status === "live" || event.detail.status === "stopped") {
+            resolve(event.detail.status);
+          }
+        });
+      });
+      client.start();
+      const status = await live;
+      const bare = await new Promise((resolve) => {
+        const socket = new WebSocket(`ws://${location.host}/ws?region=AE`, ["tvs.v1", token]);
+        socket.onopen = () => resolve(socket.protocol);
+        socket.onerror = () => resolve("failed");
+      });
+      const transport = client.transport;
+      client.close();
+      return { status, transport, bare };
+    }, token);
+    assert.deepEqual(result, { status: "live", transport: "websocket", bare: "tvs.v1" });
+    assert.deepEqual(errors, []);
+  });
+});
