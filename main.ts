@@ -26,6 +26,8 @@ import { runTail } from "./lib/cli/tail_command.ts";
 import { type RunningGateway, startGateway } from "./lib/process/server.ts";
 import { startCluster } from "./lib/process/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/process/shutdown.ts";
+import { reloadOnHangup } from "./lib/process/reload.ts";
+import { withSettingsFile } from "./lib/config/settings_file.ts";
 import { ListenError } from "./lib/process/listen.ts";
 
 /** Exit status of a usage error. */
@@ -33,18 +35,27 @@ const EXIT_USAGE = 2;
 /** Exit status of a configuration error (sysexits EX_CONFIG): systemd should not restart it. */
 const EXIT_CONFIG = 78;
 
+/** Where the settings came from: as the process started, and with the settings file over them. */
+interface Sources {
+  /** The environment and the flags; a reload (`SIGHUP`) reads the settings file over them again. */
+  readonly started: ConfigSources;
+  readonly withFile: ConfigSources;
+}
+
+/** Serves until a stop signal. */
 async function serve(
   config: Config,
-  sources: ConfigSources,
+  sources: Sources,
   options: { readonly demo: boolean },
 ): Promise<number> {
   // JSON lines for journald and collectors; lines for reading, and a banner, on a terminal.
   const terminal = Deno.stdout.isTerminal();
   const logger = new Logger(config.logLevel, terminal ? readableSink() : stdoutSink);
+  const values = settingValues(sources.withFile);
   let running: RunningGateway;
   try {
     running = config.workers > 1
-      ? await startCluster(settingValues(sources), config, logger)
+      ? await startCluster(values, config, logger)
       : await startGateway(config, logger);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
@@ -55,6 +66,7 @@ async function serve(
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
+  reloadOnHangup(running, { sources: sources.started, values, config, logger });
   const status = await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
   stopFeed?.();
   return status;
@@ -72,11 +84,11 @@ function interrupted(): Promise<void> {
 function run(
   command: Exclude<Command, { kind: "help" | "version" }>,
   config: Config,
-  sources: ConfigSources,
+  sources: Sources,
 ) {
   switch (command.kind) {
     case "check-config":
-      console.log(describeConfig(config, sources).join("\n"));
+      console.log(describeConfig(config, sources.withFile).join("\n"));
       for (const { variable, message } of configWarnings(config)) {
         console.error(`tvs-realtime: warning: ${variable}: ${message}`);
       }
@@ -115,13 +127,15 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(`tvs-realtime ${VERSION}`);
     return 0;
   }
-  const sources: ConfigSources = {
+  const started: ConfigSources = {
     env: (name) => Deno.env.get(name),
     overrides: command.overrides,
   };
   let config: Config;
+  let withFile: ConfigSources;
   try {
-    config = loadConfig(sources);
+    withFile = withSettingsFile(started);
+    config = loadConfig(withFile);
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     for (const problem of error.errors) {
@@ -129,7 +143,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     return EXIT_CONFIG;
   }
-  return await run(command, config, sources);
+  return await run(command, config, { started, withFile });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -53,6 +53,9 @@ export interface ConfigSources {
   readonly overrides?: Readonly<Record<string, string>>;
 }
 
+/** Raw setting values by variable name, as `loadConfig` reads them. */
+export type SettingValues = Readonly<Record<string, string>>;
+
 /** The raw value of every variable `sources` set (flags over the environment), by name. */
 export function settingValues(sources: ConfigSources): Record<string, string> {
   const values: Record<string, string> = {};

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { readBoundedTextFile } from "./bounded_file.ts";
 import { optionalToken } from "./setting_parsers.ts";
 
 /** One producer's token. */
@@ -75,12 +76,9 @@ export function readPublishTokens(path: string): PublishTokenFile | null {
   if (path.trim() === "") return null;
   let text: string;
   try {
-    const info = Deno.statSync(path);
-    if (!info.isFile) throw new TypeError("not a file");
-    if (info.size > MAX_FILE_BYTES) throw new TypeError(`larger than ${MAX_FILE_BYTES} bytes`);
-    text = Deno.readTextFileSync(path);
+    text = readBoundedTextFile(path, MAX_FILE_BYTES);
   } catch (error) {
-    throw new TypeError(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new TypeError((error as Error).message);
   }
   const tokens = parsePublishTokens(text);
   if (tokens.length === 0) throw new TypeError(`${path} names no producer`);

@@ -261,6 +261,13 @@ export const SETTINGS = [
     parse: integer(0, 600),
   },
   ...TOKEN_SETTINGS,
+  {
+    key: "settingsFile",
+    env: "SETTINGS_FILE",
+    help: "File of settings (NAME=value lines, the names above), read at start and again on " +
+      "SIGHUP; it wins over the environment",
+    parse: (raw: string) => raw.trim() === "" ? null : raw.trim(),
+  },
 ] as const satisfies readonly Setting[];
 
 /**

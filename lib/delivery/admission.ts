@@ -22,9 +22,12 @@ export interface AdmissionOptions {
   readonly ipv6PrefixLength: number;
 }
 
+/** The limits a reload may change: how many, not how addresses are grouped. */
+export type AdmissionLimits = Pick<AdmissionOptions, "maxConnections" | "maxConnectionsPerIp">;
+
 /** Counts sockets against the limits. */
 export class Admission {
-  readonly #options: AdmissionOptions;
+  #options: AdmissionOptions;
   readonly #byAddress = new Map<string, number>();
   #total = 0;
 
@@ -41,6 +44,12 @@ export class Admission {
   /** The refusal a new socket from `address` would get now, or `undefined` if it fits. */
   check(address: string): Refusal | undefined {
     return this.#refusal(this.#group(address));
+  }
+
+  /** Counts against `limits` from now on; sockets already held over them stay. */
+  relimit(limits: AdmissionLimits): void {
+    const { maxConnections, maxConnectionsPerIp } = limits;
+    this.#options = { ...this.#options, maxConnections, maxConnectionsPerIp };
   }
 
   /** Reserves a slot for a socket from `address`, or returns the refusal when it does not fit. */
@@ -110,6 +119,11 @@ export class LocalLimits implements ConnectionLimits {
   /** Reserves a slot for `address`, or returns the refusal. */
   reserve(address: string): Promise<Refusal | undefined> {
     return Promise.resolve(this.#admission.reserve(address));
+  }
+
+  /** Counts against `limits` from now on (a reload). */
+  relimit(limits: AdmissionLimits): void {
+    this.#admission.relimit(limits);
   }
 
   /** Gives back one slot of `address`. */

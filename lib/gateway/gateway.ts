@@ -15,7 +15,7 @@ import type { Broker } from "../brokers/broker.ts";
 import { parsePublication, type ParseResult } from "../contract/message.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import type { Client } from "../delivery/client.ts";
-import { type ConnectionOptions, Connections } from "../delivery/connections.ts";
+import { Connections } from "../delivery/connections.ts";
 import { Hub } from "../delivery/hub.ts";
 import { SendQueues } from "../delivery/send_queues.ts";
 import { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
@@ -32,6 +32,7 @@ import type { GatewayDependencies, GatewayOptions } from "./gateway_options.ts";
 import {
   type AcceptedHandshake,
   checkHandshake,
+  connectionOptions,
   type HandshakeRequest,
   type HandshakeVerdict,
 } from "./handshake.ts";
@@ -62,7 +63,7 @@ export interface GatewaySnapshot {
 
 /** Runs the fan-out of one process, or of one worker of it. */
 export class Gateway {
-  readonly #options: GatewayOptions;
+  #options: GatewayOptions;
   readonly #broker: Broker;
   readonly #logger: Logger;
   readonly #limits: ConnectionLimits;
@@ -72,7 +73,7 @@ export class Gateway {
   readonly #streams: Streams;
   readonly #connections: Connections;
   readonly #publications: Publications;
-  readonly #tokens: ConnectTokens;
+  #tokens: ConnectTokens;
 
   /** Wires a gateway; nothing happens before {@link start}. */
   constructor(options: GatewayOptions, dependencies: GatewayDependencies) {
@@ -230,6 +231,21 @@ export class Gateway {
     return this.#connections.openStream(connectionOptions(handshake, address));
   }
 
+  /**
+   * Takes on the settings of `options` that change live (a reload): the origins and the token
+   * checks apply to the next handshake; no open client is touched.
+   */
+  reconfigure(options: GatewayOptions): void {
+    const { allowedOrigins, connectTokens } = options;
+    this.#options = { ...this.#options, allowedOrigins, connectTokens };
+    this.#tokens = new ConnectTokens(connectTokens);
+  }
+
+  /** Counts a reload of the settings that ended with `result`. */
+  settingsReloaded(result: string): void {
+    this.#metrics.settingsReloads.inc({ result });
+  }
+
   /** Gives back the slot of a reserved handshake that did not upgrade. */
   cancel(address: string): void {
     this.#connections.cancel(address);
@@ -277,16 +293,4 @@ export class Gateway {
     await this.#broker.close();
     this.#events.flush();
   }
-}
-
-/** What a connection is opened with, from its handshake. */
-function connectionOptions(handshake: AcceptedHandshake, address: string): ConnectionOptions {
-  const { regions, since, grant } = handshake;
-  return {
-    regions,
-    since,
-    remoteAddress: address,
-    subject: grant?.subject ?? null,
-    endsAtMs: grant?.endsAtMs ?? null,
-  };
 }

@@ -13,6 +13,7 @@ import type { Cursor } from "../brokers/broker.ts";
 import { parseCursor } from "../streams/frames.ts";
 import type { ConnectionLimits } from "../delivery/admission.ts";
 import { originAllowed, type OriginPolicy } from "../net/origin.ts";
+import type { ConnectionOptions } from "../delivery/connections.ts";
 import type { ConnectTokens, TokenGrant } from "./connect_tokens.ts";
 
 /** What the checks need to know of a handshake. */
@@ -208,4 +209,19 @@ export async function checkHandshake(
     : await context.limits.check(request.address);
   if (full !== undefined) return refused(full, "Too many connections; retry later");
   return { ...verdict, grant: token.grant };
+}
+
+/** What a connection is opened with, from its handshake. */
+export function connectionOptions(
+  handshake: AcceptedHandshake,
+  address: string,
+): ConnectionOptions {
+  const { regions, since, grant } = handshake;
+  return {
+    regions,
+    since,
+    remoteAddress: address,
+    subject: grant?.subject ?? null,
+    endsAtMs: grant?.endsAtMs ?? null,
+  };
 }

@@ -23,6 +23,16 @@ import { type MetricsSources, type RegionCounts, registerScrapeMetrics } from ".
 /** Metrics as prom-client's `getMetricsAsJSON` gives them. */
 export type MetricsJson = readonly MetricObjectWithValues<MetricValue<string>>[];
 
+/**
+ * `tvs_settings_reloads_total`, which a gateway that is the whole process counts, and a process of
+ * workers counts in its supervisor (the workers' zeros sum in).
+ */
+export const SETTINGS_RELOADS = {
+  name: "tvs_settings_reloads_total",
+  help: "Reloads of the settings (SIGHUP), by result: applied, unchanged, refused or failed",
+  labelNames: ["result"],
+} as const;
+
 /** Every metric of the gateway. Names follow Prometheus conventions: `tvs_` prefix, base units. */
 export class Metrics {
   /** The registry `/metrics` renders. */
@@ -134,6 +144,9 @@ export class Metrics {
     labelNames: ["reason"],
     registers: [this.#registry],
   });
+
+  /** Reloads of the settings, by result. */
+  readonly settingsReloads = new Counter({ ...SETTINGS_RELOADS, registers: [this.#registry] });
 
   /** Answers of `POST /publish`, by result. */
   readonly publishRequests = new Counter({

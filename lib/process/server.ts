@@ -16,7 +16,7 @@ import { type ConnectionLimits, LocalLimits } from "../delivery/admission.ts";
 import { describeOriginPolicy } from "../net/origin.ts";
 import { jsonError } from "../http/responses.ts";
 import { createHandler, type ProcessReport } from "../http/routes.ts";
-import { type Config, configWarnings } from "../config/config.ts";
+import { type Config, configWarnings, type SettingValues } from "../config/config.ts";
 import { producersOf } from "../config/publish_tokens.ts";
 import { errorFields, type Logger } from "../observe/log.ts";
 import { listenFailure } from "./listen.ts";
@@ -42,6 +42,13 @@ export interface RunningGateway {
    * Resolves `true` when the server stopped within the grace period. Idempotent.
    */
   close(drainMs?: number): Promise<boolean>;
+  /**
+   * Runs from now on with the live settings of `config` (read from `values`, validated): every
+   * worker's next handshake and request sees them; no connection is dropped (`reload.ts`).
+   */
+  reconfigure(values: SettingValues, config: Config): Promise<void>;
+  /** Counts a reload of the settings that ended with `result` (`tvs_settings_reloads_total`). */
+  countReload(result: string): void;
   /** Settles with a reason when it cannot go on serving (workers that keep dying). */
   readonly failure: Promise<string>;
 }
@@ -156,15 +163,19 @@ export function startGateway(
 ): Promise<RunningServer> {
   // Throws a ListenError (as a rejection) when the port cannot be had: `listen.ts`.
   const broker = options.broker ?? createBroker(config);
+  // Counted here unless a supervisor counts for the process (and is reconfigured itself).
+  const localLimits = options.limits === undefined ? new LocalLimits(config) : undefined;
   const gateway = new Gateway(gatewayOptions(config), {
     broker,
     logger,
-    limits: options.limits ?? new LocalLimits(config),
+    limits: options.limits ?? localLimits!,
     ...(options.sharedQueuedBytes !== undefined &&
       { sharedQueuedBytes: options.sharedQueuedBytes }),
   });
   const report = options.report ?? ownReport(gateway);
-  const handler = createHandler({ config, gateway, logger, report });
+  // The routes read their settings from here at each request: a reload swaps them.
+  const context = { config, gateway, logger, report };
+  const handler = createHandler(context);
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -208,6 +219,13 @@ export function startGateway(
         closing ??= stop(drainMs);
         return closing;
       },
+      reconfigure(_values, next) {
+        context.config = next;
+        gateway.reconfigure(gatewayOptions(next));
+        localLimits?.relimit(next);
+        return Promise.resolve();
+      },
+      countReload: (result) => gateway.settingsReloaded(result),
       failure: new Promise<string>(() => {}),
     };
   });

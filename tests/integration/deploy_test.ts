@@ -33,6 +33,7 @@ Deno.test("the systemd unit is hardened as operators expect", () => {
   // Drain window, 5 s for close handshakes, 2 s for the server, and a margin.
   assert.ok(Number(value("TimeoutStopSec")) > defaults.drainSeconds + 7, "TimeoutStopSec");
   assert.match(value("ExecStart") ?? "", /^\/usr\/local\/bin\/tvs-realtime serve$/);
+  assert.equal(value("ExecReload"), "/bin/kill -HUP $MAINPID", "systemctl reload is SIGHUP");
   assert.ok(!directives.has("MemoryDenyWriteExecute"), "V8 needs writable code pages");
 });
 

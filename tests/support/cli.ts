@@ -28,18 +28,24 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** The `deno` arguments that run the gateway as its tasks do. */
-export function gatewayArgs(args: readonly string[]): string[] {
-  return ["run", "-q", "-P=gateway", "main.ts", ...args];
+/** The `deno` arguments that run the gateway as its tasks do, with `flags` of `deno run` besides. */
+export function gatewayArgs(args: readonly string[], ...flags: readonly string[]): string[] {
+  return ["run", "-q", "-P=gateway", ...flags, "main.ts", ...args];
 }
 
 /** Runs `main.ts args` to completion, killing it after `timeoutMs` (default 30 s) at the latest. */
 export async function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
-  options: { readonly timeoutMs?: number; readonly wrap?: readonly string[] } = {},
+  options: {
+    readonly timeoutMs?: number;
+    readonly wrap?: readonly string[];
+    /** Flags of `deno run` beside the gateway's permission set. */
+    readonly flags?: readonly string[];
+  } = {},
 ): Promise<CliResult> {
-  const [command, ...wrapped] = [...(options.wrap ?? []), Deno.execPath(), ...gatewayArgs(args)];
+  const run = gatewayArgs(args, ...options.flags ?? []);
+  const [command, ...wrapped] = [...(options.wrap ?? []), Deno.execPath(), ...run];
   const output = await new Deno.Command(command!, {
     args: wrapped,
     cwd: PROJECT_ROOT,

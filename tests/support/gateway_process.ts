@@ -24,14 +24,19 @@ export class GatewayProcess implements AsyncDisposable {
   /**
    * Starts `main.ts args` with `env` on 127.0.0.1 and a free port; resolves once it listens.
    * With `task`, runs that task of `deno.json` (`deno task start`) instead, as a developer does.
+   * With `readable`, the gateway's permissions also read that folder (a test's, in place of
+   * `/etc/tvs-realtime`).
    */
   static async start(
     env: Record<string, string> = {},
     args: string[] = [],
-    options: { readonly task?: string } = {},
+    options: { readonly task?: string; readonly readable?: string } = {},
   ): Promise<GatewayProcess> {
+    const run = options.readable === undefined
+      ? gatewayArgs(args)
+      : gatewayArgs(args, await readPermission(options.readable));
     const child = new Deno.Command(Deno.execPath(), {
-      args: options.task === undefined ? gatewayArgs(args) : ["task", "-q", options.task, ...args],
+      args: options.task === undefined ? run : ["task", "-q", options.task, ...args],
       cwd: PROJECT_ROOT,
       env: { ...baseEnv(), HOST: "127.0.0.1", PORT: "0", ...env },
       clearEnv: true,
@@ -123,4 +128,11 @@ export class GatewayProcess implements AsyncDisposable {
       }
     }
   }
+}
+
+/** `--allow-read` of the gateway's permission set, and `folder` besides. */
+async function readPermission(folder: string): Promise<string> {
+  const denoJson = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}deno.json`));
+  const read: string[] = denoJson.permissions.gateway.read;
+  return `--allow-read=${[...read, folder].join(",")}`;
 }

@@ -6,7 +6,11 @@
  */
 
 import type { Refusal } from "../../client/close_codes.js";
-import { Admission, type AdmissionOptions } from "../../delivery/admission.ts";
+import {
+  Admission,
+  type AdmissionLimits,
+  type AdmissionOptions,
+} from "../../delivery/admission.ts";
 
 /** The process's connection slots, by worker. */
 export class AdmissionAuthority {
@@ -37,6 +41,11 @@ export class AdmissionAuthority {
     held.set(address, (held.get(address) ?? 0) + 1);
     this.#held.set(worker, held);
     return undefined;
+  }
+
+  /** Counts against `limits` from now on (a reload). */
+  relimit(limits: AdmissionLimits): void {
+    this.#admission.relimit(limits);
   }
 
   /** Gives back one of `worker`'s slots of `address`. */

@@ -1,14 +1,15 @@
 /**
  * `/metrics` of a process of workers: every worker's figures summed (or, where each worker counts
  * the same thing, as every publication, combined as its metric says: `scrape_metrics.ts`), plus
- * the supervisor's own: how many workers run, how often one was replaced, and the one figure where
- * a `worker` label helps, its open sockets (is the kernel spreading connections evenly?).
+ * the supervisor's own: how many workers run, how often one was replaced, the reloads of the
+ * settings it ran, and the one figure where a `worker` label helps, its open sockets (is the
+ * kernel spreading connections evenly?).
  *
  * @module
  */
 
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
-import type { MetricsJson } from "../../observe/metrics.ts";
+import { type MetricsJson, SETTINGS_RELOADS } from "../../observe/metrics.ts";
 
 /** One worker's metrics, as `getMetricsAsJSON` gave them. */
 export interface WorkerMetrics {
@@ -33,6 +34,9 @@ export class SupervisorMetrics {
     help: "Workers that died or stopped answering pings, and were replaced",
     registers: [this.registry],
   });
+
+  /** Reloads of the settings, which the supervisor runs for the process. */
+  readonly settingsReloads = new Counter({ ...SETTINGS_RELOADS, registers: [this.registry] });
 
   /** Open sockets of each worker. */
   readonly workerSockets = new Gauge({
@@ -59,4 +63,13 @@ export async function aggregateMetrics(
     ...workers.map((entry) => [...entry.metrics]),
     await own.registry.getMetricsAsJSON(),
   ]);
+}
+
+/** Per region, the clients of every worker summed. */
+export function sumViewers(counts: readonly Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const [region, viewers] of counts.flatMap(Object.entries)) {
+    total[region] = (total[region] ?? 0) + viewers;
+  }
+  return total;
 }

@@ -10,10 +10,8 @@
  */
 
 import type { BrokerState } from "../../brokers/broker.ts";
+import type { SettingValues } from "../../config/config.ts";
 import type { RelayCall } from "../../brokers/relay.ts";
-
-/** Raw setting values by variable name, as `loadConfig` reads them. */
-export type SettingValues = Readonly<Record<string, string>>;
 
 /** What a worker starts with. */
 export interface WorkerStart {
@@ -40,6 +38,7 @@ export type SupervisorRequest =
   | { readonly type: "local-readiness" }
   | { readonly type: "publish"; readonly region: string; readonly payload: string }
   | { readonly type: "drain"; readonly windowMs: number }
+  | { readonly type: "reconfigure"; readonly settings: SettingValues }
   | { readonly type: "ping" };
 
 /** Notices a worker sends the supervisor, unanswered. */

@@ -6,16 +6,14 @@
  * stops answering, is logged and replaced (its clients reconnect to the others and recover); one
  * that keeps dying ends the process, which then exits non-zero.
  *
- * Why the class is long: it is the process's one keeper of what spans workers (their lives, the
- * counts they share, the figures they report together), each a few lines over `worker_handle.ts`,
- * `admission_authority.ts` and `cluster_metrics.ts`.
+ * Long, as the one keeper of what spans workers: lives, counts, figures, settings.
  *
  * @module
  */
 
 import { SharedQueuedBytes } from "../../delivery/shared_queued_bytes.ts";
 import type { GatewaySnapshot, Readiness } from "../../gateway/gateway.ts";
-import type { Config } from "../../config/config.ts";
+import type { Config, SettingValues } from "../../config/config.ts";
 import type { Logger } from "../../observe/log.ts";
 import { probeListen } from "../listen.ts";
 import { logListening, type RunningGateway } from "../server.ts";
@@ -23,9 +21,9 @@ import { mergeActivity } from "../../observe/recent_activity.ts";
 import { buildStatus, type StatusReport } from "../../gateway/report.ts";
 import { AdmissionAuthority } from "./admission_authority.ts";
 import { BrokerHost } from "./broker_host.ts";
-import { aggregateMetrics, SupervisorMetrics } from "./cluster_metrics.ts";
+import { aggregateMetrics, sumViewers, SupervisorMetrics } from "./cluster_metrics.ts";
 import { WorkerHandle } from "./worker_handle.ts";
-import type { SettingValues, WorkerRequest } from "./protocol.ts";
+import type { WorkerRequest } from "./protocol.ts";
 
 /** Options of {@link startCluster}, for tests that need it faster. */
 export interface ClusterOptions {
@@ -58,7 +56,7 @@ export async function startCluster(
 }
 
 class Supervisor implements RunningCluster {
-  readonly #settings: SettingValues;
+  #settings: SettingValues;
   readonly #config: Config;
   readonly #logger: Logger;
   readonly #options: Required<ClusterOptions>;
@@ -136,13 +134,21 @@ class Supervisor implements RunningCluster {
         worker.request<Record<string, number>>({ type: "viewers" }).catch(() => ({}))
       ),
     );
-    const total: Record<string, number> = {};
-    for (const count of counts) {
-      for (const [region, viewers] of Object.entries(count)) {
-        total[region] = (total[region] ?? 0) + viewers;
-      }
-    }
-    return total;
+    return sumViewers(counts);
+  }
+
+  /** Takes on the live settings: the process's limits here, the rest in every worker. */
+  async reconfigure(values: SettingValues, config: Config): Promise<void> {
+    this.#settings = values;
+    this.#authority.relimit(config);
+    const settings = { ...values, PORT: String(this.#port) };
+    await Promise.all(
+      this.#running().map((worker) => worker.request({ type: "reconfigure", settings })),
+    );
+  }
+
+  countReload(result: string): void {
+    this.#metrics.settingsReloads.inc({ result });
   }
 
   terminate(index: number): void {

@@ -44,6 +44,10 @@ const supervisor = new Messenger<WorkerRequest, WorkerNotice, SupervisorRequest,
           return await gateway.publish(body.region, body.payload);
         case "drain":
           return await gateway.close(body.windowMs);
+        case "reconfigure": {
+          const config = loadConfig({ env: (name) => body.settings[name] });
+          return await gateway.reconfigure(body.settings, config);
+        }
         case "ping":
           return "pong";
       }

@@ -79,6 +79,6 @@ Deno.test("publish settings that cannot work together are refused at start-up", 
   assert.match(errors[0]!, /^PUBLISH_TOKENS_FILE: default names ZZ, not in REGIONS/);
   assert.match(errors[1]!, /^PUBLISH_TOKENS_FILE: "default" is PUBLISH_TOKEN's name/);
   assert.match(errors[2]!, /^STATUS_TOKEN: Is also a publish token/);
-  assert.match(errorsOf({ PUBLISH_TOKENS_FILE: `${dir}/missing` })[0]!, /Cannot read .*missing/);
+  assert.match(errorsOf({ PUBLISH_TOKENS_FILE: `${dir}/missing` })[0]!, /cannot read .*missing/);
   await Deno.remove(dir, { recursive: true });
 });

@@ -14,6 +14,8 @@ Deno.test("a gateway that cannot go on is drained and the process exits 1, sayin
       drains.push(drainMs);
       return Promise.resolve(true);
     },
+    reconfigure: () => Promise.resolve(),
+    countReload: () => {},
     failure: failure.promise,
   }, {
     drainMs: 250,
