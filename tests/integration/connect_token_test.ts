@@ -8,7 +8,7 @@ import { startTestGateway } from "../support/gateway.ts";
 import { metricValue } from "../support/metrics.ts";
 import { attemptHandshake } from "../support/raw_http.ts";
 import { TestEventStream } from "../support/sse_client.ts";
-import { hs256, TEST_SECRET, unsigned } from "../support/tokens.ts";
+import { hs256, signingKey, startJwksServer, TEST_SECRET, unsigned } from "../support/tokens.ts";
 import { waitFor } from "../support/wait.ts";
 import { TestClient } from "../support/ws_client.ts";
 
@@ -191,4 +191,45 @@ Deno.test("in Chromium, the client library's token goes as a subprotocol and the
     assert.deepEqual(result, { status: "live", transport: "websocket", bare: "tvs.v1" });
     assert.deepEqual(errors, []);
   });
+});
+
+Deno.test("with CONNECT_TOKEN_JWKS_URL, RS256 and ES256 tokens of the key set connect; an unknown kid, or keys out of reach, do not", async () => {
+  const rsa = await signingKey("RS256", "site-2026");
+  const ec = await signingKey("ES256", "site-ec");
+  const stranger = await signingKey("RS256", "elsewhere");
+  await using jwks = startJwksServer([rsa, ec]);
+  await using gateway = await startTestGateway({
+    CONNECT_TOKEN: "required",
+    CONNECT_TOKEN_JWKS_URL: jwks.url,
+    CONNECT_TOKEN_ISSUER: "https://trendvidstream.com",
+  });
+  const claims = { sub: "jwks-viewer", iss: "https://trendvidstream.com", regions: ["AE"] };
+  for (const key of [rsa, ec]) {
+    await using client = await TestClient.connect(`${gateway.ws}/?region=AE`, [
+      "tvs.v1",
+      await key.sign(claims),
+    ]);
+    assert.equal(client.protocol, "tvs.v1", key.alg);
+  }
+  const status = async (token: string) => {
+    const response = await attemptHandshake(`${gateway.http}/?region=AE&token=${token}`);
+    const body = await response.json();
+    return `${response.status} ${body.error}`;
+  };
+  assert.equal(await status(await stranger.sign(claims)), "401 invalid_token");
+  assert.equal(
+    await status(await rsa.sign({ ...claims, iss: "https://evil.example" })),
+    "401 invalid_token",
+  );
+  assert.equal(await status(await hs256(claims)), "401 invalid_token", "no HS256 without a secret");
+  await jwks[Symbol.asyncDispose]();
+  await using fresh = await startTestGateway({
+    CONNECT_TOKEN: "required",
+    CONNECT_TOKEN_JWKS_URL: jwks.url,
+  });
+  const unreachable = await attemptHandshake(
+    `${fresh.http}/?region=AE&token=${await rsa.sign({})}`,
+  );
+  assert.equal(unreachable.status, 503);
+  assert.equal((await unreachable.json()).error, "token_keys_unavailable");
 });
