@@ -10,7 +10,7 @@
 /** How often due connections are looked for, in ms: the precision of an expiry. */
 const TICK_MS = 1000;
 
-/** Clients of type `T` that each fall due at a moment, handed to `onDue` then. */
+/** Items (clients) that each fall due at a moment, handed to `onDue` then. */
 export class Expiries<T> {
   readonly #onDue: (item: T) => void;
   readonly #now: () => number;
