@@ -23,6 +23,7 @@ import { VERSION } from "./lib/observe/version.ts";
 import { runPublish } from "./lib/cli/publish_command.ts";
 import { gatewayUrl, runStatus } from "./lib/cli/status_command.ts";
 import { runTail } from "./lib/cli/tail_command.ts";
+import { operatorToken } from "./lib/cli/operator_token.ts";
 import { type RunningGateway, startGateway } from "./lib/process/server.ts";
 import { startCluster } from "./lib/process/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/process/shutdown.ts";
@@ -97,12 +98,15 @@ function run(
       return runPublish(command.request, config, OUTPUT);
     case "status":
       return runStatus(gatewayUrl(config, command.gateway), OUTPUT);
-    case "tail":
+    case "tail": {
+      const token = operatorToken(config, "tail");
       return runTail(gatewayUrl(config, command.gateway), command.region, {
         output: OUTPUT,
         readable: Deno.stdout.isTerminal(),
         stop: interrupted(),
+        ...(token !== undefined && { token }),
       });
+    }
     case "serve":
     case "demo":
       return serve(config, sources, { demo: command.kind === "demo" });

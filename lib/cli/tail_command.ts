@@ -18,6 +18,8 @@ export interface TailOptions {
   readonly readable: boolean;
   /** Resolves when the user asks to stop (Ctrl-C). */
   readonly stop: Promise<void>;
+  /** Gets a connection token, where the gateway requires one (`operator_token.ts`). */
+  readonly token?: () => Promise<string>;
 }
 
 function messageLine(message: GatewayMessage): string {
@@ -34,7 +36,11 @@ export async function runTail(url: URL, region: string, options: TailOptions): P
   const { output } = options;
   const socketUrl = new URL("/ws", url);
   socketUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  const client = new TvsClient({ url: socketUrl, regions: [region] });
+  const client = new TvsClient({
+    url: socketUrl,
+    regions: [region],
+    ...(options.token !== undefined && { token: options.token }),
+  });
   const print = (event: CustomEvent<GatewayMessage>) =>
     output.out(options.readable ? messageLine(event.detail) : JSON.stringify(event.detail));
   client.addEventListener("trending", print);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { baseEnv, gatewayArgs, PROJECT_ROOT, runCli } from "../support/cli.ts";
 import { startRedisGateway, startTestGateway } from "../support/gateway.ts";
+import { TEST_SECRET } from "../support/tokens.ts";
 import { freePort, waitFor } from "../support/wait.ts";
 
 const decoder = new TextDecoder();
@@ -105,4 +106,30 @@ Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", 
   const refused = await runCli(["tail", "--region", "ZZ", "--gateway", gateway.http]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /the gateway refused: unknown_region \(400\)/);
+});
+
+Deno.test("where the gateway requires connection tokens, tail signs its own with the secret it shares", async () => {
+  const tokens = { CONNECT_TOKEN: "required", CONNECT_TOKEN_SECRET: TEST_SECRET };
+  await using gateway = await startTestGateway(tokens);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: gatewayArgs(["tail", "--region", "AE", "--gateway", gateway.http]),
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), NO_COLOR: "1", ...tokens },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  await waitFor(() => stderr.text.includes("tail: live"), { what: "tail live" });
+  await gateway.publish("AE", JSON.stringify({ event: "new_trending", video_id: "t", title: "x" }));
+  await waitFor(() => stdout.text.includes("\n"), { what: "a line" });
+  child.kill("SIGINT");
+  assert.equal((await child.status).code, 0, stderr.text);
+  await Promise.all([stdout.done, stderr.done]);
+  assert.equal(JSON.parse(stdout.text.trim()).video_id, "t");
+  const refused = await runCli(["tail", "--region", "AE", "--gateway", gateway.http]);
+  assert.equal(refused.code, 1, "without the secret");
+  assert.match(refused.stderr, /the gateway refused: token_required \(401\)/);
 });
