@@ -13,8 +13,7 @@ const TICK_MS = 1000;
 /** Items (clients) that each fall due at a moment, handed to `onDue` then. */
 export class Expiries<T> {
   readonly #onDue: (item: T) => void;
-  readonly #now: () => number;
-  /** Items by the second (Unix, floored) in which they fall due. */
+  /** Items by the second (Unix, rounded up) in which they fall due. */
   readonly #bySecond = new Map<number, Set<T>>();
   readonly #secondOf = new Map<T, number>();
   /** The last second (Unix) whose items were handed over. */
@@ -22,20 +21,14 @@ export class Expiries<T> {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Calls `onDue` for each item once its moment has passed. */
-  constructor(onDue: (item: T) => void, now: () => number = Date.now) {
+  constructor(onDue: (item: T) => void) {
     this.#onDue = onDue;
-    this.#now = now;
-  }
-
-  /** Items waiting. */
-  get size(): number {
-    return this.#secondOf.size;
   }
 
   /** `item` falls due at `atMs` (Unix ms); at the next tick if that has passed. */
   add(item: T, atMs: number): void {
     this.delete(item);
-    if (this.#secondOf.size === 0) this.#checkedUpTo = Math.floor(this.#now() / 1000);
+    if (this.#secondOf.size === 0) this.#checkedUpTo = Math.floor(Date.now() / 1000);
     const second = Math.max(Math.ceil(atMs / 1000), this.#checkedUpTo + 1);
     let due = this.#bySecond.get(second);
     if (due === undefined) this.#bySecond.set(second, due = new Set());
@@ -67,7 +60,7 @@ export class Expiries<T> {
 
   /** Hands over the items of every second since the last tick, up to now. */
   #tick(): void {
-    const now = Math.floor(this.#now() / 1000);
+    const now = Math.floor(Date.now() / 1000);
     // One step per second elapsed since the last tick: a second at a time, as it ticks.
     for (; this.#checkedUpTo < now && this.#secondOf.size > 0; this.#checkedUpTo++) {
       const second = this.#checkedUpTo + 1;

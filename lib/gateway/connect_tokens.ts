@@ -97,14 +97,9 @@ export class ConnectTokens {
     });
   }
 
-  /** Whether tokens are checked at all. */
-  get enabled(): boolean {
-    return this.#options.mode !== "off";
-  }
-
   /** The verdict on `token` (`null`: none given). Never throws. */
   async verify(token: string | null): Promise<TokenVerdict> {
-    if (!this.enabled) return { ok: true, grant: null };
+    if (this.#options.mode === "off") return { ok: true, grant: null };
     if (token === null) {
       return this.#options.mode === "optional" ? { ok: true, grant: null } : {
         ok: false,
