@@ -23,6 +23,10 @@ export class FailoverWatch implements AsyncDisposable {
   readonly #timer: ReturnType<typeof setInterval>;
   #closed = 0;
   #published = 0;
+  /** When each publication was accepted (`performance.now()`), by index. */
+  readonly #publishedAt: number[] = [];
+  /** The gateway's log lines, to tell what it was doing when a publication went missing. */
+  readonly #gatewayLogs: Record<string, unknown>[];
   #publishing = true;
   readonly #producer: Promise<void>;
 
@@ -32,6 +36,7 @@ export class FailoverWatch implements AsyncDisposable {
     publishOne: PublishOne,
   ) {
     this.#viewers = viewers;
+    this.#gatewayLogs = gateway.logs;
     for (const viewer of viewers) void viewer.closed.then(() => this.#closed++);
     const first = viewers[0]!;
     this.#timer = setInterval(() => {
@@ -43,6 +48,7 @@ export class FailoverWatch implements AsyncDisposable {
         const index = this.#published;
         const payload = { event: "new_trending", video_id: `f${index}`, title: `${index}` };
         await publishOne(index, JSON.stringify(payload));
+        this.#publishedAt.push(performance.now());
         this.#published++;
         await delay(100);
       }
@@ -87,10 +93,25 @@ export class FailoverWatch implements AsyncDisposable {
     const published = this.#published;
     const expected = Array.from({ length: published }, (_, i) => String(i));
     for (const viewer of this.#viewers) {
-      await viewer.waitForFrames(published, 10_000);
-      assert.deepEqual(viewer.frames.map((frame) => JSON.parse(frame).title), expected);
+      await viewer.waitForFrames(published, 10_000).catch(() => {});
+      const titles = viewer.frames.map((frame) => JSON.parse(frame).title);
+      assert.deepEqual(titles, expected, this.#missing(titles, expected));
     }
     return published;
+  }
+
+  /**
+   * What a viewer lacks, each publication with when it was accepted, and the gateway's broker
+   * lines around then: a failure says which publication and what the gateway was doing.
+   */
+  #missing(titles: readonly string[], expected: readonly string[]): string {
+    const lacking = expected.filter((title) => !titles.includes(title)).map(Number);
+    const broker = this.#gatewayLogs.filter((line) => /broker|subscri/i.test(String(line.msg)));
+    const at = lacking.map((index) => {
+      const ms = Math.round(this.#publishedAt[index]! - this.#publishedAt[0]!);
+      return `${index} (accepted ${ms} ms after the first)`;
+    });
+    return `missing ${at.join(", ") || "none"}; broker lines: ${JSON.stringify(broker)}`;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
