@@ -131,6 +131,53 @@ class Sink {
 
 let sink = new Sink();
 
+/**
+ * Connects to `port`, sends `request`, and resolves with the client `make` builds on the socket
+ * once the answer's status is `status`; every byte after the head goes to its `consume`. With
+ * `read: false` the socket is never read again after the head (a stalled peer).
+ *
+ * @template T
+ * @param {{ port: number, request: string, status: string, read: boolean }} options
+ * @param {(socket: net.Socket) => { client: T, consume: (chunk: Buffer) => void }} make
+ * @returns {Promise<T>}
+ */
+function openRaw(options, make) {
+  return new Promise((resolve, reject) => {
+    let open = false;
+    // `onread` hands each read to this callback in one shared buffer, without the stream
+    // machinery: a read costs a third of a 'data' event, so the generator stays unsaturated.
+    const socket = net.connect({
+      port: options.port,
+      host: "127.0.0.1",
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length) => {
+          const chunk = READ_BUFFER.subarray(0, length);
+          if (open) {
+            consume(chunk);
+            return true;
+          }
+          const end = chunk.indexOf("\r\n\r\n");
+          if (end === -1) return true;
+          if (!chunk.subarray(0, 12).toString().startsWith(`HTTP/1.1 ${options.status}`)) {
+            reject(new Error(`refused: ${chunk.toString().split("\r\n")[0]}`));
+            return false;
+          }
+          open = true;
+          if (chunk.length > end + 4) consume(chunk.subarray(end + 4));
+          resolve(client);
+          // A stalled peer: never read again, so the target's queue for it only grows.
+          return options.read;
+        },
+      },
+    });
+    // Reads only come after the connection, so the callback above never sees these uninitialised.
+    const { client, consume } = make(socket);
+    socket.on("connect", () => socket.write(options.request));
+    socket.on("error", reject);
+  });
+}
+
 /** A raw WebSocket client: counts frames, records the latency of timed ones, answers pings. */
 class RawClient {
   /** @type {Buffer | null} */
@@ -154,44 +201,12 @@ class RawClient {
    * @returns {Promise<RawClient>}
    */
   static connect(port, region, read = true) {
-    return new Promise((resolve, reject) => {
-      let upgraded = false;
-      // `onread` hands each read to this callback in one shared buffer, without the stream
-      // machinery: a read costs a third of a 'data' event, so the generator stays unsaturated.
-      const socket = net.connect({
-        port,
-        host: "127.0.0.1",
-        onread: {
-          buffer: READ_BUFFER,
-          callback: (length) => {
-            const chunk = READ_BUFFER.subarray(0, length);
-            if (upgraded) {
-              client.#consume(chunk);
-              return true;
-            }
-            const end = chunk.indexOf("\r\n\r\n");
-            if (end === -1) return true;
-            if (!chunk.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) {
-              reject(new Error(`refused: ${chunk.toString().split("\r\n")[0]}`));
-              return false;
-            }
-            upgraded = true;
-            if (chunk.length > end + 4) client.#consume(chunk.subarray(end + 4));
-            resolve(client);
-            // A stalled peer: never read again, so the target's queue for it only grows.
-            return read;
-          },
-        },
-      });
-      // Reads only come after the connection, so the callback above never sees it uninitialised.
+    const request = `GET /?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      `Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    return openRaw({ port, request, status: "101", read }, (socket) => {
       const client = new RawClient(socket, region);
-      socket.on("connect", () =>
-        socket.write(
-          `GET /?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-            `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
-            `Sec-WebSocket-Version: 13\r\n\r\n`,
-        ));
-      socket.on("error", reject);
+      return { client, consume: (chunk) => client.#consume(chunk) };
     });
   }
 
@@ -312,39 +327,10 @@ class StreamClient {
    * @returns {Promise<StreamClient>}
    */
   static connect(port, region, read = true) {
-    return new Promise((resolve, reject) => {
-      let open = false;
-      const socket = net.connect({
-        port,
-        host: "127.0.0.1",
-        onread: {
-          buffer: READ_BUFFER,
-          callback: (length) => {
-            const chunk = READ_BUFFER.subarray(0, length);
-            if (open) {
-              client.#consume(chunk);
-              return true;
-            }
-            const end = chunk.indexOf("\r\n\r\n");
-            if (end === -1) return true;
-            if (!chunk.subarray(0, 12).toString().startsWith("HTTP/1.1 200")) {
-              reject(new Error(`refused: ${chunk.toString().split("\r\n")[0]}`));
-              return false;
-            }
-            open = true;
-            if (chunk.length > end + 4) client.#consume(chunk.subarray(end + 4));
-            resolve(client);
-            return read;
-          },
-        },
-      });
+    const request = `GET /events?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
+    return openRaw({ port, request, status: "200", read }, (socket) => {
       const client = new StreamClient(socket, region);
-      socket.on(
-        "connect",
-        () =>
-          socket.write(`GET /events?region=${region} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
-      );
-      socket.on("error", reject);
+      return { client, consume: (chunk) => client.#consume(chunk) };
     });
   }
 

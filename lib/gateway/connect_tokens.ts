@@ -18,6 +18,7 @@ import {
   jwtVerify,
   type JWTVerifyOptions,
 } from "jose";
+import { HANDSHAKE_REFUSALS, type Refusal } from "../client/close_codes.js";
 import type { ConnectTokenMode } from "../config/token_settings.ts";
 
 /** How tokens are checked. */
@@ -53,26 +54,29 @@ export interface TokenGrant {
   readonly endsAtMs: number;
 }
 
-/** Why a token was refused: the `error` of the refusal and a message for the client. */
+/** Why a token was refused: one of `HANDSHAKE_REFUSALS`, and a message for the client. */
 export interface TokenRefusal {
-  readonly error: "token_required" | "invalid_token" | "token_expired" | "token_keys_unavailable";
+  readonly refusal: Refusal;
   readonly message: string;
 }
 
 /** The verdict on one token (or on its absence). */
 export type TokenVerdict =
   | { readonly ok: true; readonly grant: TokenGrant | null }
-  | { readonly ok: false; readonly refusal: TokenRefusal };
+  | ({ readonly ok: false } & TokenRefusal);
 
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const SECRET_ALGORITHMS = ["HS256"];
 const KEY_SET_ALGORITHMS = ["RS256", "ES256"];
 
-const invalid = (message: string): TokenVerdict => ({
+/** A refusal of `HANDSHAKE_REFUSALS` with its message. */
+const refuse = (refusal: Refusal, message: string): TokenVerdict => ({
   ok: false,
-  refusal: { error: "invalid_token", message },
+  refusal,
+  message,
 });
+const invalid = (message: string) => refuse(HANDSHAKE_REFUSALS.invalidToken, message);
 
 /** Checks connection tokens as configured. */
 export class ConnectTokens {
@@ -101,10 +105,9 @@ export class ConnectTokens {
   async verify(token: string | null): Promise<TokenVerdict> {
     if (this.#options.mode === "off") return { ok: true, grant: null };
     if (token === null) {
-      return this.#options.mode === "optional" ? { ok: true, grant: null } : {
-        ok: false,
-        refusal: { error: "token_required", message: "A connection token is required" },
-      };
+      return this.#options.mode === "optional"
+        ? { ok: true, grant: null }
+        : refuse(HANDSHAKE_REFUSALS.tokenRequired, "A connection token is required");
     }
     let algorithm: unknown;
     try {
@@ -173,7 +176,7 @@ export class ConnectTokens {
 /** The refusal for an error `jose` threw. */
 function refusalOf(error: unknown): TokenVerdict {
   if (error instanceof errors.JWTExpired) {
-    return { ok: false, refusal: { error: "token_expired", message: "The token has expired" } };
+    return refuse(HANDSHAKE_REFUSALS.tokenExpired, "The token has expired");
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     return invalid(`Claim ${error.claim} is not accepted: ${error.reason}`);
@@ -186,13 +189,10 @@ function refusalOf(error: unknown): TokenVerdict {
   const keysUnavailable = error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError);
   if (keysUnavailable) {
-    return {
-      ok: false,
-      refusal: {
-        error: "token_keys_unavailable",
-        message: "The keys to check the token with cannot be fetched now; retry later",
-      },
-    };
+    return refuse(
+      HANDSHAKE_REFUSALS.tokenKeysUnavailable,
+      "The keys to check the token with cannot be fetched now; retry later",
+    );
   }
   return invalid("The token is not valid");
 }

@@ -191,12 +191,7 @@ export async function checkHandshake(
   const verdict = checkRegions(request.params, context);
   if (!verdict.ok) return verdict;
   const token = await context.tokens.verify(request.token);
-  if (!token.ok) {
-    const refusal = Object.values(HANDSHAKE_REFUSALS).find((entry) =>
-      entry.error === token.refusal.error
-    )!;
-    return refused(refusal, token.refusal.message);
-  }
+  if (!token.ok) return refused(token.refusal, token.message);
   const allowed = token.grant?.regions;
   const barred = allowed === undefined || allowed === null
     ? undefined

@@ -74,12 +74,12 @@ Deno.test("status prints readiness and a summary, with an exit status for script
   );
 });
 
-Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", async () => {
-  await using gateway = await startTestGateway();
+/** `tail --region AE` against `gateway` with `env`, once it says it is live. */
+async function startTail(gateway: string, env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: gatewayArgs(["tail", "--region", "AE", "--gateway", gateway.http]),
+    args: gatewayArgs(["tail", "--region", "AE", "--gateway", gateway]),
     cwd: PROJECT_ROOT,
-    env: { ...baseEnv(), NO_COLOR: "1" },
+    env: { ...baseEnv(), NO_COLOR: "1", ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -88,6 +88,12 @@ Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", 
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
   await waitFor(() => stderr.text.includes("tail: live"), { what: "tail live" });
+  return { child, stdout, stderr };
+}
+
+Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", async () => {
+  await using gateway = await startTestGateway();
+  const { child, stdout, stderr } = await startTail(gateway.http);
   const trending = (region: string, title: string) =>
     JSON.stringify({ event: "new_trending", region, video_id: `${region}-1`, title });
   await gateway.publish("FI", trending("FI", "Äänekosken yö"));
@@ -111,18 +117,7 @@ Deno.test("tail prints each message of its region as it arrives, until Ctrl-C", 
 Deno.test("where the gateway requires connection tokens, tail signs its own with the secret it shares", async () => {
   const tokens = { CONNECT_TOKEN: "required", CONNECT_TOKEN_SECRET: TEST_SECRET };
   await using gateway = await startTestGateway(tokens);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: gatewayArgs(["tail", "--region", "AE", "--gateway", gateway.http]),
-    cwd: PROJECT_ROOT,
-    env: { ...baseEnv(), NO_COLOR: "1", ...tokens },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
-  await waitFor(() => stderr.text.includes("tail: live"), { what: "tail live" });
+  const { child, stdout, stderr } = await startTail(gateway.http, tokens);
   await gateway.publish("AE", JSON.stringify({ event: "new_trending", video_id: "t", title: "x" }));
   await waitFor(() => stdout.text.includes("\n"), { what: "a line" });
   child.kill("SIGINT");
