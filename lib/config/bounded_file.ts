@@ -5,7 +5,10 @@
  * @module
  */
 
-/** The text of the file at `path`; throws an `Error` saying why it cannot be read. */
+/**
+ * The text of the file at `path`; throws a `TypeError` saying why it cannot be read (what a
+ * setting's parser throws for a value it cannot use).
+ */
 export function readBoundedTextFile(path: string, maxBytes: number): string {
   try {
     const info = Deno.statSync(path);
@@ -13,6 +16,6 @@ export function readBoundedTextFile(path: string, maxBytes: number): string {
     if (info.size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
     return Deno.readTextFileSync(path);
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new TypeError(`cannot read ${path}: ${(error as Error).message}`);
   }
 }

@@ -74,13 +74,7 @@ export interface PublishTokenFile {
 /** The tokens of the file at `path` (unset: none); throws with why it cannot be read or used. */
 export function readPublishTokens(path: string): PublishTokenFile | null {
   if (path.trim() === "") return null;
-  let text: string;
-  try {
-    text = readBoundedTextFile(path, MAX_FILE_BYTES);
-  } catch (error) {
-    throw new TypeError((error as Error).message);
-  }
-  const tokens = parsePublishTokens(text);
+  const tokens = parsePublishTokens(readBoundedTextFile(path, MAX_FILE_BYTES));
   if (tokens.length === 0) throw new TypeError(`${path} names no producer`);
   return { path, producers: tokens };
 }

@@ -139,6 +139,12 @@ export function optionalToken(raw: string): string | null {
   return raw;
 }
 
+/** Text with its surrounding blanks trimmed; empty means unset. */
+export function optionalText(raw: string): string | null {
+  const value = raw.trim();
+  return value === "" ? null : value;
+}
+
 /** Yes or no (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`; empty is no). */
 export function boolean(raw: string): boolean {
   const value = raw.trim().toLowerCase();

@@ -18,6 +18,7 @@ import {
   integer,
   listenHost,
   logLevel,
+  optionalText,
   optionalToken,
   originPolicy,
   type Parse,
@@ -266,7 +267,7 @@ export const SETTINGS = [
     env: "SETTINGS_FILE",
     help: "File of settings (NAME=value lines, the names above), read at start and again on " +
       "SIGHUP; it wins over the environment",
-    parse: (raw: string) => raw.trim() === "" ? null : raw.trim(),
+    parse: optionalText,
   },
 ] as const satisfies readonly Setting[];
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { integer } from "./setting_parsers.ts";
+import { integer, optionalText } from "./setting_parsers.ts";
 
 /** Whether connections need a token: not at all, when they bring one, or always. */
 export type ConnectTokenMode = "off" | "optional" | "required";
@@ -53,11 +53,6 @@ function jwksUrl(raw: string): string | null {
     throw new TypeError("Expected an https: URL (keys fetched in the clear could be swapped)");
   }
   return url.href;
-}
-
-/** A claim value to require, or unset. */
-function claim(raw: string): string | null {
-  return raw.trim() === "" ? null : raw.trim();
 }
 
 /** The connection-token settings, in the order `--help` shows them. */
@@ -111,13 +106,13 @@ export const TOKEN_SETTINGS = [
     key: "connectTokenAudience",
     env: "CONNECT_TOKEN_AUDIENCE",
     help: "The aud a token must name, if set",
-    parse: claim,
+    parse: optionalText,
   },
   {
     key: "connectTokenIssuer",
     env: "CONNECT_TOKEN_ISSUER",
     help: "The iss a token must name, if set",
-    parse: claim,
+    parse: optionalText,
   },
 ] as const;
 

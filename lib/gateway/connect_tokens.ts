@@ -3,8 +3,8 @@
  * gateway, which checks it with `jose` before the upgrade. HS256 with a current secret and, during
  * a rotation, the previous one until a set time; RS256 and ES256 with the keys of a JWKS URL
  * (cached, fetched again for an unknown `kid` at most every 30 s). `exp` is required, `aud` and
- * `iss` are checked when configured, clocks may differ by the leeway (30 s at most), and only those three algorithms
- * pass, each only with its own kind of key: `alg: none`, or an HS256 token signed with a public
+ * `iss` are checked when configured, clocks may differ by the leeway (30 s at most), and only
+ * those three algorithms pass, each only with its own kind of key: `alg: none`, or an HS256 token signed with a public
  * key, is refused. A `regions` claim limits what the connection may hear; `sub` names it in logs.
  *
  * @module

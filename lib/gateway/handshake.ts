@@ -1,8 +1,8 @@
 /**
  * Every check of a WebSocket handshake, in one ordered list of guard clauses (draining, version,
  * origin, regions and cursors, connection token, capacity), each answering one refusal of
- * `HANDSHAKE_REFUSALS` with its status and a message, before any upgrade: nothing is allocated for a request that will be
- * refused. The gateway counts and logs the refusals; the probe (`GET /ws`) asks the same
+ * `HANDSHAKE_REFUSALS` with its status and a message, before any upgrade: nothing is allocated
+ * for a request that will be refused. The gateway counts and logs the refusals; the probe (`GET /ws`) asks the same
  * questions, so a browser can learn what its failed handshake was told.
  *
  * @module
@@ -192,8 +192,8 @@ export async function checkHandshake(
   if (!verdict.ok) return verdict;
   const token = await context.tokens.verify(request.token);
   if (!token.ok) return refused(token.refusal, token.message);
-  const allowed = token.grant?.regions;
-  const barred = allowed === undefined || allowed === null
+  const allowed = token.grant?.regions ?? null;
+  const barred = allowed === null
     ? undefined
     : verdict.regions.find((region) => !allowed.includes(region));
   if (barred !== undefined) {
