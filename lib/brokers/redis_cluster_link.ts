@@ -2,12 +2,12 @@
  * The link to a Redis Cluster, through node-redis's `createCluster`. Producers stay unchanged: a
  * plain `PUBLISH` to any node reaches every node's subscribers (the cluster bus broadcasts it), and
  * `SPUBLISH` (sharded Pub/Sub, the one that scales with shards) reaches the subscribers of the
- * shard that owns the channel. So the gateway listens both ways, `SUBSCRIBE` on one node and
- * `SSUBSCRIBE` on each channel's shard, and de-duplication keeps a message heard twice from
- * reaching a client twice; its own publications use `SPUBLISH`. node-redis follows the topology:
- * it moves the sharded subscriptions when a shard's old master answers them with `sunsubscribe`
- * (a planned failover) and rediscovers the slots a second after a node stops answering. Every
- * history script keeps to one region's `{REGION}` keys, one slot. Every second the link asks the
+ * shard that owns the channel. So the gateway listens both ways (`redis_cluster_subscriber.ts`),
+ * `SUBSCRIBE` on two masters and `SSUBSCRIBE` on each channel's shard, and de-duplication keeps a
+ * message heard both ways from reaching a client twice; its own publications use `SPUBLISH`.
+ * node-redis follows the topology: it moves the sharded subscriptions when a shard's old master
+ * answers them with `sunsubscribe` (a planned failover) and rediscovers the slots a second after a
+ * node stops answering. Every history script keeps to one region's `{REGION}` keys, one slot. Every second the link asks the
  * cluster which nodes are masters, to say when a shard failed over, and has node-redis read the
  * slots again for as long as its masters are not those.
  *
@@ -23,6 +23,7 @@ import {
   type RedisLink,
   socketWithTls,
 } from "./redis_link.ts";
+import { ClusterSubscriber } from "./redis_cluster_subscriber.ts";
 import type { ChannelSubscriber, RegionSubscriberEvents } from "./redis_subscriber.ts";
 import type { RedisTarget } from "./redis_target.ts";
 
@@ -31,8 +32,6 @@ type ClusterTarget = Extract<RedisTarget, { kind: "cluster" }>;
 
 /** Pause between two attempts to reach the cluster at start, and between two topology looks, ms. */
 const LOOK_EVERY_MS = 1000;
-/** Pause before asking again for a subscription that failed, in ms. */
-const RESUBSCRIBE_MS = 1000;
 
 /** The commands of `cluster`: publications go out with `SPUBLISH`, to the channel's shard. */
 function clusterCommands(cluster: () => Cluster, timeout?: 0): RedisCommands {
@@ -82,7 +81,12 @@ export class ClusterLink implements RedisLink {
     channels: ReadonlyMap<string, string>,
     events: RegionSubscriberEvents,
   ): ChannelSubscriber {
-    return new ClusterSubscriber(() => this.#cluster, channels, events);
+    return new ClusterSubscriber(
+      () => this.#cluster,
+      channels,
+      events,
+      (host, port) => nodeOptions(this.#target, { ...this.#socket, host, port }),
+    );
   }
 
   /** Connects (retrying until the cluster answers) and looks at its masters every second. */
@@ -154,96 +158,5 @@ export class ClusterLink implements RedisLink {
     }, () => {}).finally(() => {
       this.#timer = setTimeout(() => this.#look(events), LOOK_EVERY_MS);
     });
-  }
-}
-
-/** Every region's channel, subscribed both ways; node-redis keeps the subscriptions. */
-class ClusterSubscriber implements ChannelSubscriber {
-  readonly #cluster: () => Cluster;
-  readonly #channels: ReadonlyMap<string, string>;
-  readonly #events: RegionSubscriberEvents;
-  /** Subscriptions Redis confirmed (`region` and `region#s` for the sharded one). */
-  readonly #confirmed = new Set<string>();
-  readonly #pending = new Set<string>();
-  #opened = false;
-  #closed = false;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    cluster: () => Cluster,
-    channels: ReadonlyMap<string, string>,
-    events: RegionSubscriberEvents,
-  ) {
-    this.#cluster = cluster;
-    this.#channels = channels;
-    this.#events = events;
-  }
-
-  get opened(): boolean {
-    return this.#opened;
-  }
-
-  /** Up when the node of the plain subscriptions and every master, with its shard's, is up. */
-  get isReady(): boolean {
-    const cluster = this.#cluster();
-    if (!cluster.isReady || cluster.pubSubNode?.client.isReady !== true) return false;
-    return cluster.masters.every((master) =>
-      master.client?.isReady === true && master.pubSub?.client.isReady !== false
-    );
-  }
-
-  get ready(): boolean {
-    return this.isReady && this.#confirmed.size === 2 * this.#channels.size;
-  }
-
-  /** Pings the plain Pub/Sub connection and every shard's. */
-  ping(): Promise<unknown> {
-    const cluster = this.#cluster();
-    const clients = [
-      cluster.pubSubNode?.client,
-      ...cluster.masters.map((master) => master.pubSub?.client),
-    ];
-    return Promise.all(clients.map((client) => client?.ping()));
-  }
-
-  /** Subscribes every region both ways (once: node-redis moves the subscriptions after that). */
-  open(): void {
-    if (this.#opened || this.#closed) return;
-    this.#opened = true;
-    this.#subscribeMissing();
-  }
-
-  /** Stops asking again; the subscriptions end with the cluster's connections (the link's). */
-  close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    return Promise.resolve();
-  }
-
-  #subscribeMissing(): void {
-    const cluster = this.#cluster();
-    for (const [region, channel] of this.#channels) {
-      const listener = (message: Uint8Array) => this.#events.publication(region, message);
-      const ways = [
-        [region, () => cluster.subscribe(channel, listener, true)],
-        [`${region}#s`, () => cluster.sSubscribe(channel, listener, true)],
-      ] as const;
-      for (const [name, subscribe] of ways) {
-        if (this.#confirmed.has(name) || this.#pending.has(name)) continue;
-        this.#pending.add(name);
-        subscribe().then(() => {
-          this.#pending.delete(name);
-          this.#confirmed.add(name);
-          this.#events.changed();
-        }, (error: Error) => {
-          this.#pending.delete(name);
-          this.#events.changed(`SUBSCRIBE ${channel}: ${error.message}`);
-          clearTimeout(this.#retry);
-          if (!this.#closed) {
-            this.#retry = setTimeout(() => this.#subscribeMissing(), RESUBSCRIBE_MS);
-          }
-        });
-      }
-    }
   }
 }

@@ -22,7 +22,7 @@ export interface ProducerPublication {
   readonly region: string;
   /** Prefix of the gateways' keys (the channel prefix). */
   readonly keyPrefix: string;
-  /** The publication's fingerprint (`streams/fingerprint.ts`). */
+  /** The publication's fingerprint (`contract/fingerprint.ts`). */
   readonly fingerprint: string;
   /** Its de-duplication key (`video_id`), if any. */
   readonly dedupeKey: string | null;

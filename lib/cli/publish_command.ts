@@ -11,7 +11,7 @@ import { parseRedisTarget } from "../brokers/redis_target.ts";
 import type { PublishRequest } from "./cli.ts";
 import type { Config } from "../config/config.ts";
 import { parsePublication } from "../contract/message.ts";
-import { fingerprint } from "../streams/fingerprint.ts";
+import { fingerprint } from "../contract/fingerprint.ts";
 import { messageId } from "../streams/frames.ts";
 
 /** Exit status of a publication not sent because the gateways would drop it as a repeat. */

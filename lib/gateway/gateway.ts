@@ -22,7 +22,7 @@ import { SharedQueuedBytes } from "../delivery/shared_queued_bytes.ts";
 import type { Logger } from "../observe/log.ts";
 import { Metrics, type MetricsJson } from "../observe/metrics.ts";
 import type { ActivitySnapshot } from "../observe/recent_activity.ts";
-import { fingerprint } from "../streams/fingerprint.ts";
+import { fingerprint } from "../contract/fingerprint.ts";
 import { messageId } from "../streams/frames.ts";
 import { Streams } from "../streams/streams.ts";
 import { BrokerStateHandler } from "./broker_state.ts";

@@ -28,7 +28,7 @@ import { parsePublication } from "../contract/message.ts";
 import type { Hub } from "../delivery/hub.ts";
 import { PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
 import type { Metrics } from "../observe/metrics.ts";
-import { fingerprint } from "../streams/fingerprint.ts";
+import { fingerprint } from "../contract/fingerprint.ts";
 import type { Streams } from "../streams/streams.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 

@@ -12,6 +12,12 @@ import { ClusterSetup } from "../support/redis_cluster.ts";
 import type { RedisServer } from "../support/redis_server.ts";
 import { delay, waitFor } from "../support/wait.ts";
 
+/** The client name of the gateway's plain subscriptions. */
+const SUBSCRIBER = "tvs-realtime-sub";
+
+/** Whether a raw `PUBLISH` reply is a count (1) rather than an error (`-CLUSTERDOWN`, 0). */
+const accepted = (reply: string) => reply.startsWith(":") ? 1 : 0;
+
 Deno.test("on a Cluster the gateway hears PUBLISH and SPUBLISH and follows planned failovers of the channel's and the history's shards and a killed master: every publication to every viewer once, none closed", async () => {
   await using setup = await ClusterSetup.start();
   await using gateway = await GatewayProcess.start({ REDIS_URL: setup.url });
@@ -24,15 +30,21 @@ Deno.test("on a Cluster the gateway hears PUBLISH and SPUBLISH and follows plann
   // Even publications go out with SPUBLISH, sent again while they reach nobody, on a client that
   // reads the slots afresh (a replica passes SPUBLISH on to its shard but answers 0: the producer
   // cannot tell); odd ones with a plain PUBLISH, whose reply counts only the node it went to, sent
-  // again only on an error.
+  // again only on an error, to a node outside the channel's shard: a master killed just after it
+  // answered a PUBLISH may not have passed it on over the cluster bus, and no subscriber elsewhere
+  // can hear it then (docs/operations.md).
+  const channelShard = await setup.shardOf("tvs:AE", { replica: true });
+  const plainNode = setup.nodes.find((node) =>
+    node !== channelShard.master && node !== channelShard.replica
+  )!;
   const publishOne = async (index: number, payload: string) => {
     const deadline = performance.now() + 15_000;
     while (performance.now() < deadline) {
       const receivers = await (index % 2 === 0
         ? producer.sPublish("tvs:AE", payload)
-        : producer.publish("tvs:AE", payload).then(() =>
-          1
-        )).catch(() => 0);
+        : plainNode.command("PUBLISH", "tvs:AE", payload).then(accepted)).catch(() =>
+          0
+        );
       if (receivers > 0) return;
       await producer.close().catch(() => {});
       producer = setup.client();
@@ -98,4 +110,45 @@ Deno.test("on a Cluster the gateway hears PUBLISH and SPUBLISH and follows plann
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /^PUBLISH tvs:AE \(1 subscribers\)/);
   await watch.first.waitForFrames(published + 1, 15_000);
+});
+
+Deno.test("on a Cluster the gateway holds its plain subscriptions on two masters: when one is killed, no plain PUBLISH is lost and none arrives twice", async () => {
+  await using setup = await ClusterSetup.start();
+  await using gateway = await GatewayProcess.start({ REDIS_URL: setup.url });
+  await waitFor(() => gateway.ready(), { timeoutMs: 10_000, what: "ready on the Cluster" });
+  let subscribedOn: RedisServer[] = [];
+  await waitFor(async () => (subscribedOn = await setup.nodesWithClient(SUBSCRIBER)).length === 2, {
+    timeoutMs: 10_000,
+    what: "the plain subscriptions on two nodes",
+  });
+  const killed = subscribedOn[0]!;
+  await setup.waitForSync(killed);
+  // A producer on a node that stays up: a PUBLISH the node accepted reaches every other node.
+  const producer = setup.nodes.find((node) => node !== killed)!;
+  await using watch = await FailoverWatch.start(gateway, async (index, payload) => {
+    const deadline = performance.now() + 15_000;
+    while (!accepted(await producer.command("PUBLISH", "tvs:AE", payload))) {
+      if (performance.now() > deadline) throw new Error(`${index} refused for 15 s`);
+      await delay(100);
+    }
+  });
+  await watch.moreDeliveries(10);
+  const killedAt = performance.now();
+  await killed.kill();
+  await waitFor(
+    async () =>
+      metricValue(await gateway.metricsText(), "tvs_broker_failovers_total") >= 1 &&
+      await gateway.ready(),
+    { timeoutMs: 20_000, what: "the killed master replaced, the gateway ready again" },
+  );
+  await watch.moreDeliveries(10);
+  const gap = watch.longestGapSince(killedAt);
+  assert.equal((await setup.nodesWithClient(SUBSCRIBER)).length, 2, "two plain subscriptions");
+  const published = await watch.everyPublicationOnce();
+  console.log(
+    `cluster, plain subscription's master killed: ${published} publications, ` +
+      `longest gap ${Math.round(gap)} ms`,
+  );
+  assert.ok(gap < 2000, `${Math.round(gap)} ms without a delivery after the kill`);
+  assert.equal(watch.closed, 0, "no viewer was closed because Redis failed over");
 });

@@ -140,6 +140,13 @@ export class ClusterSetup implements AsyncDisposable {
     return shard!;
   }
 
+  /** The running nodes on which a client named `name` (`CLIENT SETNAME`) is connected. */
+  async nodesWithClient(name: string): Promise<RedisServer[]> {
+    const running = this.nodes.filter((node) => node.running);
+    const lists = await Promise.all(running.map((node) => redisCli(node.port, "CLIENT", "LIST")));
+    return running.filter((_, i) => lists[i]!.includes(` name=${name} `));
+  }
+
   /** Waits until `master` has a replica online (in sync, taking the stream of writes). */
   async waitForSync(master: RedisServer): Promise<void> {
     await waitFor(async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryBroker } from "../../../lib/brokers/memory.ts";
-import { fingerprint } from "../../../lib/streams/fingerprint.ts";
+import { fingerprint } from "../../../lib/contract/fingerprint.ts";
 import { Streams } from "../../../lib/streams/streams.ts";
 import { parsePublication, type RejectReason } from "../../../lib/contract/message.ts";
 

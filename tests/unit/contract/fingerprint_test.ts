@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fingerprint } from "../../../lib/streams/fingerprint.ts";
+import { fingerprint } from "../../../lib/contract/fingerprint.ts";
 
 const encoder = new TextEncoder();
 
