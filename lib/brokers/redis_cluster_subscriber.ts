@@ -153,16 +153,18 @@ export class ClusterSubscriber implements ChannelSubscriber {
       const placed = plain.address !== undefined && !plain.failed &&
         addresses.includes(plain.address) && (plain.address !== other || masters.length < 2);
       if (placed) continue;
-      const wait = plain.movedAt + MOVE_EVERY_MS - now;
-      if (wait > 0) {
-        clearTimeout(this.#placeLater);
-        this.#placeLater = setTimeout(() => this.#place(), wait);
-        continue;
-      }
       const next = masters.find((master) =>
         master.address !== other && master.address !== plain.address
       ) ?? masters.find((master) => master.address !== other) ?? masters[0];
-      if (next === undefined) continue;
+      const wait = plain.movedAt + MOVE_EVERY_MS - now;
+      if (wait > 0 || next === undefined) {
+        // No master known yet, or moved a moment ago: the placement looks at both again later.
+        this.#placeLater ??= setTimeout(() => {
+          this.#placeLater = undefined;
+          this.#place();
+        }, next === undefined ? MOVE_EVERY_MS : wait);
+        continue;
+      }
       plain.address = next.address;
       plain.failed = false;
       plain.movedAt = now;
