@@ -7,9 +7,9 @@
  * message heard both ways from reaching a client twice; its own publications use `SPUBLISH`.
  * node-redis follows the topology: it moves the sharded subscriptions when a shard's old master
  * answers them with `sunsubscribe` (a planned failover) and rediscovers the slots a second after a
- * node stops answering. Every history script keeps to one region's `{REGION}` keys, one slot. Every second the link asks the
- * cluster which nodes are masters, to say when a shard failed over, and has node-redis read the
- * slots again for as long as its masters are not those.
+ * node stops answering. Every history script keeps to one region's `{REGION}` keys, one slot.
+ * Every second the link asks the cluster which nodes are masters, to say when a shard failed over,
+ * and has node-redis read the slots again for as long as its masters are not those.
  *
  * @module
  */

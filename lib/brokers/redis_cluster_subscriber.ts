@@ -146,10 +146,10 @@ export class ClusterSubscriber implements ChannelSubscriber {
   #place(): void {
     if (this.#closed || !this.#opened) return;
     const masters = this.#cluster().masters;
+    const addresses = masters.map((master) => master.address);
     const now = performance.now();
     for (const [index, plain] of this.#plain.entries()) {
       const other = this.#plain[1 - index]!.address;
-      const addresses = masters.map((master) => master.address);
       const placed = plain.address !== undefined && !plain.failed &&
         addresses.includes(plain.address) && (plain.address !== other || masters.length < 2);
       if (placed) continue;
