@@ -49,7 +49,7 @@ const BACKLOG_SHED_SHARE = 1 / 8;
 /** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
 export const LINGER_MS = 5000;
 
-/** A client and what its queue held at the last measurement, charged. */
+/** A client and what its queue holds, measured and charged. */
 interface Queue {
   readonly client: Client;
   readonly queued: number;
@@ -76,8 +76,6 @@ export class QueuedBytesLimit {
   #measured = 0;
   /** Of those, what the open clients' queues held. */
   #live = 0;
-  /** Each open client's queue at the last measurement, charged. */
-  #queues = new WeakMap<Client, number>();
   /** Bytes handed to sockets since, charged: an upper bound of what was added. */
   #handed = 0;
   /** Size of the frames lately handed out, to tell how many frames a measured queue holds. */
@@ -158,12 +156,19 @@ export class QueuedBytesLimit {
    * still hold (`/metrics` too).
    */
   measure(): number {
+    return this.#measure(undefined);
+  }
+
+  /**
+   * {@link measure}, listing in `queues` every open client with something queued. A read per
+   * socket and nothing kept per client: under load the gate measures every 25 ms.
+   */
+  #measure(queues: Queue[] | undefined): number {
     let live = 0;
-    this.#queues = new WeakMap();
     for (const client of this.#options.clients()) {
       const queued = this.#charged(client.queuedBytes());
       live += queued;
-      if (queued > 0) this.#queues.set(client, queued);
+      if (queues !== undefined && queued > 0) queues.push({ client, queued });
     }
     this.#live = live;
     this.#measured = live + this.#lingeringNow();
@@ -191,14 +196,15 @@ export class QueuedBytesLimit {
     if (backlogMs > BACKLOG_SHED_MS && ageing && settled) {
       this.#backlogShedAt = now;
       this.#backlogAtShed = backlogMs;
-      this.measure();
-      const queues = this.#openQueues();
+      const queues: Queue[] = [];
+      this.#measure(queues);
       this.#shed(queues, { count: Math.ceil(queues.length * BACKLOG_SHED_SHARE) });
     }
     if (board.total() > maxBytes) {
-      this.measure();
+      const queues: Queue[] = [];
+      this.#measure(queues);
       const over = this.#live - maxBytes / board.workers;
-      if (over > 0) this.#shed(this.#openQueues(), { bytes: over });
+      if (over > 0) this.#shed(queues, { bytes: over });
     }
     return idle;
   }
@@ -219,16 +225,6 @@ export class QueuedBytesLimit {
   #charged(bytes: number): number {
     if (bytes === 0) return 0;
     return bytes + Math.ceil(bytes / Math.max(1, this.#frameBytes)) * PENDING_FRAME_BYTES;
-  }
-
-  /** Every open client with something queued, as last measured. */
-  #openQueues(): Queue[] {
-    const queues: Queue[] = [];
-    for (const client of this.#options.clients()) {
-      const queued = this.#queues.get(client);
-      if (queued !== undefined) queues.push({ client, queued });
-    }
-    return queues;
   }
 
   /**
