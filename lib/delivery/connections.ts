@@ -16,7 +16,7 @@ import { EventStreamSocket, Heartbeat } from "./event_stream.ts";
 import { Expiries } from "./expiries.ts";
 import type { Hub } from "./hub.ts";
 import { MemoryLimit } from "./memory_limit.ts";
-import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
+import { type Backlog, QueuedBytesLimit } from "./queued_bytes_limit.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 import type { SendQueues } from "./send_queues.ts";
 import { cursorToken } from "../streams/frames.ts";
@@ -58,8 +58,8 @@ export interface ConnectionsContext {
   readonly heartbeatMs: number;
   /** Where this gateway's queued bytes are shared with the other workers'. */
   readonly sharedQueuedBytes: SharedQueuedBytes;
-  /** How long the oldest publication waiting for room has waited, in ms. */
-  readonly backlogAgeMs: () => number;
+  /** The publications waiting for room. */
+  readonly backlog: () => Backlog;
   readonly events: ConnectionEvents;
   /** A client opened and joined the hub (live, or recovering when it gave `?since=`). */
   readonly onOpen: (client: Client) => void;
@@ -84,7 +84,7 @@ export class Connections {
       shared: context.sharedQueuedBytes,
       clients: () => context.hub.all(),
       onShed: (client, queuedBytes) => context.events.clientShed(client, queuedBytes),
-      backlogAgeMs: context.backlogAgeMs,
+      backlog: context.backlog,
     });
     this.#memory = new MemoryLimit({
       maxBytes: context.maxResidentBytes,

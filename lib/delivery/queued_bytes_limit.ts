@@ -7,10 +7,13 @@
  * real (a read per socket) only when the bound says it might matter. Past a quarter of this
  * worker's part of the limit, broadcasts wait (`queue_gate.ts`): a publication waiting costs its
  * payload once, not a frame per client. A backlog of waiting publications that keeps ageing past
- * {@link BACKLOG_SHED_MS} means the clients are asked more than they take: every
- * {@link BACKLOG_SHED_EVERY_MS} while it does, an eighth of the clients with something queued are
- * closed, those with the most queued first (4002, reconnect later: they recover what they miss),
- * until the rest take what comes. Over the whole bound (a turn bigger than the gate's margin), the
+ * {@link BACKLOG_SHED_MS} without shrinking (it holds as many as it did that long before) means
+ * the clients are asked more than they take: publications come faster than they are written, or
+ * clients that never read hold the queues full. Every {@link BACKLOG_SHED_EVERY_MS} while it does,
+ * an eighth of the clients with something queued are closed, those with the most queued first
+ * (4002, reconnect later: they recover what they miss), until the rest take what comes. A pile
+ * that came at once (a producer's batch, a pause) shrinks while it is written, however long that
+ * takes: it drains by itself, and nobody is closed for it. Over the whole bound (a turn bigger than the gate's margin), the
  * biggest queues go at once, until this worker is back within its part.
  *
  * What a queue holds is more than its bytes: the runtime keeps a frame it has not written yet as a
@@ -40,19 +43,37 @@ const IDLE_CHECKS = 10;
 export const PENDING_FRAME_BYTES = 1024;
 /** The share of the bound past which checks come every 100 ms (the gate closes there). */
 const NEAR_SHARE = 1 / 4;
-/** How old the backlog may grow before clients are shed for it, in ms. */
+/**
+ * How old the backlog may grow before clients are shed for it, in ms; also the span over which it
+ * must not have shrunk. Longer than the gate takes to open and close again (it holds broadcasts
+ * until a quarter of the bound has drained to an eighth).
+ */
 export const BACKLOG_SHED_MS = 2000;
-/** Least time between two sheddings for an ageing backlog, in ms: for the last to take effect. */
+/** Least time between two sheddings for a backlog, in ms: for the last to take effect. */
 const BACKLOG_SHED_EVERY_MS = 500;
 /** Share of the clients with something queued shed each time. */
 const BACKLOG_SHED_SHARE = 1 / 8;
 /** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
 export const LINGER_MS = 5000;
 
+/** How many publications waited at a check (`now()`). */
+interface BacklogSample {
+  readonly at: number;
+  readonly waiting: number;
+}
+
 /** A client and what its queue holds, measured and charged. */
 interface Queue {
   readonly client: Client;
   readonly queued: number;
+}
+
+/** The publications waiting for room. */
+export interface Backlog {
+  /** How many wait. */
+  readonly waiting: number;
+  /** How long the oldest has waited, in ms (0 when none waits). */
+  readonly ageMs: number;
 }
 
 /** Options of {@link QueuedBytesLimit}. */
@@ -65,8 +86,10 @@ export interface QueuedBytesLimitOptions {
   readonly clients: () => Iterable<Client>;
   /** A client was closed to bring the process under the limit. */
   readonly onShed: (client: Client, queuedBytes: number) => void;
-  /** How long the oldest publication waiting for room has waited, in ms. */
-  readonly backlogAgeMs: () => number;
+  /** The publications waiting for room now. */
+  readonly backlog: () => Backlog;
+  /** The clock, in ms. @default performance.now */
+  readonly now?: () => number;
 }
 
 /** Keeps this worker's share of the process's queued bytes under the limit. */
@@ -80,7 +103,7 @@ export class QueuedBytesLimit {
   #handed = 0;
   /** Size of the frames lately handed out, to tell how many frames a measured queue holds. */
   #frameBytes = 0;
-  /** Queues of shed clients, still in memory, as of `#lingeringAt` (`performance.now()`). */
+  /** Queues of shed clients, still in memory, as of `#lingeringAt` (`now()`). */
   #lingering = 0;
   #lingeringAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -90,15 +113,19 @@ export class QueuedBytesLimit {
   #idleChecks = 0;
   readonly #gate: QueueGate;
   /**
-   * When clients were last shed for an ageing backlog (`performance.now()`), and its age then (0
-   * once no backlog is left).
+   * The backlog at each check since it began, oldest first, trimmed to the last that is
+   * {@link BACKLOG_SHED_MS} old.
    */
+  #samples: BacklogSample[] = [];
+  /** When clients were last shed for the backlog, and its age then (0 once none is left). */
   #backlogShedAt = -Infinity;
   #backlogAtShed = 0;
+  readonly #now: () => number;
 
   /** A budget that does nothing until frames are handed out. */
   constructor(options: QueuedBytesLimitOptions) {
     this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
     this.#gate = new QueueGate({
       boundBytes: () => options.maxBytes / options.shared.workers,
       upperBound: () => this.#live + this.#handed,
@@ -184,18 +211,19 @@ export class QueuedBytesLimit {
    */
   check(): boolean {
     const { shared: board, maxBytes } = this.#options;
-    const backlogMs = this.#options.backlogAgeMs();
-    const idle = this.#handed === 0 && backlogMs === 0 && ++this.#idleChecks >= IDLE_CHECKS;
+    const backlog = this.#options.backlog();
+    const idle = this.#handed === 0 && backlog.waiting === 0 && ++this.#idleChecks >= IDLE_CHECKS;
     board.publish(this.#measured + this.#handed);
-    const now = performance.now();
-    if (backlogMs === 0) this.#backlogAtShed = 0;
-    // Ageing: older than at the last shedding; one that drains (the clients left take what comes)
-    // grows younger, and no one more is closed for it.
-    const ageing = backlogMs > this.#backlogAtShed;
+    const now = this.#now();
+    const shrunk = this.#shrunk(backlog, now);
+    if (backlog.waiting === 0) this.#backlogAtShed = 0;
+    // Ageing: older than at the last shedding; one that the clients left keep up with grows no
+    // older, and no one more is closed for it.
+    const ageing = backlog.ageMs > this.#backlogAtShed;
     const settled = now - this.#backlogShedAt >= BACKLOG_SHED_EVERY_MS;
-    if (backlogMs > BACKLOG_SHED_MS && ageing && settled) {
+    if (backlog.ageMs > BACKLOG_SHED_MS && shrunk === false && ageing && settled) {
       this.#backlogShedAt = now;
-      this.#backlogAtShed = backlogMs;
+      this.#backlogAtShed = backlog.ageMs;
       const queues: Queue[] = [];
       this.#measure(queues);
       this.#shed(queues, { count: Math.ceil(queues.length * BACKLOG_SHED_SHARE) });
@@ -209,6 +237,22 @@ export class QueuedBytesLimit {
     return idle;
   }
 
+  /**
+   * Whether the backlog holds fewer publications than {@link BACKLOG_SHED_MS} ago; `undefined`
+   * until it has been seen that long.
+   */
+  #shrunk(backlog: Backlog, now: number): boolean | undefined {
+    if (backlog.waiting === 0) {
+      this.#samples = [];
+      return undefined;
+    }
+    const samples = this.#samples;
+    samples.push({ at: now, waiting: backlog.waiting });
+    while (samples.length > 1 && samples[1]!.at <= now - BACKLOG_SHED_MS) samples.shift();
+    const then = samples[0]!;
+    return then.at > now - BACKLOG_SHED_MS ? undefined : backlog.waiting < then.waiting;
+  }
+
   /** Stops the timer. Idempotent. */
   stop(): void {
     clearTimeout(this.#timer);
@@ -217,7 +261,7 @@ export class QueuedBytesLimit {
 
   /** What the queues of shed clients still hold, fading over {@link LINGER_MS}. */
   #lingeringNow(): number {
-    const left = 1 - (performance.now() - this.#lingeringAt) / LINGER_MS;
+    const left = 1 - (this.#now() - this.#lingeringAt) / LINGER_MS;
     return left > 0 ? this.#lingering * left : 0;
   }
 
@@ -248,6 +292,6 @@ export class QueuedBytesLimit {
     this.#live -= shed;
     // Shed, but not gone: their queues drain at their peers' pace.
     this.#lingering = this.#lingeringNow() + shed;
-    this.#lingeringAt = performance.now();
+    this.#lingeringAt = this.#now();
   }
 }

@@ -119,7 +119,7 @@ export class Gateway {
       maxResidentBytes: options.maxResidentBytes,
       heartbeatMs: options.heartbeatMs,
       sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),
-      backlogAgeMs: () => this.#publications.backlogAgeMs(),
+      backlog: () => this.#publications.backlog(),
       events,
       onOpen: (client) => {
         for (const [region, cursor] of client.since ?? []) {

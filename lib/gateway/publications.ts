@@ -26,7 +26,7 @@
 
 import { parsePublication } from "../contract/message.ts";
 import type { Hub } from "../delivery/hub.ts";
-import { PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
+import { type Backlog, PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { fingerprint } from "../contract/fingerprint.ts";
 import type { Streams } from "../streams/streams.ts";
@@ -107,10 +107,13 @@ export class PublicationPacer {
     this.#room = options.room ?? (() => true);
   }
 
-  /** How long the oldest waiting publication has waited, in ms (0 when none waits). */
-  backlogAgeMs(): number {
+  /** The publications waiting, and how long the oldest has. */
+  backlog(): Backlog {
     const oldest = this.#waiting[0];
-    return oldest === undefined ? 0 : performance.now() - oldest[2];
+    return {
+      waiting: this.#waiting.length,
+      ageMs: oldest === undefined ? 0 : performance.now() - oldest[2],
+    };
   }
 
   /** Handles `payload` now if nothing waits and this turn's allowance is left; else queues it. */
@@ -199,9 +202,9 @@ export class Publications {
     );
   }
 
-  /** How long the oldest publication waiting to go out has waited, in ms. */
-  backlogAgeMs(): number {
-    return this.#pacer.backlogAgeMs();
+  /** The publications waiting to go out, and how long the oldest has. */
+  backlog(): Backlog {
+    return this.#pacer.backlog();
   }
 
   /** A raw publication from the broker: delivered now, or after those before it. */

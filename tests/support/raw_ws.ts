@@ -20,16 +20,20 @@ export class RawWebSocket implements Disposable {
   readonly frames: RawFrame[] = [];
   /** Resolves when the server ends the TCP connection (only when reading). */
   readonly ended: Promise<void>;
+  readonly #end = Promise.withResolvers<void>();
+  #reading = false;
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn, reading: boolean, leftover: Uint8Array) {
+  private constructor(conn: Deno.TcpConn, reading: boolean) {
     this.#conn = conn;
-    this.ended = reading ? this.#read(leftover) : new Promise(() => {});
+    this.ended = this.#end.promise;
+    if (reading) this.startReading();
   }
 
   /**
-   * Upgrades over a new TCP connection to `port` with `path`. With `read: false` nothing is ever
-   * read after the handshake response: the kernel buffers fill and the server must queue.
+   * Upgrades over a new TCP connection to `port` with `path`. With `read: false` nothing is read
+   * after the handshake response until {@link startReading}: the kernel buffers fill and the
+   * server must queue.
    */
   static async connect(
     port: number,
@@ -52,7 +56,19 @@ export class RawWebSocket implements Disposable {
     }
     const status = new TextDecoder().decode(new Uint8Array(head)).split("\r\n")[0] ?? "";
     if (!status.includes(" 101 ")) throw new Error(`Upgrade refused: ${status}`);
-    return new RawWebSocket(conn, options.read, new Uint8Array(0));
+    return new RawWebSocket(conn, options.read);
+  }
+
+  /** Reads from now on, as fast as frames come or at most `bytesPerSecond`. Idempotent. */
+  startReading(options: { readonly bytesPerSecond?: number } = {}): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#read(options.bytesPerSecond).then(this.#end.resolve);
+  }
+
+  /** Frames read so far with opcode `opcode` (1: text). */
+  count(opcode: number): number {
+    return this.frames.filter((frame) => frame.opcode === opcode).length;
   }
 
   /** Close code of the server's close frame, if one arrived. */
@@ -78,10 +94,14 @@ export class RawWebSocket implements Disposable {
     this.close();
   }
 
-  async #read(initial: Uint8Array): Promise<void> {
-    let buffer = initial;
-    const chunk = new Uint8Array(65536);
+  async #read(bytesPerSecond?: number): Promise<void> {
+    let buffer: Uint8Array = new Uint8Array(0);
+    // Paced: a twentieth of the rate every 50 ms.
+    const chunk = new Uint8Array(
+      bytesPerSecond === undefined ? 65536 : Math.max(1, Math.floor(bytesPerSecond / 20)),
+    );
     while (true) {
+      if (bytesPerSecond !== undefined) await new Promise((resolve) => setTimeout(resolve, 50));
       let read: number | null;
       try {
         read = await this.#conn.read(chunk);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
+import { type Backlog, QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
 import { SharedQueuedBytes } from "../../../lib/delivery/shared_queued_bytes.ts";
 import { FakeClients } from "../../support/fake_socket.ts";
 import { delay } from "../../support/wait.ts";
@@ -10,7 +10,7 @@ const KIB = 1024;
 function setUp(
   queuesKib: number[],
   maxKib: number,
-  options: { board?: SharedQueuedBytes; backlogAgeMs?: () => number } = {},
+  options: { board?: SharedQueuedBytes; backlog?: () => Backlog; now?: () => number } = {},
 ) {
   const board = options.board ?? SharedQueuedBytes.single();
   const clients = new FakeClients(4096 * KIB);
@@ -25,7 +25,8 @@ function setUp(
     shared: board,
     clients: () => members.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(Math.round(queued / KIB)),
-    backlogAgeMs: options.backlogAgeMs ?? (() => 0),
+    backlog: options.backlog ?? (() => ({ waiting: 0, ageMs: 0 })),
+    ...(options.now !== undefined && { now: options.now }),
   });
   const queue = (index: number, kib: number) => members[index]!.socket.bufferedAmount = kib * KIB;
   const end = () => {
@@ -73,28 +74,54 @@ Deno.test("broadcasts wait past a quarter of this worker's part of the bound, an
   end();
 });
 
-Deno.test("a backlog that keeps ageing sheds an eighth of the clients with something queued, biggest first; one that shrinks sheds no more", async () => {
-  let backlogMs = 0;
+/** A limit over `queues` (KiB) whose backlog and clock the test sets at each check. */
+function withBacklog(queues: number[]) {
+  const state = { now: 0, backlog: { waiting: 0, ageMs: 0 } };
+  const setup = setUp(queues, 100_000, { backlog: () => state.backlog, now: () => state.now });
+  setup.limit.handed(16 * KIB, 1);
+  /** Checks at `ms` with `waiting` publications, the oldest since `since` ms. */
+  const checkAt = (ms: number, waiting: number, since: number) => {
+    state.now = ms;
+    state.backlog = { waiting, ageMs: ms - since };
+    setup.limit.check();
+  };
+  return { ...setup, checkAt };
+}
+
+Deno.test("a backlog ageing past 2 s that has not shrunk in 2 s sheds an eighth of the clients with something queued, biggest first, every half second", () => {
   // Sixteen queues of 10 to 160 KiB and two empty ones, far under the bound.
   const queues = [0, 0, ...Array.from({ length: 16 }, (_, i) => 10 * (i + 1))];
-  const { limit, shed, end } = setUp(queues, 100_000, { backlogAgeMs: () => backlogMs });
-  limit.handed(16 * KIB, 1);
-  backlogMs = 1500;
-  limit.check();
-  assert.deepEqual(shed, [], "a backlog younger than 2 s is a moment's peak");
-  backlogMs = 2500;
-  limit.check();
+  const { shed, end, checkAt } = withBacklog(queues);
+  // Publications come faster than they go: ten more every half second.
+  for (let ms = 0; ms <= 2000; ms += 500) checkAt(ms, 10 + ms / 50, 0);
+  assert.deepEqual(shed, [], "2 s old: a moment's peak");
+  checkAt(2500, 60, 0);
   // Two of sixteen: the 160 and 150 KiB queues, each charged a kilobyte per 16 KiB frame.
   assert.deepEqual(shed, [170, 160]);
-  backlogMs = 3000;
-  limit.check();
+  checkAt(2800, 63, 0);
   assert.equal(shed.length, 2, "half a second for the last shedding to take effect");
-  await delay(510);
-  backlogMs = 2400;
-  limit.check();
-  assert.equal(shed.length, 2, "younger than at the last shedding: the clients left keep up");
-  backlogMs = 2600;
-  limit.check();
-  assert.deepEqual(shed, [170, 160, 149, 139], "ageing again: two more of the fourteen left");
+  checkAt(3000, 65, 0);
+  assert.deepEqual(shed, [170, 160, 149, 139], "still growing: two more of the fourteen left");
+  end();
+});
+
+Deno.test("a pile that came at once is no overload: however old, while it shrinks nobody is closed", () => {
+  const { shed, end, checkAt } = withBacklog([0, 40, 80, 120]);
+  // A producer's batch of 400 publications at 0 ms, written 40 every half second, in bursts
+  // (the gate opens and closes): some checks see no change.
+  for (let ms = 0; ms <= 5000; ms += 250) checkAt(ms, 400 - 40 * Math.floor(ms / 500), 0);
+  assert.deepEqual(shed, [], "5 s old at the end, always fewer than 2 s before");
+  end();
+});
+
+Deno.test("a backlog that stopped ageing (the clients left keep up) sheds no more; one that ages again does", () => {
+  const { shed, end, checkAt } = withBacklog([0, 40, 80, 120]);
+  for (let ms = 0; ms <= 2500; ms += 500) checkAt(ms, 20, 0);
+  assert.deepEqual(shed, [128], "nothing written for 2.5 s: the most queued goes");
+  // The oldest is written in turn now, as many come as go: 2.5 s late, no older.
+  for (let ms = 3000; ms <= 5000; ms += 500) checkAt(ms, 20, ms - 2500);
+  assert.deepEqual(shed, [128]);
+  checkAt(5500, 20, 2000);
+  assert.deepEqual(shed, [128, 85], "older than at the last shedding: the next goes");
   end();
 });

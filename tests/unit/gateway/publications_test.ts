@@ -121,11 +121,12 @@ Deno.test("while the queues have no room, publications wait, in order, and the p
   pacing.push("FI", payload(2, 10));
   assert.deepEqual(handled, []);
   assert.equal(turn(), 0, "no busy turn while there is no room");
-  assert.ok(pacing.backlogAgeMs() >= 0);
+  assert.equal(pacing.backlog().waiting, 2);
+  assert.ok(pacing.backlog().ageMs >= 0);
   assert.equal(later(), 1, "one retry after a delay");
   assert.deepEqual(handled, []);
   room = true;
   later();
   assert.deepEqual(handled, ["AE1", "FI2"]);
-  assert.equal(pacing.backlogAgeMs(), 0, "no backlog once everything went");
+  assert.deepEqual(pacing.backlog(), { waiting: 0, ageMs: 0 }, "no backlog once everything went");
 });
