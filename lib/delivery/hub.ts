@@ -137,7 +137,7 @@ export class Hub {
   readonly #streams = new Map<string, Set<Client>>();
   readonly #transports: Record<Transport, number> = { websocket: 0, sse: 0 };
   readonly #recovering = new Map<string, Map<Client, Held>>();
-  /** Every client once, kept as they come and go: the limits read it every 25 ms under load. */
+  /** Every client once, kept as they come and go: the limits read it often under load. */
   readonly #all = new Set<Client>();
   readonly #maxHeldBytes: number;
 
