@@ -4,8 +4,8 @@
  * publication costs its payload once, a queued frame costs its bytes and a kilobyte for every
  * client (`queued_bytes_limit.ts`). Near saturation (a GC pause, a burst), the queues pass the
  * gate's mark for a moment and drain again: publications wait a few milliseconds and nobody is
- * closed. Only a backlog that keeps ageing means more is asked than the clients take, and then
- * the limit sheds clients.
+ * closed. Only a backlog that keeps ageing without shrinking means more is asked than the clients
+ * take, and then the limit sheds clients.
  *
  * The gate closes when the open queues, counted as an upper bound, pass {@link CLOSE_SHARE} of this
  * worker's part of the bound and a measurement confirms it; it opens once a measurement finds them
