@@ -24,25 +24,30 @@ const publishCommand = (i: number) => [
 /** A gateway whose queues hold 1 MiB before broadcasts wait, and readers that do not read yet. */
 async function setUp() {
   const stack = new AsyncDisposableStack();
-  const redis = stack.use(await RedisServer.start());
-  const gateway = stack.use(
-    await GatewayProcess.start({
-      REDIS_URL: redis.url,
-      WORKERS: "1",
-      MAX_QUEUED_BYTES: String(4 * MIB),
-      // Each client's own budget as large: only the process's rules can act.
-      MAX_BUFFERED_BYTES: String(4 * MIB),
-      MAX_MESSAGE_BYTES: String(2 * MESSAGE_BYTES),
-    }),
-  );
-  await waitFor(() => gateway.ready(), { what: "ready" });
-  const readers: RawWebSocket[] = [];
-  for (let i = 0; i < READERS; i++) {
-    readers.push(
-      stack.use(await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false })),
+  try {
+    const redis = stack.use(await RedisServer.start());
+    const gateway = stack.use(
+      await GatewayProcess.start({
+        REDIS_URL: redis.url,
+        WORKERS: "1",
+        MAX_QUEUED_BYTES: String(4 * MIB),
+        // Each client's own budget as large: only the process's rules can act.
+        MAX_BUFFERED_BYTES: String(4 * MIB),
+        MAX_MESSAGE_BYTES: String(2 * MESSAGE_BYTES),
+      }),
     );
+    await waitFor(() => gateway.ready(), { what: "ready" });
+    const readers: RawWebSocket[] = [];
+    for (let i = 0; i < READERS; i++) {
+      readers.push(
+        stack.use(await RawWebSocket.connect(gateway.port, "/?region=AE", { read: false })),
+      );
+    }
+    return { redis, gateway, readers, [Symbol.asyncDispose]: () => stack.disposeAsync() };
+  } catch (error) {
+    await stack.disposeAsync();
+    throw error;
   }
-  return { redis, gateway, readers, [Symbol.asyncDispose]: () => stack.disposeAsync() };
 }
 
 Deno.test("a producer's batch that waits seconds for room is no overload: every reader keeps its connection and gets all of it, in order", async () => {
