@@ -77,6 +77,11 @@ export class QueueGate {
     return !this.#closed;
   }
 
+  /** Has the next {@link hasRoom} measure: clients were closed, and their queues went with them. */
+  measureSoon(): void {
+    this.#nextMeasureAt = 0;
+  }
+
   #measure(): number {
     this.#measuredAt = this.#now();
     this.#queued = this.#options.measure();

@@ -292,6 +292,7 @@ export class QueuedBytesLimit {
       shed += queued;
     }
     this.#live -= shed;
+    if (shed > 0) this.#gate.measureSoon();
     // Shed, but not gone: their queues drain at their peers' pace.
     this.#lingering = this.#lingeringNow() + shed;
     this.#lingeringAt = this.#now();

@@ -19,7 +19,7 @@ function gateOver(initial: number) {
     state.queued = queued;
     return gate.hasRoom();
   };
-  return { state, at };
+  return { state, at, gate };
 }
 
 Deno.test("a closed gate measures again sooner the nearer the queues drain to the mark, and opens under it", () => {
@@ -58,4 +58,14 @@ Deno.test("queues that do not drain are read every 200 ms, not every 25", () => 
   assert.equal(at(225, 400), false);
   assert.equal(state.reads, 3);
   assert.ok(at(425, 100), "once they drain, the next read finds it and opens");
+});
+
+Deno.test("told that clients were closed, a closed gate measures at its next ask, not 200 ms later", () => {
+  const { state, at, gate } = gateOver(0);
+  assert.equal(at(0, 400), false);
+  assert.equal(at(25, 400), false);
+  assert.equal(state.reads, 2, "nothing drained: the next read would be at 225 ms");
+  gate.measureSoon();
+  assert.ok(at(30, 100), "the closed clients' queues are gone: open again");
+  assert.equal(state.reads, 3);
 });
