@@ -45,7 +45,7 @@ export class QueueGate {
   readonly #options: QueueGateOptions;
   readonly #now: () => number;
   #closed = false;
-  /** The last measurement while closed, and when it was taken. */
+  /** The last measurement, and when it was taken. */
   #queued = 0;
   #measuredAt = 0;
   /** When the closed gate measures again. */
@@ -65,7 +65,8 @@ export class QueueGate {
       this.#closed = this.#measure() > bound * CLOSE_SHARE;
       this.#nextMeasureAt = this.#measuredAt + MEASURE_MS;
     } else if (this.#now() >= this.#nextMeasureAt) {
-      const [before, beforeAt] = [this.#queued, this.#measuredAt];
+      const before = this.#queued;
+      const beforeAt = this.#measuredAt;
       const open = bound * OPEN_SHARE;
       this.#closed = this.#measure() >= open;
       // Nothing is handed out while closed: what the queues lost, they wrote.

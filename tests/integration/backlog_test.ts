@@ -58,14 +58,13 @@ Deno.test("a producer's batch that waits seconds for room is no overload: every 
   const count = 200;
   for (const reader of readers) reader.startReading({ bytesPerSecond: 1_500_000 });
   await redis.pipeline(Array.from({ length: count }, (_, i) => publishCommand(i)));
-  await waitFor(() => readers.every((reader) => reader.count(1) >= count), {
+  await waitFor(() => readers.every((reader) => reader.texts().length >= count), {
     timeoutMs: 20_000,
     what: `every reader's ${count} frames`,
   });
   for (const reader of readers) {
     assert.equal(reader.closeCode, undefined, "nobody closed");
-    const titles = reader.frames.filter((frame) => frame.opcode === 1)
-      .map((frame) => JSON.parse(new TextDecoder().decode(frame.payload)).title);
+    const titles = reader.texts().map((text) => JSON.parse(text).title);
     assert.deepEqual(titles, Array.from({ length: count }, (_, i) => `t${i}`));
   }
   const metrics = await gateway.metricsText();

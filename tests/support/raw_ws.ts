@@ -18,7 +18,7 @@ export class RawWebSocket implements Disposable {
   readonly #conn: Deno.TcpConn;
   /** Frames read so far (only when reading). */
   readonly frames: RawFrame[] = [];
-  /** Resolves when the server ends the TCP connection (only when reading). */
+  /** Resolves when the server ends the TCP connection (seen only once reading). */
   readonly ended: Promise<void>;
   readonly #end = Promise.withResolvers<void>();
   #reading = false;
@@ -66,9 +66,11 @@ export class RawWebSocket implements Disposable {
     this.#read(options.bytesPerSecond).then(this.#end.resolve);
   }
 
-  /** Frames read so far with opcode `opcode` (1: text). */
-  count(opcode: number): number {
-    return this.frames.filter((frame) => frame.opcode === opcode).length;
+  /** The text frames read so far, decoded. */
+  texts(): string[] {
+    const decoder = new TextDecoder();
+    return this.frames.filter((frame) => frame.opcode === 1)
+      .map((frame) => decoder.decode(frame.payload));
   }
 
   /** Close code of the server's close frame, if one arrived. */
