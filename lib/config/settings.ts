@@ -188,6 +188,14 @@ export const SETTINGS = [
     parse: integer(65_536, 64 * 1_073_741_824),
   },
   {
+    key: "overloadLagSeconds",
+    env: "OVERLOAD_LAG_SECONDS",
+    help: "Seconds publications may wait to go out while more come than the process writes; " +
+      "past it the clients with the most queued are closed first (code 4002)",
+    fallback: "10",
+    parse: integer(2, 3600),
+  },
+  {
     key: "maxResidentBytes",
     env: "MAX_RSS_BYTES",
     help: "Resident memory of the process, in bytes, or auto (80% of the host's memory; set it " +

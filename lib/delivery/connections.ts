@@ -16,7 +16,8 @@ import { EventStreamSocket, Heartbeat } from "./event_stream.ts";
 import { Expiries } from "./expiries.ts";
 import type { Hub } from "./hub.ts";
 import { MemoryLimit } from "./memory_limit.ts";
-import { type Backlog, QueuedBytesLimit } from "./queued_bytes_limit.ts";
+import type { Backlog } from "./backlog_rule.ts";
+import { QueuedBytesLimit } from "./queued_bytes_limit.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
 import type { SendQueues } from "./send_queues.ts";
 import { cursorToken } from "../streams/frames.ts";
@@ -52,6 +53,8 @@ export interface ConnectionsContext {
   readonly limits: ConnectionLimits;
   /** Most bytes queued for all clients of the process (`MAX_QUEUED_BYTES`). */
   readonly maxQueuedBytes: number;
+  /** How late publications may go out under overload before clients are shed, in ms. */
+  readonly overloadLagMs: number;
   /** Most resident memory of the process (`MAX_RSS_BYTES`). */
   readonly maxResidentBytes: number;
   /** How often an idle event stream gets a comment line, in ms. */
@@ -85,6 +88,7 @@ export class Connections {
       clients: () => context.hub.all(),
       onShed: (client, queuedBytes) => context.events.clientShed(client, queuedBytes),
       backlog: context.backlog,
+      overloadLagMs: context.overloadLagMs,
     });
     this.#memory = new MemoryLimit({
       maxBytes: context.maxResidentBytes,

@@ -6,16 +6,12 @@
  * broadcast adds what it handed to sockets to an upper bound of this worker's queues, measured for
  * real (a read per socket) only when the bound says it might matter. Past a quarter of this
  * worker's part of the limit, broadcasts wait (`queue_gate.ts`): a publication waiting costs its
- * payload once, not a frame per client. A backlog of waiting publications that keeps ageing past
- * {@link BACKLOG_SHED_MS} without shrinking (it holds as many as it did that long before) means
- * the clients are asked more than they take: publications come faster than they are written, or
- * clients that never read hold the queues full. Every {@link BACKLOG_SHED_EVERY_MS} while it does,
- * an eighth of the clients with something queued are closed, those with the most queued first
- * (4002, reconnect later: they recover what they miss), until the rest take what comes. A pile
- * that came at once (a producer's batch, a pause) shrinks while it is written, however long that
- * takes: it drains by itself, and nobody is closed for it. Over the whole bound (a turn bigger
- * than the gate's margin), the biggest queues go at once, until this worker is back within its
- * part.
+ * payload once, not a frame per client. When the waiting itself is a reason to close clients
+ * (stalled, or overloaded for longer than `OVERLOAD_LAG_SECONDS`) is `backlog_rule.ts`'s to say:
+ * then an eighth of the clients with something queued are closed, those with the most queued
+ * first (4002, reconnect later: they recover what they miss), until the rest take what comes.
+ * Over the whole bound (a turn bigger than the gate's margin), the biggest queues go at once,
+ * until this worker is back within its part.
  *
  * What a queue holds is more than its bytes: the runtime keeps a frame it has not written yet as a
  * task of its own, with the frame's copy and its bookkeeping, about a kilobyte beside what
@@ -30,6 +26,7 @@
  */
 
 import { CLOSE_CODES } from "../client/close_codes.js";
+import { type Backlog, BacklogRule } from "./backlog_rule.ts";
 import type { Client } from "./client.ts";
 import { QueueGate } from "./queue_gate.ts";
 import type { SharedQueuedBytes } from "./shared_queued_bytes.ts";
@@ -44,37 +41,15 @@ const IDLE_CHECKS = 10;
 export const PENDING_FRAME_BYTES = 1024;
 /** The share of the bound past which checks come every 100 ms (the gate closes there). */
 const NEAR_SHARE = 1 / 4;
-/**
- * How old the backlog may grow before clients are shed for it, in ms; also the span over which it
- * must not have shrunk. Longer than the gate takes to open and close again (it holds broadcasts
- * until a quarter of the bound has drained to an eighth).
- */
-export const BACKLOG_SHED_MS = 2000;
-/** Least time between two sheddings for a backlog, in ms: for the last to take effect. */
-const BACKLOG_SHED_EVERY_MS = 500;
 /** Share of the clients with something queued shed each time. */
 const BACKLOG_SHED_SHARE = 1 / 8;
 /** How long the queues of shed clients are still counted, fading, in ms (the close timeout's). */
 export const LINGER_MS = 5000;
 
-/** How many publications waited at a check (`now()`). */
-interface BacklogSample {
-  readonly at: number;
-  readonly waiting: number;
-}
-
 /** A client and what its queue holds, measured and charged. */
 interface Queue {
   readonly client: Client;
   readonly queued: number;
-}
-
-/** The publications waiting for room. */
-export interface Backlog {
-  /** How many wait. */
-  readonly waiting: number;
-  /** How long the oldest has waited, in ms (0 when none waits). */
-  readonly ageMs: number;
 }
 
 /** Options of {@link QueuedBytesLimit}. */
@@ -89,6 +64,8 @@ export interface QueuedBytesLimitOptions {
   readonly onShed: (client: Client, queuedBytes: number) => void;
   /** The publications waiting for room now. */
   readonly backlog: () => Backlog;
+  /** How late publications may go out under overload before clients are shed, in ms. */
+  readonly overloadLagMs: number;
   /** The clock, in ms. @default performance.now */
   readonly now?: () => number;
 }
@@ -113,20 +90,16 @@ export class QueuedBytesLimit {
   #checkAtEndOfTurn = false;
   #idleChecks = 0;
   readonly #gate: QueueGate;
-  /**
-   * The backlog at each check since it began, oldest first, trimmed to the last that is
-   * {@link BACKLOG_SHED_MS} old.
-   */
-  #samples: BacklogSample[] = [];
-  /** When clients were last shed for the backlog, and its age then (0 once none is left). */
-  #backlogShedAt = -Infinity;
-  #backlogAtShed = 0;
+  readonly #backlogRule: BacklogRule;
+  /** Broadcasts handed out so far: whether any went out tells a stalled backlog. */
+  #broadcasts = 0;
   readonly #now: () => number;
 
   /** A budget that does nothing until frames are handed out. */
   constructor(options: QueuedBytesLimitOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    this.#backlogRule = new BacklogRule({ overloadLagMs: options.overloadLagMs });
     this.#gate = new QueueGate({
       boundBytes: () => options.maxBytes / options.shared.workers,
       upperBound: () => this.#live + this.#handed,
@@ -150,6 +123,7 @@ export class QueuedBytesLimit {
    */
   handed(frameBytes: number, sockets: number): void {
     this.#handed += sockets * (frameBytes + PENDING_FRAME_BYTES);
+    this.#broadcasts++;
     if (this.#measured + this.#handed > this.#options.maxBytes && !this.#checkAtEndOfTurn) {
       this.#checkAtEndOfTurn = true;
       queueMicrotask(() => {
@@ -217,15 +191,7 @@ export class QueuedBytesLimit {
     const idle = this.#handed === 0 && backlog.waiting === 0 && ++this.#idleChecks >= IDLE_CHECKS;
     board.publish(this.#measured + this.#handed);
     const now = this.#now();
-    const shrunk = this.#shrunk(backlog, now);
-    if (backlog.waiting === 0) this.#backlogAtShed = 0;
-    // Ageing: older than at the last shedding; one that the clients left keep up with grows no
-    // older, and no one more is closed for it.
-    const ageing = backlog.ageMs > this.#backlogAtShed;
-    const settled = now - this.#backlogShedAt >= BACKLOG_SHED_EVERY_MS;
-    if (backlog.ageMs > BACKLOG_SHED_MS && shrunk === false && ageing && settled) {
-      this.#backlogShedAt = now;
-      this.#backlogAtShed = backlog.ageMs;
+    if (this.#backlogRule.shouldShed(backlog, this.#broadcasts, now)) {
       const queues: Queue[] = [];
       this.#measure(queues);
       this.#shed(queues, { count: Math.ceil(queues.length * BACKLOG_SHED_SHARE) });
@@ -237,22 +203,6 @@ export class QueuedBytesLimit {
       if (over > 0) this.#shed(queues, { bytes: over });
     }
     return idle;
-  }
-
-  /**
-   * Whether the backlog holds fewer publications than {@link BACKLOG_SHED_MS} ago; `undefined`
-   * until it has been seen that long.
-   */
-  #shrunk(backlog: Backlog, now: number): boolean | undefined {
-    if (backlog.waiting === 0) {
-      this.#samples = [];
-      return undefined;
-    }
-    const samples = this.#samples;
-    samples.push({ at: now, waiting: backlog.waiting });
-    while (samples.length > 1 && samples[1]!.at <= now - BACKLOG_SHED_MS) samples.shift();
-    const then = samples[0]!;
-    return then.at > now - BACKLOG_SHED_MS ? undefined : backlog.waiting < then.waiting;
   }
 
   /** Stops the timer. Idempotent. */

@@ -116,6 +116,7 @@ export class Gateway {
       queues,
       limits,
       maxQueuedBytes: options.maxQueuedBytes,
+      overloadLagMs: options.overloadLagMs,
       maxResidentBytes: options.maxResidentBytes,
       heartbeatMs: options.heartbeatMs,
       sharedQueuedBytes: dependencies.sharedQueuedBytes ?? SharedQueuedBytes.single(),

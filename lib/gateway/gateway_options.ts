@@ -25,6 +25,8 @@ export interface GatewayOptions {
   readonly maxBufferedBytes: number;
   /** Bytes queued for all clients of the process. */
   readonly maxQueuedBytes: number;
+  /** How late publications may go out under overload before clients are shed, in ms. */
+  readonly overloadLagMs: number;
   /** Resident memory of the process. */
   readonly maxResidentBytes: number;
   /** Most sockets of the process, for `tvs_sockets_limit`. */

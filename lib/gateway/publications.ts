@@ -26,7 +26,8 @@
 
 import { parsePublication } from "../contract/message.ts";
 import type { Hub } from "../delivery/hub.ts";
-import { type Backlog, PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
+import type { Backlog } from "../delivery/backlog_rule.ts";
+import { PENDING_FRAME_BYTES } from "../delivery/queued_bytes_limit.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { fingerprint } from "../contract/fingerprint.ts";
 import type { Streams } from "../streams/streams.ts";

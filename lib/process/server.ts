@@ -96,6 +96,7 @@ export function gatewayOptions(config: Config): GatewayOptions {
     maxMessageBytes: config.maxMessageBytes,
     maxBufferedBytes: config.maxBufferedBytes,
     maxQueuedBytes: config.maxQueuedBytes,
+    overloadLagMs: config.overloadLagSeconds * 1000,
     maxResidentBytes: config.maxResidentBytes,
     maxConnections: config.maxConnections,
     dedupe: { windowMs: config.dedupeWindowSeconds * 1000, capacity: config.dedupeCapacity },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Backlog, QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
+import type { Backlog } from "../../../lib/delivery/backlog_rule.ts";
+import { QueuedBytesLimit } from "../../../lib/delivery/queued_bytes_limit.ts";
 import { SharedQueuedBytes } from "../../../lib/delivery/shared_queued_bytes.ts";
 import { FakeClients } from "../../support/fake_socket.ts";
 import { delay } from "../../support/wait.ts";
@@ -26,6 +27,7 @@ function setUp(
     clients: () => members.filter(({ client }) => client.open).map(({ client }) => client),
     onShed: (_client, queued) => shed.push(Math.round(queued / KIB)),
     backlog: options.backlog ?? (() => ({ waiting: 0, ageMs: 0 })),
+    overloadLagMs: 10_000,
     ...(options.now !== undefined && { now: options.now }),
   });
   const queue = (index: number, kib: number) => members[index]!.socket.bufferedAmount = kib * KIB;
@@ -88,13 +90,13 @@ function withBacklog(queues: number[]) {
   return { ...setup, checkAt };
 }
 
-Deno.test("a backlog ageing past 2 s that has not shrunk in 2 s sheds an eighth of the clients with something queued, biggest first, every half second", () => {
+Deno.test("a stalled backlog (nothing written for 2 s) ageing past 2 s that has not shrunk sheds an eighth of the clients with something queued, biggest first, every half second", () => {
   // Sixteen queues of 10 to 160 KiB and two empty ones, far under the bound.
   const queues = [0, 0, ...Array.from({ length: 16 }, (_, i) => 10 * (i + 1))];
   const { shed, end, checkAt } = withBacklog(queues);
   // Publications come faster than they go: ten more every half second.
   for (let ms = 0; ms <= 2000; ms += 500) checkAt(ms, 10 + ms / 50, 0);
-  assert.deepEqual(shed, [], "2 s old: a moment's peak");
+  assert.deepEqual(shed, [], "2 s old: a moment's pause");
   checkAt(2500, 60, 0);
   // Two of sixteen: the 160 and 150 KiB queues, each charged a kilobyte per 16 KiB frame.
   assert.deepEqual(shed, [170, 160]);
@@ -118,10 +120,39 @@ Deno.test("a backlog that stopped ageing (the clients left keep up) sheds no mor
   const { shed, end, checkAt } = withBacklog([0, 40, 80, 120]);
   for (let ms = 0; ms <= 2500; ms += 500) checkAt(ms, 20, 0);
   assert.deepEqual(shed, [128], "nothing written for 2.5 s: the most queued goes");
-  // The oldest is written in turn now, as many come as go: 2.5 s late, no older.
+  // The oldest leaves the queue in turn now, as many come as go: 2.5 s late, no older.
   for (let ms = 3000; ms <= 5000; ms += 500) checkAt(ms, 20, ms - 2500);
   assert.deepEqual(shed, [128]);
   checkAt(5500, 20, 2000);
   assert.deepEqual(shed, [128, 85], "older than at the last shedding: the next goes");
+  end();
+});
+
+Deno.test("a backlog ageing while broadcasts still go out is an overload: nobody is closed before it is 10 s old (OVERLOAD_LAG_SECONDS), then the most queued go", () => {
+  const { limit, shed, end, checkAt } = withBacklog([0, 40, 80, 120]);
+  // Publications come faster than they are written: 10 more wait every half second, while one
+  // broadcast goes out at each check.
+  for (let ms = 0; ms <= 10_000; ms += 500) {
+    limit.handed(16 * KIB, 3);
+    checkAt(ms, 10 + ms / 50, 0);
+  }
+  assert.deepEqual(shed, [], "10 s late, every viewer still served");
+  limit.handed(16 * KIB, 3);
+  checkAt(10_500, 220, 0);
+  assert.deepEqual(shed, [128], "older than the lag allowed: an eighth (one of three) goes");
+  end();
+});
+
+Deno.test("an overloaded backlog whose broadcasts stop going out is stalled: 2 s later clients are shed", () => {
+  const { limit, shed, end, checkAt } = withBacklog([0, 40, 80, 120]);
+  for (let ms = 0; ms <= 3000; ms += 500) {
+    limit.handed(16 * KIB, 3);
+    checkAt(ms, 10 + ms / 50, 0);
+  }
+  assert.deepEqual(shed, [], "3 s late but written: an overload, within its lag");
+  for (let ms = 3500; ms <= 4500; ms += 500) checkAt(ms, 70 + (ms - 3000) / 50, 0);
+  assert.deepEqual(shed, [], "nothing written for 1.5 s: within the window");
+  checkAt(5000, 110, 0);
+  assert.deepEqual(shed, [128], "nothing written for 2 s: stalled, the most queued goes");
   end();
 });
