@@ -32,7 +32,7 @@ export interface Backlog {
  * stalled; in ms. Longer than the gate takes to open and close again (it holds broadcasts until a
  * quarter of the bound has drained to an eighth).
  */
-export const BACKLOG_WINDOW_MS = 2000;
+const BACKLOG_WINDOW_MS = 2000;
 /** Least time between two sheddings for a backlog, in ms: for the last to take effect. */
 const BACKLOG_SHED_EVERY_MS = 500;
 
