@@ -70,6 +70,7 @@ class SingleLink implements RedisLink {
   readonly commands: RedisCommands;
   readonly recorder: RedisCommands;
   readonly oneRegionPerScript = false;
+  readonly oneConnectionEach = true;
 
   constructor(url: string, socket: LinkSocketOptions) {
     this.#url = url;
