@@ -3,15 +3,8 @@
  * switch, a cloud load balancer dropping idle flows). TCP can take many minutes to see it, and a
  * Pub/Sub subscriber that hears nothing looks just like one that has nothing to hear. So the
  * connection is pinged on an interval, one ping at a time; a ping unanswered past the timeout
- * makes it silent. The caller then stops writing to it, so the socket's idle timeout closes it and
- * the client reconnects.
- *
- * A connection the caller heard from within half an interval (a publication, a reply) is alive
- * without asking, and is not pinged in that turn: under traffic the pings go, and with them two
- * wakeups a second of a node-redis command each, about 0.9 ms of CPU apiece on the caches a
- * publication every 20 ms leaves cold (bench/README.md, "Where S1's extra CPU goes"). Half, so
- * that a connection going silent right after its traffic is asked at most half an interval later
- * than before; a healthy one still carries something at least every interval and a half.
+ * makes it silent. The caller then stops writing to it, so the socket's idle timeout (set a little
+ * longer than interval plus timeout) closes it and the client reconnects.
  *
  * @module
  */
@@ -44,8 +37,6 @@ export class ConnectionWatch {
   /** Tells the current ping from those of a connection that has since been replaced. */
   #generation = 0;
   #silent = false;
-  /** When the caller last heard from the connection. */
-  #heardAt = Number.NEGATIVE_INFINITY;
 
   /** A watch that does nothing before {@link start}. */
   constructor(options: ConnectionWatchOptions) {
@@ -69,29 +60,22 @@ export class ConnectionWatch {
     this.#timer = undefined;
   }
 
-  /** The connection just delivered something (a publication, a reply): it needs no ping now. */
-  heard(): void {
-    this.#heardAt = this.#now();
-  }
-
   /** The connection was (re)established: what was outstanding belonged to the old one. */
   reset(): void {
     this.#generation++;
     this.#pingSentAt = undefined;
     this.#silent = false;
-    this.#heardAt = Number.NEGATIVE_INFINITY;
   }
 
   /** One turn of the watch: pings, or declares the connection silent. Run by the interval. */
   check(): void {
     if (!this.#options.isReady()) return;
     const sentAt = this.#pingSentAt;
-    const now = this.#now();
     if (sentAt === undefined) {
-      if (now - this.#heardAt >= this.#options.intervalMs / 2) this.#ping();
+      this.#ping();
       return;
     }
-    const waited = now - sentAt;
+    const waited = this.#now() - sentAt;
     if (!this.#silent && waited >= this.#options.timeoutMs) {
       this.#silent = true;
       this.#options.onSilent(waited);

@@ -61,8 +61,8 @@ export interface RedisBrokerOptions {
   /** History kept per region. @default DEFAULT_HISTORY */
   readonly history?: HistoryOptions;
   /**
-   * How both connections are pinged: every `intervalMs` unless they carried traffic within half
-   * of it, silent once a ping waits `timeoutMs`. @default {intervalMs: 1000, timeoutMs: 2000}
+   * How both connections are pinged: every `intervalMs`, silent once a ping waits `timeoutMs`.
+   * @default {intervalMs: 1000, timeoutMs: 2000}
    */
   readonly healthCheck?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
@@ -99,9 +99,8 @@ export class RedisBroker implements Broker {
     this.#link = openLink(target, {
       reconnectStrategy: (retries: number) => reconnectDelay(retries, maxDelayMs),
       connectTimeout: 2000,
-      // A healthy connection carries traffic or a ping at least every interval and a half (a
-      // ping goes where none was heard for half an interval); one quiet for longer than interval
-      // plus timeout is silent, and no longer written to: close it.
+      // A healthy connection carries a ping at least every interval; one quiet for longer
+      // than interval plus timeout is silent (and no longer written to): close it.
       socketTimeout: health.intervalMs + health.timeoutMs,
     });
     this.#streams = {
@@ -113,10 +112,7 @@ export class RedisBroker implements Broker {
       options.regions.map((region) => [region, options.channelPrefix + region]),
     );
     const events: RegionSubscriberEvents = {
-      publication: (region, payload) => {
-        this.#heard("subscriber");
-        this.#listener?.publication(region, payload);
-      },
+      publication: (region, payload) => this.#listener?.publication(region, payload),
       connected: () => this.#watches.get("subscriber")!.reset(),
       changed: (error) => {
         if (error !== undefined) this.#lastError = error;
@@ -258,13 +254,7 @@ export class RedisBroker implements Broker {
       keys: call.keys,
       arguments: call.args,
     });
-    this.#heard("commands");
     return call.read(reply);
-  }
-
-  /** `connection` delivered something: where that is one connection, it needs no ping now. */
-  #heard(connection: RedisConnection): void {
-    if (this.#link.oneConnectionEach) this.#watches.get(connection)!.heard();
   }
 
   /**

@@ -61,7 +61,6 @@ export class ClusterLink implements RedisLink {
   readonly commands: RedisCommands;
   readonly recorder: RedisCommands;
   readonly oneRegionPerScript = true;
-  readonly oneConnectionEach = false;
 
   /** A link to the cluster of `target`; nothing connects before {@link start}. */
   constructor(target: ClusterTarget, socket: LinkSocketOptions) {

@@ -58,11 +58,6 @@ export interface RedisLink {
    * than take a batch of several regions.
    */
   readonly oneRegionPerScript: boolean;
-  /**
-   * Whether the commands and the subscriber are one connection each, so that a reply or a
-   * publication shows that connection is alive; a Cluster has one per shard, each to be pinged.
-   */
-  readonly oneConnectionEach: boolean;
   /** Connects, reporting to `events`; reconnects on its own. */
   start(events: LinkEvents): void;
   close(): Promise<void>;

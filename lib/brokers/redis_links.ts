@@ -70,7 +70,6 @@ class SingleLink implements RedisLink {
   readonly commands: RedisCommands;
   readonly recorder: RedisCommands;
   readonly oneRegionPerScript = false;
-  readonly oneConnectionEach = true;
 
   constructor(url: string, socket: LinkSocketOptions) {
     this.#url = url;

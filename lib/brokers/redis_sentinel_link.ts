@@ -37,7 +37,6 @@ export class SentinelLink implements RedisLink {
   readonly commands: RedisCommands;
   readonly recorder: RedisCommands;
   readonly oneRegionPerScript = false;
-  readonly oneConnectionEach = true;
   #master: RedisNode | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;

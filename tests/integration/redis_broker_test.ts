@@ -152,46 +152,6 @@ Deno.test("redis broker waits for Redis at start and reconnects after a restart"
   assert.deepEqual(states, ["reconnecting", "ready", "reconnecting", "ready"]);
 });
 
-/** How many PINGs `redis` has answered, from its command statistics. */
-async function pingsAnswered(redis: RedisServer): Promise<number> {
-  const { stdout } = await new Deno.Command("redis-cli", {
-    args: ["-p", String(redis.port), "INFO", "commandstats"],
-  }).output();
-  return Number(/cmdstat_ping:calls=(\d+)/.exec(new TextDecoder().decode(stdout))?.[1] ?? 0);
-}
-
-Deno.test("redis broker pings its connections while they are quiet, not while they carry traffic", async () => {
-  await using redis = await RedisServer.start();
-  // Pinged every 400 ms unless heard from within 200 ms: about 6 pings in a quiet 1.2 s.
-  const healthCheck = { intervalMs: 400, timeoutMs: 2000 };
-  await using broker = closing(
-    new RedisBroker(parseRedisTarget(redis.url), { ...options, healthCheck }),
-  );
-  let received = 0;
-  broker.start({ publication: () => received++, stateChange: () => {} });
-  await waitFor(() => broker.state === "ready", { what: "ready" });
-  const window = async (traffic: () => Promise<void>) => {
-    const before = await pingsAnswered(redis);
-    const started = performance.now();
-    for (let turn = 0; turn < 200 && performance.now() - started < 1200; turn++) await traffic();
-    return (await pingsAnswered(redis)) - before;
-  };
-  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
-  const quiet = await window(pause);
-  assert.ok(quiet >= 4, `both connections pinged while quiet (${quiet} in 1.2 s)`);
-
-  let sent = 0;
-  // A publication and a record every few ms: each connection carries traffic all the time.
-  const busy = await window(async () => {
-    await redis.publish("tvs:AE", `{"event":"x","n":${++sent}}`);
-    await recordOne(broker, "AE", request(sent.toString(16).padStart(16, "0")));
-    await pause();
-  });
-  await waitFor(() => received === sent, { what: "every publication heard" });
-  assert.ok(busy <= 1, `traffic stands for the pings (${busy} in 1.2 s, against ${quiet})`);
-  assert.ok((await window(pause)) >= 4, "pinged again once quiet");
-});
-
 Deno.test("reconnect delay doubles from 50 ms, is capped, and is jittered", () => {
   for (let retries = 0; retries < 30; retries++) {
     const ceiling = Math.min(50 * 2 ** retries, 1000);
