@@ -18,7 +18,9 @@ function collect(stream: ReadableStream<Uint8Array>): { text: string; done: Prom
 
 Deno.test("on a terminal the gateway prints readable lines and a banner with the URL to open", async () => {
   const port = await freePort();
-  const command = [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
+  // `exec`: the gateway is script's own child, stopped by the test itself. Stopping script instead
+  // left the gateway running at times: the terminal's hangup is a reload to it (SIGHUP), not a stop.
+  const command = "exec " + [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
     .map((word) => `'${word}'`).join(" ");
   // script(1) gives the gateway a pseudo-terminal, as a developer's shell does.
   const child = new Deno.Command("script", {
@@ -32,8 +34,11 @@ Deno.test("on a terminal the gateway prints readable lines and a banner with the
   }).spawn();
   const output = collect(child.stdout);
   await waitFor(() => output.text.includes("Workers"), { what: "the banner" });
-  child.kill("SIGTERM");
-  await child.status;
+  const children = await Deno.readTextFile(`/proc/${child.pid}/task/${child.pid}/children`);
+  const [gateway] = children.trim().split(" ").map(Number);
+  assert.ok(gateway, "the gateway runs under script");
+  Deno.kill(gateway, "SIGTERM");
+  assert.equal((await child.status).code, 0, "the gateway stopped on SIGTERM, cleanly");
   await output.done;
   const lines = output.text.split(/\r?\n/);
   assert.ok(
