@@ -67,8 +67,14 @@ async function serve(
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
-  reloadOnHangup(running, { sources: sources.started, values, config, logger });
-  const status = await waitForShutdown(running, { drainMs: config.drainSeconds * 1000, logger });
+  // A terminal that hung up no longer answers isatty: what had one and lost it was closed.
+  const terminalGone = () => terminal && !Deno.stdout.isTerminal();
+  reloadOnHangup(running, { sources: sources.started, values, config, logger, terminalGone });
+  const status = await waitForShutdown(running, {
+    drainMs: config.drainSeconds * 1000,
+    logger,
+    terminalGone,
+  });
   stopFeed?.();
   return status;
 }

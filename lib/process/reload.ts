@@ -31,6 +31,8 @@ export interface ReloadOptions {
   readonly values: SettingValues;
   readonly config: Config;
   readonly logger: Logger;
+  /** Whether the terminal the gateway started on is gone: its SIGHUP stops it (`shutdown.ts`). */
+  readonly terminalGone?: () => boolean;
 }
 
 /** What came of one reload. */
@@ -41,6 +43,7 @@ export function reloadOnHangup(running: RunningGateway, options: ReloadOptions):
   const reloader = new Reloader(running, options);
   let last = Promise.resolve<ReloadOutcome>("unchanged");
   Deno.addSignalListener("SIGHUP", () => {
+    if (options.terminalGone?.()) return;
     last = last.then(() => reloader.reload()).catch((error): ReloadOutcome => {
       // A worker that did not answer: the next reload tries them all again.
       options.logger.error("settings reload failed", errorFields(error));

@@ -2,7 +2,10 @@
  * What SIGTERM and SIGINT do to a running gateway: the first one drains it (readiness drops at
  * once, clients are closed with the restart code over `DRAIN_SECONDS`, the broker closes, the
  * process exits 0); a second one exits at once; a hard deadline exits even if something hangs. A
- * gateway that cannot go on (its workers keep dying) is drained the same way, and exits 1.
+ * gateway that cannot go on (its workers keep dying) is drained the same way, and exits 1. So is
+ * one whose terminal hung up (closed, or its SSH session dropped): the kernel's SIGHUP then means
+ * what it means to any program on a terminal, not a reload (`reload.ts`), and a gateway left
+ * running would hold its port, unseen, against the next start.
  *
  * @module
  */
@@ -20,6 +23,8 @@ export interface ShutdownOptions {
   readonly logger: Logger;
   /** Ends the process. @default Deno.exit */
   readonly exit?: (code: number) => never;
+  /** Whether the terminal the gateway started on is gone; a SIGHUP then stops it. @default never */
+  readonly terminalGone?: () => boolean;
 }
 
 /** Waits for a stop signal, then drains `running`; resolves with the exit status. */
@@ -58,6 +63,12 @@ export function waitForShutdown(
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => stop({ signal }));
+  }
+  const terminalGone = options.terminalGone;
+  if (terminalGone !== undefined) {
+    Deno.addSignalListener("SIGHUP", () => {
+      if (terminalGone()) stop({ signal: "SIGHUP", terminal: "hung up" });
+    });
   }
   running.failure.then((reason) => {
     logger.error("cannot go on serving", { reason });

@@ -56,6 +56,44 @@ Deno.test("on a terminal the gateway prints readable lines and a banner with the
   assert.ok(!output.text.includes("\x1b["), "NO_COLOR is respected");
 });
 
+Deno.test("a gateway whose terminal hangs up stops, rather than running on unseen; kill -HUP reloads", async () => {
+  const port = await freePort();
+  const command = "exec " + [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
+    .map((word) => `'${word}'`).join(" ");
+  const terminal = new Deno.Command("script", {
+    args: ["-qfec", command, "/dev/null"],
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const output = collect(terminal.stdout);
+  await waitFor(() => output.text.includes("Workers"), { what: "the banner" });
+  const children = await Deno.readTextFile(`/proc/${terminal.pid}/task/${terminal.pid}/children`);
+  const [gateway] = children.trim().split(" ").map(Number);
+  assert.ok(gateway, "the gateway runs under script");
+  const running = () => Deno.stat(`/proc/${gateway}`).then(() => true, () => false);
+  try {
+    Deno.kill(gateway, "SIGHUP");
+    await waitFor(() => output.text.includes("settings reloaded"), { what: "a reload" });
+    assert.ok(await running(), "a SIGHUP with the terminal there is a reload");
+    // Killed outright, script closes the terminal without a word: the kernel hangs it up.
+    terminal.kill("SIGKILL");
+    await terminal.status;
+    await waitFor(async () => !(await running()), { timeoutMs: 5000, what: "the gateway gone" });
+    const refused = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.body?.cancel().then(() => false),
+      () => true,
+    );
+    assert.ok(refused, "nothing listens on its port any more");
+  } finally {
+    if (await running()) Deno.kill(gateway, "SIGKILL");
+    await output.done;
+  }
+});
+
 Deno.test("status prints readiness and a summary, with an exit status for scripts", async () => {
   await using setup = await startRedisGateway();
   const gateway = setup.gateway.http;
