@@ -16,14 +16,12 @@ function collect(stream: ReadableStream<Uint8Array>): { text: string; done: Prom
   return sink;
 }
 
-Deno.test("on a terminal the gateway prints readable lines and a banner with the URL to open", async () => {
-  const port = await freePort();
-  // `exec`: the gateway is script's own child, stopped by the test itself. Stopping script instead
-  // left the gateway running at times: the terminal's hangup is a reload to it (SIGHUP), not a stop.
+/** A gateway on `port` in a pseudo-terminal of script(1), as a developer's shell runs it. */
+async function onTerminal(port: number) {
+  // `exec`: the gateway is script's own child, which the test signals itself.
   const command = "exec " + [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
     .map((word) => `'${word}'`).join(" ");
-  // script(1) gives the gateway a pseudo-terminal, as a developer's shell does.
-  const child = new Deno.Command("script", {
+  const terminal = new Deno.Command("script", {
     args: ["-qfec", command, "/dev/null"],
     cwd: PROJECT_ROOT,
     env: { ...baseEnv(), NO_COLOR: "1" },
@@ -32,13 +30,20 @@ Deno.test("on a terminal the gateway prints readable lines and a banner with the
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  const output = collect(child.stdout);
+  const output = collect(terminal.stdout);
   await waitFor(() => output.text.includes("Workers"), { what: "the banner" });
-  const children = await Deno.readTextFile(`/proc/${child.pid}/task/${child.pid}/children`);
+  const children = await Deno.readTextFile(`/proc/${terminal.pid}/task/${terminal.pid}/children`);
   const [gateway] = children.trim().split(" ").map(Number);
   assert.ok(gateway, "the gateway runs under script");
+  const running = () => Deno.stat(`/proc/${gateway}`).then(() => true, () => false);
+  return { terminal, output, gateway, running };
+}
+
+Deno.test("on a terminal the gateway prints readable lines and a banner with the URL to open", async () => {
+  const port = await freePort();
+  const { terminal, output, gateway } = await onTerminal(port);
   Deno.kill(gateway, "SIGTERM");
-  assert.equal((await child.status).code, 0, "the gateway stopped on SIGTERM, cleanly");
+  assert.equal((await terminal.status).code, 0, "the gateway stopped on SIGTERM, cleanly");
   await output.done;
   const lines = output.text.split(/\r?\n/);
   assert.ok(
@@ -58,23 +63,7 @@ Deno.test("on a terminal the gateway prints readable lines and a banner with the
 
 Deno.test("a gateway whose terminal hangs up stops, rather than running on unseen; kill -HUP reloads", async () => {
   const port = await freePort();
-  const command = "exec " + [Deno.execPath(), ...gatewayArgs(["--port", String(port)])]
-    .map((word) => `'${word}'`).join(" ");
-  const terminal = new Deno.Command("script", {
-    args: ["-qfec", command, "/dev/null"],
-    cwd: PROJECT_ROOT,
-    env: { ...baseEnv(), NO_COLOR: "1" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const output = collect(terminal.stdout);
-  await waitFor(() => output.text.includes("Workers"), { what: "the banner" });
-  const children = await Deno.readTextFile(`/proc/${terminal.pid}/task/${terminal.pid}/children`);
-  const [gateway] = children.trim().split(" ").map(Number);
-  assert.ok(gateway, "the gateway runs under script");
-  const running = () => Deno.stat(`/proc/${gateway}`).then(() => true, () => false);
+  const { terminal, output, gateway, running } = await onTerminal(port);
   try {
     Deno.kill(gateway, "SIGHUP");
     await waitFor(() => output.text.includes("settings reloaded"), { what: "a reload" });
