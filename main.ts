@@ -27,7 +27,7 @@ import { operatorToken } from "./lib/cli/operator_token.ts";
 import { type RunningGateway, startGateway } from "./lib/process/server.ts";
 import { startCluster } from "./lib/process/workers/supervisor.ts";
 import { waitForShutdown } from "./lib/process/shutdown.ts";
-import { reloadOnHangup } from "./lib/process/reload.ts";
+import { settingsReloader } from "./lib/process/reload.ts";
 import { withSettingsFile } from "./lib/config/settings_file.ts";
 import { ListenError } from "./lib/process/listen.ts";
 
@@ -67,13 +67,20 @@ async function serve(
   const stopFeed = options.demo
     ? startDemoFeed(running, { regions: config.regions, logger })
     : undefined;
-  // A terminal that hung up no longer answers isatty: what had one and lost it was closed.
-  const terminalGone = () => terminal && !Deno.stdout.isTerminal();
-  reloadOnHangup(running, { sources: sources.started, values, config, logger, terminalGone });
+  const reload = settingsReloader(running, { sources: sources.started, values, config, logger });
+  const hangup = new AbortController();
+  // SIGHUP reloads (`systemctl reload`), unless the terminal the gateway started on has gone
+  // (it no longer answers isatty): then it is the kernel's hangup, and a gateway left running
+  // would hold its port, unseen, against the next start.
+  Deno.addSignalListener("SIGHUP", () => {
+    if (terminal && !Deno.stdout.isTerminal()) {
+      hangup.abort({ signal: "SIGHUP", terminal: "hung up" });
+    } else reload();
+  });
   const status = await waitForShutdown(running, {
     drainMs: config.drainSeconds * 1000,
     logger,
-    terminalGone,
+    stopOn: hangup.signal,
   });
   stopFeed?.();
   return status;

@@ -31,19 +31,16 @@ export interface ReloadOptions {
   readonly values: SettingValues;
   readonly config: Config;
   readonly logger: Logger;
-  /** Whether the terminal the gateway started on is gone: its SIGHUP stops it (`shutdown.ts`). */
-  readonly terminalGone?: () => boolean;
 }
 
 /** What came of one reload. */
 export type ReloadOutcome = "applied" | "unchanged" | "refused" | "failed";
 
-/** Reloads `running`'s settings on each `SIGHUP`, one reload at a time. */
-export function reloadOnHangup(running: RunningGateway, options: ReloadOptions): void {
+/** What reloads `running`'s settings when called (on `SIGHUP`), one reload at a time. */
+export function settingsReloader(running: RunningGateway, options: ReloadOptions): () => void {
   const reloader = new Reloader(running, options);
   let last = Promise.resolve<ReloadOutcome>("unchanged");
-  Deno.addSignalListener("SIGHUP", () => {
-    if (options.terminalGone?.()) return;
+  return () => {
     last = last.then(() => reloader.reload()).catch((error): ReloadOutcome => {
       // A worker that did not answer: the next reload tries them all again.
       options.logger.error("settings reload failed", errorFields(error));
@@ -52,7 +49,7 @@ export function reloadOnHangup(running: RunningGateway, options: ReloadOptions):
       running.countReload(outcome);
       return outcome;
     });
-  });
+  };
 }
 
 /** Reads, checks and applies the settings of one gateway process. */

@@ -2,10 +2,8 @@
  * What SIGTERM and SIGINT do to a running gateway: the first one drains it (readiness drops at
  * once, clients are closed with the restart code over `DRAIN_SECONDS`, the broker closes, the
  * process exits 0); a second one exits at once; a hard deadline exits even if something hangs. A
- * gateway that cannot go on (its workers keep dying) is drained the same way, and exits 1. So is
- * one whose terminal hung up (closed, or its SSH session dropped): the kernel's SIGHUP then means
- * what it means to any program on a terminal, not a reload (`reload.ts`), and a gateway left
- * running would hold its port, unseen, against the next start.
+ * gateway that cannot go on (its workers keep dying) is drained the same way, and exits 1; one
+ * stopped for another cause (its terminal hung up: `main.ts`) as on SIGTERM.
  *
  * @module
  */
@@ -23,8 +21,8 @@ export interface ShutdownOptions {
   readonly logger: Logger;
   /** Ends the process. @default Deno.exit */
   readonly exit?: (code: number) => never;
-  /** Whether the terminal the gateway started on is gone; a SIGHUP then stops it. @default never */
-  readonly terminalGone?: () => boolean;
+  /** Another cause to stop, as on SIGTERM: its `reason` (log fields) says which. */
+  readonly stopOn?: AbortSignal;
 }
 
 /** Waits for a stop signal, then drains `running`; resolves with the exit status. */
@@ -64,12 +62,8 @@ export function waitForShutdown(
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => stop({ signal }));
   }
-  const terminalGone = options.terminalGone;
-  if (terminalGone !== undefined) {
-    Deno.addSignalListener("SIGHUP", () => {
-      if (terminalGone()) stop({ signal: "SIGHUP", terminal: "hung up" });
-    });
-  }
+  const { stopOn } = options;
+  stopOn?.addEventListener("abort", () => stop(stopOn.reason), { once: true });
   running.failure.then((reason) => {
     logger.error("cannot go on serving", { reason });
     status = 1;
