@@ -80,6 +80,9 @@ export class SentinelLink implements RedisLink {
       if (moved) events.failover(`${this.#master.host}:${this.#master.port}`);
       events.changed();
     });
+    // A new master is named before the client has connected to it, so the broker finds it not
+    // ready then: nothing but this event says when it is (the first ping to time out did, late).
+    this.#sentinel.on("ready", events.changed);
     this.#connect(events);
   }
 
