@@ -28,7 +28,7 @@ import {
   ROOT,
   startTarget,
 } from "./harness.ts";
-import { Checks, count, s2Saturation, s2Sizes, table, us } from "./report.ts";
+import { Checks, count, s2Saturation, s2Sizes, table, us, writeResult } from "./report.ts";
 
 const FULL = Deno.args.includes("--full");
 const REPEATS = FULL ? 3 : 1;
@@ -115,6 +115,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-cluster-${FULL ? "full" : "quick"}.md`;
-await Deno.writeTextFile(path, report);
-console.error(`written to ${path}`);
+await writeResult(`${date}-cluster-${FULL ? "full" : "quick"}`, report);

@@ -40,7 +40,7 @@ import {
   type Target,
   type TargetSpec,
 } from "./harness.ts";
-import { Checks, count, mb, ms, s2Saturation, s2Sizes, table, us } from "./report.ts";
+import { Checks, count, mb, ms, s2Saturation, s2Sizes, table, us, writeResult } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
@@ -323,8 +323,9 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-peers-${FULL ? "full" : "quick"}${
-  ONLY === undefined ? "" : `-${ONLY.join("-")}`
-}${AGAINST === undefined ? "" : `-against-${AGAINST}`}.md`;
-await Deno.writeTextFile(path, report);
-console.error(`written to ${path}`);
+await writeResult(
+  `${date}-peers-${FULL ? "full" : "quick"}${ONLY === undefined ? "" : `-${ONLY.join("-")}`}${
+    AGAINST === undefined ? "" : `-against-${AGAINST}`
+  }`,
+  report,
+);

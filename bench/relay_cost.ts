@@ -15,6 +15,7 @@
 import { RedisServer } from "../tests/support/redis_server.ts";
 import { freePort } from "../tests/support/wait.ts";
 import { loadgen, machine, median, pinned, REDIS_CORE, ROOT, startTarget } from "./harness.ts";
+import { writeResult } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const REPEATS = Number(FLAGS.find((arg) => arg.startsWith("--repeats="))?.split("=")[1] ?? 3);
@@ -108,7 +109,4 @@ const table = [
   "",
 ].join("\n");
 console.log(table);
-await Deno.writeTextFile(
-  `${ROOT}bench/results/${new Date().toISOString().slice(0, 10)}-relay-cost.md`,
-  table,
-);
+await writeResult(`${new Date().toISOString().slice(0, 10)}-relay-cost`, table);

@@ -5,7 +5,25 @@
  * @module
  */
 
-import type { Event, Figures } from "./harness.ts";
+import { type Event, type Figures, ROOT } from "./harness.ts";
+
+/**
+ * Writes `report` to `bench/results/<name>.md`, or to `<name>-2.md`, `-3`… when a run of the same
+ * day wrote that already: a rerun never replaces a recorded one. Returns the path.
+ */
+export async function writeResult(name: string, report: string): Promise<string> {
+  for (let run = 1; run < 100; run++) {
+    const path = `${ROOT}bench/results/${name}${run === 1 ? "" : `-${run}`}.md`;
+    try {
+      await Deno.writeTextFile(path, report, { createNew: true });
+      console.error(`written to ${path}`);
+      return path;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+  throw new Error(`bench/results holds 99 runs named ${name} already`);
+}
 
 /** A markdown table of `rows` under `header`. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -30,12 +30,11 @@ import {
   medians,
   pinned,
   REDIS_CORE,
-  ROOT,
   startTarget,
   type Target,
   type TargetName,
 } from "./harness.ts";
-import { s2Saturation } from "./report.ts";
+import { s2Saturation, writeResult } from "./report.ts";
 
 /** The command-line flags; `deno task` may pass on its `--` separator. */
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
@@ -434,8 +433,7 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-${FULL ? "full" : "quick"}${
-  ONLY === undefined ? "" : `-${ONLY.join("-")}`
-}.md`;
-await Deno.writeTextFile(path, report);
-console.error(`written to ${path}`);
+await writeResult(
+  `${date}-${FULL ? "full" : "quick"}${ONLY === undefined ? "" : `-${ONLY.join("-")}`}`,
+  report,
+);

@@ -26,7 +26,7 @@ import {
   ROOT,
   startTarget,
 } from "./harness.ts";
-import { count, ms, s2Saturation, s2Sizes, table, us } from "./report.ts";
+import { count, ms, s2Saturation, s2Sizes, table, us, writeResult } from "./report.ts";
 
 const FULL = Deno.args.includes("--full");
 const REPEATS = FULL ? 3 : 1;
@@ -105,6 +105,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-transports-${FULL ? "full" : "quick"}.md`;
-await Deno.writeTextFile(path, report);
-console.error(`written to ${path}`);
+await writeResult(`${date}-transports-${FULL ? "full" : "quick"}`, report);

@@ -22,11 +22,10 @@ import {
   medians,
   pinned,
   REDIS_CORE,
-  ROOT,
   startTarget,
   type Target,
 } from "./harness.ts";
-import { s2Saturation, s2Sizes } from "./report.ts";
+import { s2Saturation, s2Sizes, writeResult } from "./report.ts";
 
 const FLAGS = Deno.args.filter((arg) => arg !== "--");
 const FULL = FLAGS.includes("--full");
@@ -158,6 +157,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-const path = `${ROOT}bench/results/${date}-workers-${FULL ? "full" : "quick"}.md`;
-await Deno.writeTextFile(path, report);
-console.error(`written to ${path}`);
+await writeResult(`${date}-workers-${FULL ? "full" : "quick"}`, report);
