@@ -130,9 +130,12 @@ function params(sizes: Record<string, number>, target: Target): Record<string, n
   return { ...sizes, port: target.port, redisPort: redis.port, targetPid: target.pid };
 }
 
+/** Every round's figures, by scenario and target, in the order run. */
+const rounds = new Map<string, Map<string, Figures[]>>();
+
 /**
  * Runs `once` for every peer of `peers`, alternating, `REPEATS` times, each on a fresh process
- * (pinned to core 0, or free per host); returns the medians of each.
+ * (pinned to core 0, or free per host); returns the medians of each, and keeps every round.
  */
 async function measure(
   scenario: string,
@@ -141,6 +144,7 @@ async function measure(
   once: (target: Target, peer: Peer) => Promise<Figures>,
 ): Promise<Map<string, Figures>> {
   const runs = new Map<string, Figures[]>(peers.map((peer) => [peer.spec.name, []]));
+  rounds.set(scenario, runs);
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     for (const peer of peers) {
       await redis.command("FLUSHALL");
@@ -309,6 +313,31 @@ try {
   }
 }
 
+/** The figures the targets are checked on, whose medians hide how far apart rounds are. */
+const ROUND_FIGURES: readonly [string, string, string, (value: number | undefined) => string][] = [
+  ["burst", "last", "last client", ms],
+  ["burst", "cpuPerDelivery", "CPU per delivery", us],
+  ["host", "last", "last client", ms],
+  ["s1", "cpuPerDelivery", "CPU per delivery", us],
+  ["s1", "p99", "p99", ms],
+  ["s2", "saturation", "saturation deliveries/s", count],
+  ["overload", "peakRss", "peak RSS", mb],
+];
+
+/** Every round of the figures above, to compare a round of one target with its neighbours'. */
+function roundsSection(): string {
+  const rows = ROUND_FIGURES.flatMap(([scenario, key, label, format]) =>
+    [...rounds.get(scenario) ?? []].map(([name, figures]) => [
+      scenario,
+      label,
+      name,
+      figures.map((figure) => format(figure[key])).join(", "),
+    ])
+  );
+  return "### Every round, in the order run\n\n" +
+    table(["scenario", "figure", "target", "rounds"], rows);
+}
+
 const date = new Date().toISOString().slice(0, 10);
 const report = [
   `# tvs-realtime and its peers, ${date} (${FULL ? "full" : "quick"})`,
@@ -319,6 +348,8 @@ const report = [
   "scenario, alternating, medians.",
   "",
   ...sections.flatMap((section) => [section, ""]),
+  roundsSection(),
+  "",
   checks.summary(),
   "",
 ].join("\n");
