@@ -81,7 +81,7 @@ export class SentinelLink implements RedisLink {
       events.changed();
     });
     // A new master is named before the client has connected to it, so the broker finds it not
-    // ready then: nothing but this event says when it is (the first ping to time out did, late).
+    // ready then; this event is the only word that it is, and readiness waits for it.
     this.#sentinel.on("ready", events.changed);
     this.#connect(events);
   }
